@@ -1,0 +1,171 @@
+"""Append-only, hash-chained audit log: who changed what, in a form where any later edit shows.
+
+Each tenant has its own chain (`chain` = tenant id; operator-level events use the `system` chain). A row's hash covers
+its content and the previous row's hash, so changing, removing or reordering a row breaks the chain at that row.
+Appends to one chain are serialised by a transaction-scoped advisory lock. The database refuses UPDATE and DELETE on
+the table (trigger and grants); `ledgerline audit verify` re-computes every chain.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.constants import AUDIT_CHAIN_LOCK_NAMESPACE, AUDIT_GENESIS_HASH, SYSTEM_AUDIT_CHAIN
+from core.models import AuditEvent
+
+VERIFY_BATCH_ROWS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """Where verification failed: the first row that does not follow from the rows before it."""
+
+    chain: str
+    seq: int
+    event_id: uuid.UUID
+    reason: str
+
+    def describe(self) -> str:
+        return f"audit row {self.event_id} (chain {self.chain}, seq {self.seq}): {self.reason}"
+
+
+def _chain_of(tenant_id: uuid.UUID | None) -> str:
+    return str(tenant_id) if tenant_id else SYSTEM_AUDIT_CHAIN
+
+
+def _as_stored(data: dict[str, Any]) -> dict[str, Any]:
+    """What JSONB will give back, so the hash computed now matches the one re-computed on verify."""
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return loaded
+
+
+def _event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def _hashed_fields(
+    *,
+    chain: str,
+    seq: int,
+    tenant_id: uuid.UUID | None,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | None,
+    data: dict[str, Any],
+    created_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "chain": chain,
+        "seq": seq,
+        "tenant_id": str(tenant_id) if tenant_id else None,
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "data": data,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+    }
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID | None,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to its tenant's chain, inside the caller's transaction (so it commits with the change)."""
+    chain = _chain_of(tenant_id)
+    await session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_NAMESPACE, func.hashtext(chain))))
+    last = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain).order_by(AuditEvent.seq.desc())
+        )
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, AUDIT_GENESIS_HASH)
+    stored_data = _as_stored(data or {})
+    created_at = datetime.now(UTC)
+    fields = _hashed_fields(
+        chain=chain,
+        seq=seq,
+        tenant_id=tenant_id,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        data=stored_data,
+        created_at=created_at,
+    )
+    event = AuditEvent(
+        chain=chain,
+        seq=seq,
+        tenant_id=tenant_id,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        data=stored_data,
+        created_at=created_at,
+        prev_hash=prev_hash,
+        hash=_event_hash(prev_hash, fields),
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def _rows_in_chain_order(session: AsyncSession) -> AsyncIterator[AuditEvent]:
+    result = await session.stream_scalars(
+        select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=VERIFY_BATCH_ROWS)
+    )
+    async for row in result:
+        yield row
+
+
+async def verify_chains(session: AsyncSession) -> tuple[int, list[ChainBreak]]:
+    """Re-compute every chain the session can see. Returns the rows checked and the first break of each chain."""
+    checked = 0
+    breaks: list[ChainBreak] = []
+    chain: str | None = None
+    expected_seq, expected_prev, broken = 1, AUDIT_GENESIS_HASH, False
+    async for row in _rows_in_chain_order(session):
+        if row.chain != chain:
+            chain, expected_seq, expected_prev, broken = row.chain, 1, AUDIT_GENESIS_HASH, False
+        checked += 1
+        if broken:
+            continue
+        fields = _hashed_fields(
+            chain=row.chain,
+            seq=row.seq,
+            tenant_id=row.tenant_id,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            data=row.data,
+            created_at=row.created_at,
+        )
+        reason = None
+        if row.seq != expected_seq:
+            reason = f"expected seq {expected_seq}: rows are missing or reordered"
+        elif row.prev_hash != expected_prev:
+            reason = "prev_hash does not match the hash of the row before it"
+        elif row.hash != _event_hash(row.prev_hash, fields):
+            reason = "content does not match its hash: the row was altered"
+        if reason:
+            breaks.append(ChainBreak(chain=row.chain, seq=row.seq, event_id=row.id, reason=reason))
+            broken = True
+        expected_seq, expected_prev = row.seq + 1, row.hash
+    return checked, breaks

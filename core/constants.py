@@ -1,0 +1,48 @@
+"""Every key name, limit and TTL that `core` relies on, in one place."""
+
+from typing import Final
+
+ENV_PREFIX: Final = "LEDGERLINE_"
+
+# PostgreSQL
+APP_DB_ROLE: Final = "ledgerline_app"
+"""The role the running service connects as. It owns no table, so row-level security applies to it."""
+TENANT_GUC: Final = "app.tenant_id"
+CROSS_TENANT_GUC: Final = "app.cross_tenant"
+AUDIT_CHAIN_LOCK_NAMESPACE: Final = 7_130_001
+"""First key of the advisory lock that serialises appends to one audit chain."""
+SYSTEM_AUDIT_CHAIN: Final = "system"
+AUDIT_GENESIS_HASH: Final = "0" * 64
+
+# API keys: ll_<prefix>_<secret>
+API_KEY_SCHEME: Final = "ll"
+API_KEY_PREFIX_BYTES: Final = 6
+API_KEY_SECRET_BYTES: Final = 24
+
+# Request limits
+MAX_REQUEST_BODY_BYTES: Final = 1024 * 1024
+IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
+IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
+IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS: Final = 300
+"""An in-flight key older than this belongs to a request that died; a retry may take it over."""
+IDEMPOTENT_RESPONSE_MAX_BYTES: Final = 1024 * 1024
+
+# Logs
+REDACTED: Final = "[redacted]"
+SECRET_FIELD_MARKERS: Final = (
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "credential",
+    "api_key",
+    "apikey",
+    "cookie",
+    "private_key",
+    "client_secret",
+    "signature",
+)
+
+# Development defaults that must never reach production.
+DEV_VAULT_KEY: Final = "bGVkZ2VybGluZS1kZXYtb25seS12YXVsdC1rZXktMDA="
+DEV_SESSION_SECRET: Final = "ledgerline-dev-only-session-secret"  # noqa: S105 - refused outside dev

@@ -1,0 +1,502 @@
+"""SQLAlchemy 2 models: the tables the migrations create. A drift test keeps the two equal.
+
+Every tenant-owned table carries `tenant_id`; children reference their parents by `(tenant_id, id)` so a row can
+never point at another tenant's row, and row-level security (see the first migration) filters every query again.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB, uuid.UUID: UUID(as_uuid=True)}
+
+
+def _values_check(column: str, values: type[StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+def _tenant_fk(columns: tuple[str, str], parent: str, *, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
+    """A reference that also pins the tenant: the parent must belong to the same tenant as the child."""
+    return ForeignKeyConstraint(list(columns), [f"{parent}.tenant_id", f"{parent}.id"], ondelete=ondelete)
+
+
+class ApiKeyRole(StrEnum):
+    ADMIN = "admin"
+    SUPPORT = "support"
+
+
+class ConnectionRole(StrEnum):
+    SOURCE = "source"
+    DESTINATION = "destination"
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    NEEDS_REAUTH = "needs_reauth"
+    DISABLED = "disabled"
+
+
+class ExportState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    NEEDS_ACTION = "needs_action"
+    SKIPPED = "skipped"
+
+
+class DocumentType(StrEnum):
+    BILL = "bill"
+    EXPENSE_REPORT = "expense_report"
+    JOURNAL_ENTRY = "journal_entry"
+    CHARGE_CARD_TRANSACTION = "charge_card_transaction"
+    PAYMENT = "payment"
+    REIMBURSEMENT = "reimbursement"
+
+
+class AttemptOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    ADOPTED = "adopted"
+    FAILED = "failed"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+
+
+class RunState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class WebhookState(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class IdempotencyState(StrEnum):
+    IN_FLIGHT = "in_flight"
+    COMPLETED = "completed"
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()"))
+
+
+def _tenant_id() -> Mapped[uuid.UUID]:
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ApiKey(Base):
+    """Only a hash is stored; the key is shown once. `prefix` finds the row without scanning hashes."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        _values_check("role", ApiKeyRole),
+        CheckConstraint("(role = 'support') = (tenant_id IS NULL)", name="support_keys_span_tenants"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Connection(Base):
+    """A tenant's link to one external system. `credentials` is vault ciphertext, never plaintext."""
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "name"),
+        _values_check("role", ConnectionRole),
+        _values_check("status", ConnectionStatus),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default=ConnectionStatus.ACTIVE.value)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    webhook_key: Mapped[str] = mapped_column(String(64), unique=True)
+    paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class DestinationAttribute(Base):
+    """A dimension value imported from the destination (account, vendor, project, …)."""
+
+    __tablename__ = "destination_attributes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("connection_id", "attribute_type", "remote_id"),
+        _tenant_fk(("tenant_id", "connection_id"), "connections"),
+        Index(None, "connection_id", "attribute_type", "active"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    connection_id: Mapped[uuid.UUID] = mapped_column()
+    attribute_type: Mapped[str] = mapped_column(String(64))
+    remote_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    detail: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    remote_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class SourceRecord(Base):
+    """An expense, report or employee as last pulled from the source."""
+
+    __tablename__ = "source_records"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("connection_id", "kind", "remote_id"),
+        _tenant_fk(("tenant_id", "connection_id"), "connections"),
+        Index(None, "connection_id", "kind", "parent_remote_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    connection_id: Mapped[uuid.UUID] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(32))
+    remote_id: Mapped[str] = mapped_column(String(255))
+    parent_remote_id: Mapped[str | None] = mapped_column(String(255))
+    remote_state: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    changed_after_export: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    remote_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ExportItem(Base):
+    """One destination document to create, exactly once. The unit of work of the export engine."""
+
+    __tablename__ = "export_items"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        _tenant_fk(("tenant_id", "destination_connection_id"), "connections"),
+        _values_check("state", ExportState),
+        _values_check("document_type", DocumentType),
+        CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
+        # One destination document is recorded by at most one item: a second record would be a duplicate.
+        Index(
+            "uq_export_items_remote_document",
+            "destination_connection_id",
+            "remote_id",
+            unique=True,
+            postgresql_where=text("remote_id IS NOT NULL"),
+        ),
+        Index("ix_export_items_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index("ix_export_items_tenant_state_updated", "tenant_id", "state", "updated_at"),
+        Index("ix_export_items_provider_state_updated", "destination_provider", "state", "updated_at"),
+        Index("ix_export_items_error_class_updated", "error_class", "updated_at"),
+        Index("ix_export_items_updated_at", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    destination_connection_id: Mapped[uuid.UUID] = mapped_column()
+    destination_provider: Mapped[str] = mapped_column(String(32))
+    document_type: Mapped[str] = mapped_column(String(32))
+    group_key: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), server_default=ExportState.PENDING.value)
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    error_class: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_hint: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ExportItemRecord(Base):
+    """Which source records an item exports. A record is linked to at most one live (unreleased) item."""
+
+    __tablename__ = "export_item_records"
+    __table_args__ = (
+        PrimaryKeyConstraint("export_item_id", "source_record_id"),
+        _tenant_fk(("tenant_id", "export_item_id"), "export_items"),
+        _tenant_fk(("tenant_id", "source_record_id"), "source_records"),
+        Index(
+            "uq_export_item_records_live_record",
+            "source_record_id",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    export_item_id: Mapped[uuid.UUID] = mapped_column()
+    source_record_id: Mapped[uuid.UUID] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Attempt(Base):
+    """One try at pushing an item, with redacted excerpts for the dashboard's timeline."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("export_item_id", "number"),
+        _tenant_fk(("tenant_id", "export_item_id"), "export_items"),
+        _values_check("outcome", AttemptOutcome),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    export_item_id: Mapped[uuid.UUID] = mapped_column()
+    number: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    error_class: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    request_excerpt: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    response_excerpt: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncRun(Base):
+    """One import, pull, export, payment or replay run of a connection, with its counts and log lines."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        _tenant_fk(("tenant_id", "connection_id"), "connections"),
+        _values_check("state", RunState),
+        Index("ix_sync_runs_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index(None, "connection_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    connection_id: Mapped[uuid.UUID] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(32))
+    trigger: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), server_default=RunState.PENDING.value)
+    counts: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    log: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class StreamCursor(Base):
+    """Where the last incremental read of one stream of one connection stopped."""
+
+    __tablename__ = "stream_cursors"
+    __table_args__ = (
+        PrimaryKeyConstraint("connection_id", "stream"),
+        _tenant_fk(("tenant_id", "connection_id"), "connections"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    connection_id: Mapped[uuid.UUID] = mapped_column()
+    stream: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class WebhookEvent(Base):
+    """An inbound event, stored before it is acknowledged. The sender's id deduplicates redeliveries."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("provider", "connection_id", "event_id"),
+        _tenant_fk(("tenant_id", "connection_id"), "connections"),
+        _values_check("state", WebhookState),
+        Index(None, "tenant_id", "state", "received_at"),
+        Index("ix_webhook_events_due", "next_attempt_at", postgresql_where=text("state = 'received'")),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    connection_id: Mapped[uuid.UUID] = mapped_column()
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), server_default=WebhookState.RECEIVED.value)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Mapping(Base):
+    """A source value (category "Travel") mapped to a destination attribute (account 6000)."""
+
+    __tablename__ = "mappings"
+    __table_args__ = (
+        UniqueConstraint("destination_connection_id", "source_type", "source_value", "destination_type"),
+        _tenant_fk(("tenant_id", "destination_connection_id"), "connections"),
+        _tenant_fk(("tenant_id", "destination_attribute_id"), "destination_attributes"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    destination_connection_id: Mapped[uuid.UUID] = mapped_column()
+    source_type: Mapped[str] = mapped_column(String(64))
+    source_value: Mapped[str] = mapped_column(Text)
+    destination_type: Mapped[str] = mapped_column(String(64))
+    destination_attribute_id: Mapped[uuid.UUID] = mapped_column()
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class AuditEvent(Base):
+    """Append-only and hash-chained per tenant (`chain`): each row's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        Index(None, "tenant_id", "created_at"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiIdempotencyKey(Base):
+    """A POST's `Idempotency-Key`, with the first response, kept for a day per tenant."""
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "key"),
+        _values_check("state", IdempotencyState),
+        Index(None, "expires_at"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    locked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+TENANT_SCOPED_TABLES: tuple[str, ...] = (
+    "api_keys",
+    "connections",
+    "destination_attributes",
+    "source_records",
+    "export_items",
+    "export_item_records",
+    "attempts",
+    "sync_runs",
+    "stream_cursors",
+    "webhook_events",
+    "mappings",
+    "audit_events",
+    "api_idempotency_keys",
+)
+"""Tables whose rows belong to one tenant; each gets the row-level security policy. `tenants` gets its own."""
+
+ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = ((Connection, "credentials"),)
+"""Vault ciphertext columns; `ledgerline vault rotate` re-encrypts each of them."""
