@@ -1,0 +1,77 @@
+"""Request dependencies as `Annotated` aliases, so a route's signature reads as its contract."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.problems import Problem
+from core.api_keys import Principal, authenticate
+from core.db import Database
+from core.log import bind_context
+from core.models import ApiKeyRole
+from core.repository import TenantRepository
+from core.settings import Settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ledgerline"'}
+
+
+async def get_principal(request: Request, database: DatabaseDep) -> Principal:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(
+            401,
+            "Send an API key as `Authorization: Bearer <key>`.",
+            problem="missing-credentials",
+            headers=_UNAUTHORIZED_HEADERS,
+        )
+    async with database.unscoped_session() as session:
+        principal = await authenticate(session, token.strip())
+    if principal is None:
+        raise Problem(
+            401, "The API key is unknown or revoked.", problem="invalid-credentials", headers=_UNAUTHORIZED_HEADERS
+        )
+    bind_context(api_key_id=str(principal.key_id), tenant_id=str(principal.tenant_id or "*"))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_tenant_id(principal: PrincipalDep) -> uuid.UUID:
+    if principal.role is not ApiKeyRole.ADMIN or principal.tenant_id is None:
+        raise Problem(
+            403,
+            "This endpoint acts for one tenant; use that tenant's admin key.",
+            problem="tenant-key-required",
+        )
+    return principal.tenant_id
+
+
+TenantDep = Annotated[uuid.UUID, Depends(get_tenant_id)]
+
+
+async def get_repository(
+    database: DatabaseDep, tenant_id: TenantDep, principal: PrincipalDep
+) -> AsyncIterator[TenantRepository]:
+    """One transaction per request, scoped to the caller's tenant; committed when the route returns."""
+    async with database.tenant_session(tenant_id) as session:
+        yield TenantRepository(session, tenant_id, principal.actor)
+
+
+RepositoryDep = Annotated[TenantRepository, Depends(get_repository)]

@@ -1,0 +1,59 @@
+"""Liveness, readiness and metrics: what an orchestrator and Prometheus poll."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import text
+
+from api.problems import problem_response
+from core.db import Database
+from core.log import get_logger
+from core.metrics import METRICS_CONTENT_TYPE, render_metrics
+from sync.jobs import live_workers
+from sync.queue import Queue
+
+router = APIRouter(tags=["health"])
+log = get_logger(__name__)
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _check_database(database: Database) -> str:
+    try:
+        async with database.app_engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means not ready; the reason goes to the log, not the response
+        log.warning("readiness_database_failed", error=type(exc).__name__)
+        return "unavailable"
+    return "ok"
+
+
+async def _check_queue(queue: Queue) -> str:
+    try:
+        await queue.ping()
+    except Exception as exc:  # as above
+        log.warning("readiness_redis_failed", error=type(exc).__name__)
+        return "unavailable"
+    return "ok"
+
+
+@router.get("/readyz", summary="PostgreSQL and Redis answer", response_model=None)
+async def readyz(request: Request) -> Response | dict[str, Any]:
+    checks = {
+        "database": await _check_database(request.app.state.database),
+        "redis": await _check_queue(request.app.state.queue),
+    }
+    if any(state != "ok" for state in checks.values()):
+        failed = ", ".join(name for name, state in checks.items() if state != "ok")
+        return problem_response(503, f"Not ready: {failed} unavailable.", problem="not-ready", checks=checks)
+    workers = await live_workers(request.app.state.queue)
+    return {"status": "ok", "checks": checks, "workers": len(workers)}
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(render_metrics(), media_type=METRICS_CONTENT_TYPE)

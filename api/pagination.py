@@ -1,0 +1,47 @@
+"""Opaque cursor pagination over a (created_at, id) keyset: stable under inserts, no OFFSET scans."""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from api.problems import Problem
+
+
+class PageParams(BaseModel):
+    cursor: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+
+
+def page_params(
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = DEFAULT_PAGE_SIZE,
+) -> PageParams:
+    return PageParams(cursor=cursor, limit=limit)
+
+
+def encode_cursor(position: tuple[Any, ...] | None) -> str | None:
+    if position is None:
+        return None
+    created_at, row_id = position
+    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Problem(
+            400, "The cursor is not one this API issued; start again without it.", problem="invalid-cursor"
+        ) from exc

@@ -1,0 +1,135 @@
+"""RFC 9457 problem details: every error the API returns has this shape and a human message.
+
+Validation errors never echo the submitted values back: a rejected body may hold a secret.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.log import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://ledgerline.dev/problems/"
+
+log = get_logger(__name__)
+
+
+class Problem(Exception):
+    """Raise from anywhere in a request to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        problem: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.problem = problem or HTTPStatus(status).phrase.lower().replace(" ", "-")
+        self.title = title or HTTPStatus(status).phrase
+        self.headers = headers
+        self.extensions = extensions
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    problem: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+    **extensions: Any,
+) -> Response:
+    slug = problem or HTTPStatus(status).phrase.lower().replace(" ", "-")
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location if part != "body") or "body"
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        problem=exc.problem,
+        title=exc.title,
+        headers=exc.headers,
+        instance=request.url.path,
+        **exc.extensions,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return problem_response(
+            400,
+            "The request body is not valid JSON.",
+            problem="malformed-json",
+            title="Malformed JSON",
+            instance=request.url.path,
+        )
+    fields = [
+        {"field": _field_path(error.get("loc", ())), "message": error.get("msg", "invalid"), "type": error.get("type")}
+        for error in errors
+    ]
+    summary = "; ".join(f"{field['field']}: {field['message']}" for field in fields[:5])
+    return problem_response(
+        422,
+        f"The request is not valid: {summary}.",
+        problem="validation-failed",
+        title="Validation failed",
+        instance=request.url.path,
+        errors=fields,
+    )
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"Nothing is found at {request.url.path}."
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, detail, headers=headers, instance=request.url.path)
+
+
+async def _on_unhandled(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled_error", path=request.url.path)
+    return problem_response(
+        500,
+        "Something went wrong on our side. It has been logged; quote the request id when you report it.",
+        instance=request.url.path,
+        request_id=request.headers.get("x-request-id"),
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unhandled)

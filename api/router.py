@@ -1,0 +1,10 @@
+"""The `/v1` REST API: one router per resource."""
+
+from fastapi import APIRouter
+
+from api import audit_events, connections, tenant
+
+v1 = APIRouter(prefix="/v1")
+v1.include_router(tenant.router)
+v1.include_router(connections.router)
+v1.include_router(audit_events.router)

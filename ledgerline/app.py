@@ -1,0 +1,51 @@
+"""The FastAPI application factory: wires settings, database, queue, middleware and routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import (
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    RequestContextMiddleware,
+    health_router,
+    install_problem_handlers,
+    v1,
+)
+from core.constants import MAX_REQUEST_BODY_BYTES
+from core.crypto import CredentialVault
+from core.db import Database
+from core.settings import Settings, get_settings
+from sync.queue import Queue
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.vault = CredentialVault(settings.vault_key_list())
+        app.state.database = Database(settings)
+        app.state.queue = await Queue.connect(settings.redis_url, settings.queue_name)
+        try:
+            yield
+        finally:
+            await app.state.queue.close()
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Ledgerline",
+        version="0.1.0",
+        summary="Moves approved expenses into accounting systems exactly once, and brings changes back.",
+        lifespan=lifespan,
+    )
+    # Outermost first: request ids wrap everything; the size limit runs before anything reads the body.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    app.include_router(v1)
+    return app

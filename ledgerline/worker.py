@@ -1,0 +1,38 @@
+"""The arq worker process: job functions, cron jobs, and the per-process resources they share."""
+
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from core.db import Database
+from core.settings import Settings
+from sync import jobs
+from sync.constants import WORKER_HEARTBEAT_EVERY_SECONDS
+from sync.queue import Worker, build_worker, every_seconds
+
+
+def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
+    worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["database"] = Database(settings)
+        ctx["worker_id"] = worker_id
+        ctx["queue_name"] = settings.queue_name
+        ctx["started_at"] = datetime.now(UTC).isoformat()
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        database: Database | None = ctx.get("database")
+        if database is not None:
+            await database.dispose()
+
+    return build_worker(
+        url=settings.redis_url,
+        queue_name=settings.queue_name,
+        functions=[],
+        cron_jobs=[every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat")],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        handle_signals=handle_signals,
+    )

@@ -1,0 +1,93 @@
+"""The only door to arq. Redis rings the bell; PostgreSQL keeps the ledger of work (DESIGN.md).
+
+Job ids are deterministic where a unit of work has one (`export:{item_id}:{attempt}`), so duplicate enqueues
+collapse: `enqueue` then answers False and nothing is queued twice.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob, cron
+from arq.typing import StartupShutdown, WorkerCoroutine
+from arq.worker import Worker
+
+from sync.constants import JOB_TIMEOUT_SECONDS, MAX_CONCURRENT_JOBS
+
+JobFunction = Callable[..., Awaitable[Any]]
+"""Our jobs take arq's context first; arq's own protocol types are narrower than plain async functions."""
+Hook = Callable[[dict[str, Any]], Awaitable[None]]
+
+__all__ = ["CronJob", "Queue", "QueueNotConfiguredError", "Worker", "build_worker", "every_seconds", "redis_settings"]
+
+
+class QueueNotConfiguredError(RuntimeError):
+    """No Redis URL is set and nothing embedded was started."""
+
+
+def redis_settings(url: str | None) -> RedisSettings:
+    if not url:
+        raise QueueNotConfiguredError(
+            "LEDGERLINE_REDIS_URL is not set. Set it, or run `ledgerline demo` for embedded services."
+        )
+    settings: RedisSettings = RedisSettings.from_dsn(url)
+    return settings
+
+
+class Queue:
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+        self.redis = redis
+        self.queue_name = queue_name
+
+    @classmethod
+    async def connect(cls, url: str | None, queue_name: str) -> "Queue":
+        pool = await create_pool(redis_settings(url), default_queue_name=queue_name)
+        return cls(pool, queue_name)
+
+    async def enqueue(
+        self, function: str, *args: Any, job_id: str | None = None, defer_until: datetime | None = None, **kwargs: Any
+    ) -> bool:
+        """Queue a job; False when a job with the same id is already queued or kept as a result."""
+        job = await self.redis.enqueue_job(
+            function, *args, _job_id=job_id, _queue_name=self.queue_name, _defer_until=defer_until, **kwargs
+        )
+        return job is not None
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def every_seconds(function: JobFunction, seconds: int, *, name: str) -> CronJob:
+    """A job run every `seconds` (a divisor of 60), at most once at a time, also right after start-up."""
+    return cron(
+        cast(WorkerCoroutine, function), name=name, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True
+    )
+
+
+def build_worker(
+    *,
+    url: str | None,
+    queue_name: str,
+    functions: Sequence[JobFunction],
+    cron_jobs: Sequence[CronJob],
+    on_startup: Hook,
+    on_shutdown: Hook,
+    handle_signals: bool = True,
+) -> Worker:
+    return Worker(
+        functions=[cast(WorkerCoroutine, function) for function in functions],
+        cron_jobs=list(cron_jobs),
+        queue_name=queue_name,
+        redis_settings=redis_settings(url),
+        on_startup=cast(StartupShutdown, on_startup),
+        on_shutdown=cast(StartupShutdown, on_shutdown),
+        handle_signals=handle_signals,
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        max_jobs=MAX_CONCURRENT_JOBS,
+        keep_result=60,
+    )
