@@ -41,7 +41,7 @@ def _hash(key: str) -> str:
 
 
 def _split(key: str) -> tuple[str, str] | None:
-    parts = key.split("_")
+    parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_SCHEME or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]

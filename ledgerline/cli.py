@@ -1,0 +1,355 @@
+"""`ledgerline` command line: serve, worker, migrate, tenants, api-keys, audit, vault, demo."""
+
+import asyncio
+import re
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import func, select
+
+from core import migrate as migrations
+from core.api_keys import issue_key
+from core.audit import append_event, verify_chains
+from core.crypto import CredentialVault
+from core.db import Database
+from core.log import configure_logging
+from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Tenant
+from core.settings import Settings, get_settings
+from ledgerline.app import create_app
+from ledgerline.embedded import EmbeddedServices
+from ledgerline.worker import create_worker
+
+app = typer.Typer(help="Ledgerline: expenses into the books, exactly once.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
+keys_app = typer.Typer(help="Issue API keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+vault_app = typer.Typer(help="Manage the credential vault keys.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="api-keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(vault_app, name="vault")
+
+console = Console()
+CLI_ACTOR = "cli"
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+ROTATE_BATCH_ROWS = 200
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]Settings refused:[/red] {error['msg']}")
+        raise typer.Exit(2) from exc
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return settings
+
+
+def _require_database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        console.print("[red]LEDGERLINE_DATABASE_URL is not set.[/red] Set it, or use `ledgerline demo`.")
+        raise typer.Exit(2)
+    return settings.database_url
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the REST API (and, later, webhooks and the dashboard)."""
+    settings = _settings()
+    _require_database_url(settings)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+
+
+@app.command()
+def worker() -> None:
+    """Run a queue worker. Start as many as you like on the same PostgreSQL and Redis."""
+    settings = _settings()
+    _require_database_url(settings)
+    create_worker(settings).run()
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    downgrade: Annotated[bool, typer.Option("--downgrade", help="Go down to REVISION instead of up.")] = False,
+) -> None:
+    """Bring the database schema to a revision (as the table owner)."""
+    settings = _settings()
+    url = _require_database_url(settings)
+    if downgrade:
+        migrations.downgrade(url, revision)
+    else:
+        migrations.upgrade(url, revision)
+        if settings.database_app_password:
+            migrations.set_app_role_password(url, settings.database_app_password.get_secret_value())
+    console.print(f"Database at revision {revision}{' (downgraded)' if downgrade else ''}.")
+
+
+async def _create_tenant(database: Database, name: str, slug: str) -> Tenant:
+    async with database.owner_session() as session:
+        tenant = Tenant(id=uuid.uuid4(), name=name, slug=slug)
+        session.add(tenant)
+        await session.flush()
+        await append_event(
+            session,
+            tenant_id=tenant.id,
+            actor=CLI_ACTOR,
+            action="tenant.create",
+            entity_type="tenants",
+            entity_id=str(tenant.id),
+            data={"name": name, "slug": slug},
+        )
+        return tenant
+
+
+def _run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(settings)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _resolve_tenant_query(reference: str) -> object:
+    try:
+        return Tenant.id == uuid.UUID(reference)
+    except ValueError:
+        return Tenant.slug == reference
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="Display name.")],
+    slug: Annotated[str | None, typer.Option(help="Short unique name; derived from NAME if omitted.")] = None,
+) -> None:
+    """Create a tenant."""
+    settings = _settings()
+    _require_database_url(settings)
+    slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63]
+    if not SLUG_PATTERN.match(slug):
+        console.print(f"[red]Slug {slug!r} must be lowercase letters, digits and dashes (1-63).[/red]")
+        raise typer.Exit(2)
+
+    async def work(database: Database) -> Tenant | None:
+        async with database.owner_session() as session:
+            if (await session.scalars(select(Tenant).where(Tenant.slug == slug))).first():
+                return None
+        return await _create_tenant(database, name, slug)
+
+    tenant = _run_with_database(settings, work)
+    if tenant is None:
+        console.print(f"[red]A tenant with slug {slug!r} already exists.[/red]")
+        raise typer.Exit(1)
+    console.print(f"Created tenant {tenant.slug} ({tenant.id}).")
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """List tenants."""
+    settings = _settings()
+    _require_database_url(settings)
+
+    async def work(database: Database) -> list[Tenant]:
+        async with database.owner_session() as session:
+            return list((await session.scalars(select(Tenant).order_by(Tenant.created_at))).all())
+
+    table = Table("id", "slug", "name", "created")
+    for tenant in _run_with_database(settings, work):
+        table.add_row(str(tenant.id), tenant.slug, tenant.name, tenant.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@keys_app.command("create")
+def api_keys_create(
+    role: Annotated[ApiKeyRole, typer.Option(help="admin: one tenant; support: every tenant, no credentials.")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant id or slug (admin keys only).")] = None,
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+) -> None:
+    """Issue an API key. It is printed once and cannot be shown again."""
+    settings = _settings()
+    _require_database_url(settings)
+    if (role is ApiKeyRole.ADMIN) != (tenant is not None):
+        console.print("[red]An admin key needs --tenant; a support key must not have one.[/red]")
+        raise typer.Exit(2)
+    key = _run_with_database(settings, lambda database: _issue_key(database, role=role, tenant=tenant, name=name))
+    if key is None:
+        console.print(f"[red]No tenant {tenant!r}.[/red]")
+        raise typer.Exit(1)
+    console.print("Store this key now; it is not shown again:")
+    typer.echo(key)
+
+
+async def _issue_key(database: Database, *, role: ApiKeyRole, tenant: str | None, name: str) -> str | None:
+    async with database.owner_session() as session:
+        tenant_id = None
+        if tenant is not None:
+            tenant_id = await session.scalar(select(Tenant.id).where(_resolve_tenant_query(tenant)))  # type: ignore[arg-type]
+            if tenant_id is None:
+                return None
+        issued = issue_key(name=name, role=role, tenant_id=tenant_id)
+        session.add(issued.row)
+        await session.flush()
+        await append_event(
+            session,
+            tenant_id=tenant_id,
+            actor=CLI_ACTOR,
+            action="api_key.create",
+            entity_type="api_keys",
+            entity_id=str(issued.row.id),
+            data={"role": role.value, "name": name, "prefix": issued.row.prefix},
+        )
+        return issued.plaintext
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-compute every audit chain; exit 1 and name the first broken row of each broken chain."""
+    settings = _settings()
+    _require_database_url(settings)
+
+    async def work(database: Database) -> tuple[int, list[str]]:
+        async with database.owner_session() as session:
+            checked, breaks = await verify_chains(session)
+        return checked, [found.describe() for found in breaks]
+
+    checked, problems = _run_with_database(settings, work)
+    if problems:
+        for line in problems:
+            console.print(f"[red]BROKEN[/red] {line}")
+        raise typer.Exit(1)
+    console.print(f"Audit log intact: {checked} rows verified.")
+
+
+@vault_app.command("new-key")
+def vault_new_key() -> None:
+    """Print a new vault key, to put first in LEDGERLINE_VAULT_KEYS before `vault rotate`."""
+    typer.echo(CredentialVault.new_key())
+
+
+@vault_app.command("rotate")
+def vault_rotate() -> None:
+    """Re-encrypt every stored credential with the first key of LEDGERLINE_VAULT_KEYS."""
+    settings = _settings()
+    _require_database_url(settings)
+    vault = CredentialVault(settings.vault_key_list())
+    rotated = _run_with_database(settings, lambda database: rotate_credentials(database, vault))
+    console.print(f"Re-encrypted {rotated} credential values with the first vault key.")
+
+
+async def rotate_credentials(database: Database, vault: CredentialVault) -> int:
+    """Rotate every encrypted column, one batch per transaction, with a progress bar."""
+    rotated = 0
+    async with database.owner_session() as session:
+        totals = {
+            (model, column): await session.scalar(
+                select(func.count()).select_from(model).where(getattr(model, column).is_not(None))
+            )
+            or 0
+            for model, column in ENCRYPTED_COLUMNS
+        }
+    with Progress(console=console, transient=True) as progress:
+        for (model, column), total in totals.items():
+            task = progress.add_task(f"{model.__tablename__}.{column}", total=total)
+            last_id: uuid.UUID | None = None
+            while True:
+                async with database.owner_session() as session:
+                    query = select(model).where(getattr(model, column).is_not(None)).order_by(model.id)  # type: ignore[attr-defined]
+                    if last_id is not None:
+                        query = query.where(model.id > last_id)  # type: ignore[attr-defined]
+                    rows = (await session.scalars(query.limit(ROTATE_BATCH_ROWS).with_for_update())).all()
+                    for row in rows:
+                        setattr(row, column, vault.rotate(getattr(row, column)))
+                if not rows:
+                    break
+                last_id = rows[-1].id  # type: ignore[attr-defined]
+                rotated += len(rows)
+                progress.advance(task, len(rows))
+    return rotated
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """Run the whole product on this machine: embedded PostgreSQL and Redis unless URLs are configured."""
+    settings = Settings(env="dev")  # the demo runs on development secrets by design
+    configure_logging(level=settings.log_level, json=False)
+    embedded = EmbeddedServices(settings.data_dir)
+    try:
+        updates: dict[str, object] = {}
+        if not settings.database_url:
+            updates["database_url"] = embedded.start_postgres()
+        if not settings.redis_url:
+            updates["redis_url"] = embedded.start_redis()
+        settings = settings.model_copy(update=updates)
+        console.print(
+            f"Database: {'embedded' if 'database_url' in updates else 'configured'}; "
+            f"Redis: {'embedded' if 'redis_url' in updates else 'configured'}."
+        )
+        assert settings.database_url is not None
+        migrations.upgrade(settings.database_url)
+        key = _run_with_database(settings, _demo_tenant_key)
+        base = f"http://{settings.host}:{port or settings.port}"
+        console.print(f"Ledgerline demo on {base}  (ready: {base}/readyz, API docs: {base}/docs)")
+        console.print(f"Demo tenant admin key: {key}")
+        console.print("Press Ctrl-C to stop.")
+        asyncio.run(_serve_with_worker(settings, port or settings.port))
+    finally:
+        embedded.stop()
+    console.print("Stopped.")
+
+
+async def _demo_tenant_key(database: Database) -> str:
+    async with database.owner_session() as session:
+        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
+    if tenant_id is None:
+        await _create_tenant(database, "Demo Company", "demo")
+    key = await _issue_key(database, role=ApiKeyRole.ADMIN, tenant="demo", name="demo")
+    assert key is not None
+    return key
+
+
+async def _serve_with_worker(settings: Settings, port: int) -> None:
+    """API and one worker in one event loop, stopping both cleanly on SIGINT or SIGTERM."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=port, log_config=None))
+    worker = create_worker(settings, handle_signals=False)
+
+    def request_stop(_signal: int, _frame: object) -> None:
+        server.should_exit = True
+
+    # uvicorn swaps in its own handlers while serving and re-raises the signal afterwards: these catch that.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, request_stop)
+    worker_task = asyncio.create_task(worker.async_run())
+    try:
+        await server.serve()
+    finally:
+        worker_task.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker_task
+        await worker.close()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
