@@ -1,0 +1,93 @@
+"""Over HTTP: one tenant's key never reaches another tenant's resources."""
+
+import re
+import uuid
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from core.db import Database
+
+from tests.conftest import TenantFixture
+
+
+async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, name: str) -> uuid.UUID:
+    response = await client.post(
+        "/v1/connections",
+        headers=owner.headers,
+        json={"name": name, "provider": "intacct", "role": "destination", "credentials": {"password": "pw"}},
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def test_every_tenant_resource_of_another_tenant_is_404(
+    app: FastAPI, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    """Walks every `/v1` GET route (from the OpenAPI document) with an id in its path, so a new resource cannot forget the check."""
+    others = {"connection_id": await _create_connection(client, other_tenant, "b-intacct")}
+    templates = [
+        path
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/v1/") and "{" in path and "get" in operations
+    ]
+    assert templates, "expected at least one tenant resource route"
+    for template in templates:
+        params = re.findall(r"{(\w+)}", template)
+        missing = [name for name in params if name not in others]
+        assert not missing, f"{template}: add a resource of the other tenant for {missing} to this test"
+        path = template.format(**others)
+        mine = await client.get(path, headers=tenant.headers)
+        theirs = await client.get(path, headers=other_tenant.headers)
+        assert theirs.status_code == 200, f"{path} should work for its owner"
+        assert mine.status_code == 404, f"{path} answered {mine.status_code} to another tenant"
+        assert mine.headers["content-type"] == "application/problem+json"
+
+
+async def test_lists_show_only_the_callers_rows(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    mine = await _create_connection(client, tenant, "a-intacct")
+    theirs = await _create_connection(client, other_tenant, "b-intacct")
+    listed = {item["id"] for item in (await client.get("/v1/connections", headers=tenant.headers)).json()["items"]}
+    audit = (await client.get("/v1/audit-events", headers=tenant.headers)).json()["items"]
+    assert str(mine) in listed
+    assert str(theirs) not in listed
+    assert all(event["entity_id"] != str(theirs) for event in audit)
+    assert any(event["entity_id"] == str(mine) and event["action"] == "connection.create" for event in audit)
+
+
+async def test_tenant_endpoint_returns_the_keys_own_tenant(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    response = await client.get("/v1/tenant", headers=tenant.headers)
+    assert response.status_code == 200
+    assert response.json()["id"] == str(tenant.id)
+    assert response.json()["slug"] == tenant.slug
+
+
+async def test_missing_malformed_and_unknown_keys_are_401_problems(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    tampered = tenant.key[:-2] + ("AA" if not tenant.key.endswith("AA") else "BB")
+    for headers in (
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": f"Bearer {tampered}"},
+    ):
+        response = await client.get("/v1/tenant", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert tenant.key not in response.text
+
+
+async def test_a_revoked_key_stops_working(
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
+) -> None:
+    assert (await client.get("/v1/tenant", headers=tenant.headers)).status_code == 200
+    async with database.owner_session() as session:
+        await session.execute(text("UPDATE api_keys SET revoked_at = now() WHERE tenant_id = :t"), {"t": tenant.id})
+    assert (await client.get("/v1/tenant", headers=tenant.headers)).status_code == 401
