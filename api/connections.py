@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import RepositoryDep
+from api.json_values import JsonObject
 from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from api.problems import Problem
 from core.crypto import CredentialVault
@@ -29,7 +30,7 @@ class ConnectionCreate(BaseModel):
     credentials: dict[str, str] = Field(
         default_factory=dict, max_length=50, description="Stored encrypted; never returned."
     )
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
 
 
 class ConnectionPublic(BaseModel):

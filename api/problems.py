@@ -124,7 +124,7 @@ async def _on_unhandled(request: Request, exc: Exception) -> Response:
         500,
         "Something went wrong on our side. It has been logged; quote the request id when you report it.",
         instance=request.url.path,
-        request_id=request.headers.get("x-request-id"),
+        request_id=getattr(request.state, "request_id", None),
     )
 
 
