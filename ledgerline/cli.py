@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from core import migrate as migrations
 from core.api_keys import issue_key
 from core.audit import append_event, verify_chains
-from core.crypto import CredentialVault
+from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Tenant
@@ -249,8 +249,12 @@ def vault_rotate() -> None:
     """Re-encrypt every stored credential with the first key of LEDGERLINE_VAULT_KEYS."""
     settings = _settings()
     _require_database_url(settings)
-    vault = CredentialVault(settings.vault_key_list())
-    rotated = _run_with_database(settings, lambda database: rotate_credentials(database, vault))
+    try:
+        vault = CredentialVault(settings.vault_key_list())
+        rotated = _run_with_database(settings, lambda database: rotate_credentials(database, vault))
+    except VaultError as exc:
+        console.print(f"[red]Rotation stopped:[/red] {exc}. Rows before it are re-encrypted; fix the keys and re-run.")
+        raise typer.Exit(1) from exc
     console.print(f"Re-encrypted {rotated} credential values with the first vault key.")
 
 
@@ -276,7 +280,10 @@ async def rotate_credentials(database: Database, vault: CredentialVault) -> int:
                         query = query.where(model.id > last_id)  # type: ignore[attr-defined]
                     rows = (await session.scalars(query.limit(ROTATE_BATCH_ROWS).with_for_update())).all()
                     for row in rows:
-                        setattr(row, column, vault.rotate(getattr(row, column)))
+                        try:
+                            setattr(row, column, vault.rotate(getattr(row, column)))
+                        except VaultError as exc:
+                            raise VaultError(f"{model.__tablename__} row {row.id}: {exc}") from exc  # type: ignore[attr-defined]
                 if not rows:
                     break
                 last_id = rows[-1].id  # type: ignore[attr-defined]

@@ -5,9 +5,11 @@ Nothing of ours is mocked. Set LEDGERLINE_TEST_DATABASE_URL / LEDGERLINE_TEST_RE
 
 import os
 import secrets
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +27,8 @@ from core.settings import Settings
 from ledgerline.app import create_app
 
 SERVER_URL = os.environ.get("LEDGERLINE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+LEDGERLINE_CLI = str(Path(sys.executable).with_name("ledgerline"))
+"""The installed console script of the environment running the tests."""
 REDIS_URL = os.environ.get("LEDGERLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
