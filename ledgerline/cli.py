@@ -10,8 +10,8 @@ from contextlib import suppress
 from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table

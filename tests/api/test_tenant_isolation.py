@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from core.db import Database
-
 from tests.conftest import TenantFixture
 
 
@@ -25,7 +24,7 @@ async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, na
 async def test_every_tenant_resource_of_another_tenant_is_404(
     app: FastAPI, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:
-    """Walks every `/v1` GET route (from the OpenAPI document) with an id in its path, so a new resource cannot forget the check."""
+    """Walks every `/v1` GET route with an id in its path (from the OpenAPI document): none can forget the check."""
     others = {"connection_id": await _create_connection(client, other_tenant, "b-intacct")}
     templates = [
         path

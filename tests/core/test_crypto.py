@@ -1,16 +1,16 @@
 """Credentials are ciphertext at rest, and key rotation re-encrypts every row without a window of unreadability."""
 
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import select, text
-
-from collections.abc import AsyncIterator
 
 from core import migrate
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.models import Connection
-from ledgerline.cli import rotate_credentials
 from core.settings import Settings
+from ledgerline.cli import rotate_credentials
 from tests.conftest import TenantFixture, create_database, drop_database, make_tenant
 
 SECRET = "s3cr3t-refresh-token-value"

@@ -130,7 +130,8 @@ async def test_every_tenant_table_has_row_level_security(database: Database) -> 
     async with database.owner_session() as session:
         rows = await session.execute(
             text(
-                "SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r' AND relnamespace = 'public'::regnamespace"
+                "SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r' "
+                "AND relnamespace = 'public'::regnamespace"
             )
         )
         secured = {row[0] for row in rows}
@@ -142,7 +143,7 @@ async def test_without_a_tenant_raw_queries_return_nothing(
 ) -> None:
     async with database.unscoped_session() as session:
         for table in (*TENANT_SCOPED_TABLES, "tenants"):
-            count = await session.scalar(text(f"SELECT count(*) FROM {_table(table)}"))  # noqa: S608
+            count = await session.scalar(text(f"SELECT count(*) FROM {_table(table)}"))
             assert count == 0, f"{table} leaked {count} rows with no tenant set"
 
 
@@ -154,9 +155,9 @@ async def test_a_tenant_sees_only_its_own_rows_in_every_table(
         for table in TENANT_SCOPED_TABLES:
             foreign = await session.scalar(
                 text(f"SELECT count(*) FROM {_table(table)} WHERE tenant_id <> :me"),
-                {"me": first.id},  # noqa: S608
+                {"me": first.id},
             )
-            own = await session.scalar(text(f"SELECT count(*) FROM {_table(table)}"))  # noqa: S608
+            own = await session.scalar(text(f"SELECT count(*) FROM {_table(table)}"))
             assert foreign == 0, f"{table} shows another tenant's rows"
             assert own >= 1, f"{table} hides the tenant's own rows"
         tenants = (await session.execute(text("SELECT id FROM tenants"))).scalars().all()
@@ -215,7 +216,8 @@ async def test_the_cross_tenant_path_sees_everyone_and_is_audited(
         after = await session.scalar(text("SELECT count(*) FROM audit_events WHERE action = 'cross_tenant.open'"))
         reason = await session.scalar(
             text(
-                "SELECT data->>'reason' FROM audit_events WHERE actor = 'support:alice' ORDER BY created_at DESC LIMIT 1"
+                "SELECT data->>'reason' FROM audit_events WHERE actor = 'support:alice' "
+                "ORDER BY created_at DESC LIMIT 1"
             )
         )
     assert after == before + 1

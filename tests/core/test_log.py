@@ -1,0 +1,26 @@
+import json
+import logging
+
+import pytest
+
+from core.log import bind_context, clear_context, configure_logging, get_logger
+
+
+def test_json_lines_carry_bound_ids_and_redact_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(level="INFO", json=True)
+    clear_context()
+    bind_context(request_id="req-1", tenant_id="t-1")
+    get_logger("test").info(
+        "connected", password="hunter2", credentials={"refresh_token": "rt-secret", "realm": "123"}, amount="12.50"
+    )
+    logging.getLogger("uvicorn.error").info("stdlib line with %s", "args")
+    clear_context()
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    ours, stdlib = lines[-2], lines[-1]
+    assert ours["request_id"] == "req-1"
+    assert ours["tenant_id"] == "t-1"
+    assert ours["password"] == "[redacted]"
+    assert ours["credentials"] == "[redacted]"
+    assert ours["amount"] == "12.50"
+    assert "hunter2" not in json.dumps(lines) and "rt-secret" not in json.dumps(lines)
+    assert stdlib["event"] == "stdlib line with args"

@@ -1,0 +1,141 @@
+"""The long-running commands as real processes: a worker, and the demo on embedded and on configured services."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from core.db import sqlalchemy_url
+from core.settings import Settings
+from tests.conftest import LEDGERLINE_CLI, REDIS_URL, create_database, drop_database, settings_env
+
+STARTUP_SECONDS = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_ready(port: int, process: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"exited early with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("never became ready")
+
+
+def _stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str]:
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=60)
+    return process.returncode, output
+
+
+def test_a_worker_process_reports_its_heartbeat_and_stops_on_sigterm(settings: Settings) -> None:
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "worker"],
+        env=settings_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        deadline = time.monotonic() + 30
+        beats: list[bytes] = []
+        while time.monotonic() < deadline and not beats:
+            beats = list(client.scan_iter(match=f"{settings.queue_name}:worker:*"))
+            time.sleep(0.2)
+        assert beats, "the worker never wrote a heartbeat"
+        beat = json.loads(client.get(beats[0]) or b"{}")
+        assert beat["worker_id"].split(":")[1] == str(process.pid)
+    finally:
+        code, output = _stop(process, signal.SIGTERM)
+        client.close()
+    assert code == 0, output
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGERLINE_")}
+    env["LEDGERLINE_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def test_demo_serves_ready_on_embedded_services_and_stops_cleanly(demo_env: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "demo", "--port", str(port)],
+        env=demo_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        ready = _wait_ready(port, process)
+        assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+        assert (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
+    finally:
+        code, output = _stop(process, signal.SIGINT)
+    assert code == 0, output
+    assert "Database: embedded; Redis: embedded." in output
+    assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL left running"
+
+
+@pytest.fixture
+def configured_database() -> Iterator[str]:
+    url = create_database("ledgerline_demo")
+    yield url
+    drop_database(url)
+
+
+def test_demo_uses_the_configured_services_when_urls_are_set(
+    demo_env: dict[str, str], tmp_path: Path, configured_database: str, settings: Settings
+) -> None:
+    port = _free_port()
+    env = {
+        **demo_env,
+        "LEDGERLINE_DATABASE_URL": configured_database,
+        "LEDGERLINE_REDIS_URL": REDIS_URL,
+        "LEDGERLINE_QUEUE_NAME": settings_env(settings)["LEDGERLINE_QUEUE_NAME"] + ":demo",
+    }
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_ready(port, process)
+        engine = create_engine(sqlalchemy_url(configured_database), poolclass=NullPool)
+        with engine.connect() as connection:
+            slugs = connection.execute(text("SELECT slug FROM tenants")).scalars().all()
+        engine.dispose()
+    finally:
+        code, output = _stop(process, signal.SIGINT)
+    assert code == 0, output
+    assert slugs == ["demo"]
+    assert "Database: configured; Redis: configured." in output
+    assert not (tmp_path / "data").exists(), "nothing embedded should have started"
