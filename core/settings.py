@@ -20,7 +20,7 @@ class InsecureSettingsError(ValueError):
 class Settings(BaseSettings):
     """Everything an operator can set. The README lists each field with its variable name."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True)
 
     env: Literal["dev", "test", "prod"] = Field(
         default="prod", description="`dev` allows the built-in development secrets; anything else refuses them."
