@@ -28,6 +28,8 @@ from core.settings import Settings, get_settings
 from ledgerline.app import create_app
 from ledgerline.embedded import EmbeddedServices
 from ledgerline.worker import create_worker
+from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
+from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
 
 app = typer.Typer(help="Ledgerline: expenses into the books, exactly once.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
@@ -290,6 +292,28 @@ async def rotate_credentials(database: Database, vault: CredentialVault) -> int:
                 rotated += len(rows)
                 progress.advance(task, len(rows))
     return rotated
+
+
+@app.command()
+def sandbox(
+    systems: Annotated[str, typer.Option(help="Comma-separated simulators to run.")] = "fyle,intacct",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_SANDBOX_PORT,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data and of fault draws.")] = DEFAULT_SANDBOX_SEED,
+) -> None:
+    """Run the simulators of the external systems (Fyle, Sage Intacct) with their control API at /_sandbox."""
+    from sandbox.app import Sandbox
+
+    configure_logging(level="INFO", json=False)
+    try:
+        box = Sandbox([name.strip() for name in systems.split(",") if name.strip()], seed=seed)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"Sandbox ({', '.join(box.systems)}) on http://{host}:{port}; control API at /_sandbox (OpenAPI UI at /docs)"
+    )
+    uvicorn.run(box.asgi(), host=host, port=port, log_config=None)
 
 
 @app.command()

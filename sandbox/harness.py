@@ -108,7 +108,8 @@ class SystemHarness:
         elif fault.mode is FaultMode.MALFORMED:
             captured = await _run_captured(app, scope, replay)
             garbled = captured.body[: max(1, len(captured.body) // 2)] + b"\x00\xff"
-            await Response(garbled, status_code=200, media_type=captured.media_type)(scope, replay, send)
+            headers = {"content-type": captured.media_type} if captured.media_type else None
+            await Response(garbled, status_code=200, headers=headers)(scope, replay, send)
         elif fault.mode is FaultMode.COMMIT_THEN_FAIL:
             await _run_captured(app, scope, replay)  # the write happens; its answer is lost
             if fault.then == "hang":

@@ -25,7 +25,13 @@ class BackgroundServer:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"sandbox:{self.port}", daemon=True)
