@@ -1,39 +1,30 @@
 """The baseline for simulator capacity: the same HTTP stack answering canned bodies, with no simulation behind it.
 
-Run as `uvicorn bench.baseline_server:app`. A simulator's ratio against this shows what its own logic costs.
+The benchmark first captures one real answer of each simulator scenario into `BENCH_BODIES_DIR`; this server
+replays those bytes, so the ratio shows what the simulators' own logic costs for bodies of the same size.
+Run as `BENCH_BODIES_DIR=… uvicorn bench.baseline_server:app`.
 """
 
-import json
+import os
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-LIST_BODY = json.dumps(
-    {"count": 10_000, "offset": 0, "data": [{"id": f"tx{index:06d}", "amount": "12.50"} for index in range(200)]}
-).encode()
-XML_BODY = b"<response>" + b"<GLACCOUNT><ACCOUNTNO>6000</ACCOUNTNO></GLACCOUNT>" * 100 + b"</response>"
+BODIES = Path(os.environ.get("BENCH_BODIES_DIR", "."))
 
 
-async def list_json(request: Request) -> Response:
-    return Response(LIST_BODY, media_type="application/json")
-
-
-async def create_json(request: Request) -> Response:
-    payload = json.loads(await request.body())
-    return Response(json.dumps({"data": payload}), media_type="application/json")
-
-
-async def xml(request: Request) -> Response:
+async def canned(request: Request) -> Response:
     await request.body()
-    return Response(XML_BODY, media_type="application/xml")
+    path = BODIES / request.path_params["name"]
+    media_type = "application/xml" if path.suffix == ".xml" else "application/json"
+    return Response(path.read_bytes(), media_type=media_type)
 
 
-app = Starlette(
-    routes=[
-        Route("/list", list_json, methods=["GET"]),
-        Route("/create", create_json, methods=["POST"]),
-        Route("/xml", xml, methods=["POST"]),
-    ]
-)
+async def ready(request: Request) -> Response:
+    return Response(b"ok")
+
+
+app = Starlette(routes=[Route("/", ready), Route("/{name}", canned, methods=["GET", "POST"])])

@@ -1,7 +1,8 @@
 """Simulator capacity: list and create requests per second for each simulator, beside a bare-HTTP baseline.
 
-Both servers run as separate processes (uvicorn, one worker each) and the load comes from this process, so the
-figures compare like with like: the ratio is what each simulator's own logic costs over the same HTTP stack.
+Both servers run as separate processes (uvicorn, one worker each) and the load comes from this process. The
+baseline replays a captured copy of each scenario's real answer over the same HTTP stack, so the ratio is what the
+simulator's own logic costs for the same bytes on the wire.
 
     .venv/bin/python -m bench.sandbox_capacity [--requests 2000] [--concurrency 16]
 """
@@ -9,8 +10,10 @@ figures compare like with like: the ratio is what each simulator's own logic cos
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,11 +33,13 @@ FYLE_ADMIN = "/fyle/platform/v1/admin"
 
 
 @contextmanager
-def served(module: str, *extra: str) -> Iterator[str]:
+def served(module: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run an ASGI app in its own uvicorn process; yields its base URL once it answers."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", module, "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen([*command, "--no-access-log", *extra], cwd=Path(__file__).parent.parent)
+    process = subprocess.Popen(
+        [*command, "--no-access-log"], cwd=Path(__file__).parent.parent, env={**os.environ, **(env or {})}
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -120,20 +125,21 @@ def scenarios(url: str) -> dict[str, RequestFactory]:
     }
 
 
-def baseline() -> dict[str, RequestFactory]:
-    return {
-        "list": lambda client, _: client.get("/list"),
-        "create": lambda client, index: client.post("/create", json={"data": [{"name": f"Bench {index}"}]}),
-        "xml": lambda client, _: client.post("/xml", content=b"<request/>"),
-    }
+async def capture_bodies(url: str, factories: dict[str, RequestFactory], into: Path) -> None:
+    """One real answer per scenario, for the baseline server to replay."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for index, send in enumerate(factories.values()):
+            response = await send(client, 10_000_000 + index)
+            suffix = ".xml" if "xml" in response.headers.get("content-type", "") else ".json"
+            (into / f"scenario{index}{suffix}").write_bytes(response.content)
 
 
-BASELINE_OF = {
-    "fyle list expenses (200/page)": "list",
-    "fyle create categories (bulk of 1)": "create",
-    "intacct readByQuery (100/page)": "xml",
-    "intacct create APBILL": "xml",
-}
+def baseline(bodies: Path) -> dict[str, RequestFactory]:
+    """The same scenarios against canned copies of their answers."""
+    factories: dict[str, RequestFactory] = {}
+    for path in sorted(bodies.iterdir()):
+        factories[path.name] = lambda client, _, name=path.name: client.post(f"/{name}", content=b"<request/>")
+    return factories
 
 
 async def measure(
@@ -149,15 +155,19 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    with served("bench.baseline_server:app") as url:
-        base = asyncio.run(measure(url, baseline(), args.requests, args.concurrency))
-    with served("sandbox.asgi:app") as url:
-        simulated = asyncio.run(measure(url, scenarios(url), args.requests, args.concurrency))
+    with tempfile.TemporaryDirectory() as bodies_dir:
+        bodies = Path(bodies_dir)
+        with served("sandbox.asgi:app") as url:
+            factories = scenarios(url)
+            asyncio.run(capture_bodies(url, factories, bodies))
+            simulated = asyncio.run(measure(url, factories, args.requests, args.concurrency))
+        with served("bench.baseline_server:app", {"BENCH_BODIES_DIR": bodies_dir}) as url:
+            base = asyncio.run(measure(url, baseline(bodies), args.requests, args.concurrency))
 
     rows = []
     print(f"{'scenario':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'baseline req/s':>15} {'ratio':>6}")
-    for name, result in simulated.items():
-        reference = base[BASELINE_OF[name]]
+    for name, reference in zip(simulated, base.values(), strict=True):
+        result = simulated[name]
         ratio = result.per_second / reference.per_second
         print(
             f"{name:38} {result.per_second:8.0f} {result.p50:8.1f} {result.p99:8.1f} {result.errors:6d} "
