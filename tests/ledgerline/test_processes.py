@@ -139,3 +139,36 @@ def test_demo_uses_the_configured_services_when_urls_are_set(
     assert slugs == ["demo"]
     assert "Database: configured; Redis: configured." in output
     assert not (tmp_path / "data").exists(), "nothing embedded should have started"
+
+
+def test_the_sandbox_command_serves_the_chosen_simulators(demo_env: dict[str, str]) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "sandbox", "--systems", "intacct", "--port", str(port), "--seed", "7"],
+        env=demo_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        health = None
+        while health is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json()
+            except httpx.TransportError:
+                time.sleep(0.2)
+        fyle = httpx.get(f"http://127.0.0.1:{port}/fyle/oauth/cluster", timeout=2)
+    finally:
+        code, output = _stop(process, signal.SIGINT)
+    assert health == {"status": "ok", "systems": ["intacct"], "seed": 7}, output
+    assert fyle.status_code == 404
+    assert code == 0, output
+
+
+def test_the_sandbox_command_refuses_unknown_systems(demo_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [LEDGERLINE_CLI, "sandbox", "--systems", "netsuite"], env=demo_env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "unknown systems ['netsuite']" in result.stdout
