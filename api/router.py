@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from api import audit_events, connections, tenant
+from api import audit_events, connecting, connections, tenant
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(tenant.router)
+v1.include_router(connecting.router)
+v1.include_router(connecting.callback_router)
 v1.include_router(connections.router)
 v1.include_router(audit_events.router)

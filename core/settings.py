@@ -50,6 +50,21 @@ class Settings(BaseSettings):
     session_secret: SecretStr = Field(
         default=SecretStr(DEV_SESSION_SECRET), description="Signs dashboard session cookies and CSRF tokens."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where users reach this service; OAuth callbacks are sent to `{public_url}/v1/connections/…`.",
+    )
+    sandbox_url: str | None = Field(
+        default=None,
+        description="Send every connector to the Ledgerline sandbox at this URL instead of the real systems.",
+    )
+    connector_apps: dict[str, dict[str, SecretStr]] = Field(
+        default_factory=dict,
+        description=(
+            'Ledgerline\'s own credentials per system, as JSON: {"fyle": {"client_id": …, "client_secret": …}, '
+            '"intacct": {"sender_id": …, "sender_password": …}}.'
+        ),
+    )
     data_dir: Path = Field(
         default=Path(".ledgerline-data"), description="Where embedded PostgreSQL and Redis keep their data."
     )
@@ -76,6 +91,9 @@ class Settings(BaseSettings):
                 "or set LEDGERLINE_ENV=dev on a development machine."
             )
         return self
+
+    def connector_app(self, system: str) -> dict[str, str]:
+        return {name: value.get_secret_value() for name, value in self.connector_apps.get(system, {}).items()}
 
     def vault_key_list(self) -> list[str]:
         return [key.strip() for key in self.vault_keys.get_secret_value().split(",") if key.strip()]

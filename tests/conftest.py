@@ -26,6 +26,8 @@ from core.models import ApiKeyRole, Tenant
 from core.settings import Settings
 from ledgerline.app import create_app
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 SERVER_URL = os.environ.get("LEDGERLINE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LEDGERLINE_CLI = str(Path(sys.executable).with_name("ledgerline"))
 """The installed console script of the environment running the tests."""

@@ -1,34 +1,6 @@
-"""One sandbox server on a real loopback port for the whole test session; each test starts from fresh state."""
+"""The sandbox fixtures live in `tests/sandbox_fixtures.py` (a plugin of the root conftest) so connector tests share
+them; `RunningSandbox` is re-exported here for the sandbox tests' imports."""
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from tests.sandbox_fixtures import RunningSandbox
 
-import httpx
-import pytest
-
-from sandbox.app import Sandbox
-from sandbox.constants import DEFAULT_SEED
-from sandbox.server import BackgroundServer
-
-
-@dataclass
-class RunningSandbox:
-    box: Sandbox
-    url: str
-
-    def control(self) -> httpx.Client:
-        return httpx.Client(base_url=f"{self.url}/_sandbox", timeout=10)
-
-
-@pytest.fixture(scope="session")
-def running_sandbox() -> Iterator[RunningSandbox]:
-    box = Sandbox(seed=DEFAULT_SEED)
-    with BackgroundServer(box.asgi()) as server:
-        yield RunningSandbox(box=box, url=server.url)
-
-
-@pytest.fixture
-def sandbox(running_sandbox: RunningSandbox) -> RunningSandbox:
-    """The shared server, reset to its seed data, with no faults, limits or clock offset."""
-    running_sandbox.box.reset(DEFAULT_SEED)
-    return running_sandbox
+__all__ = ["RunningSandbox"]

@@ -1,0 +1,216 @@
+"""Connecting a tenant's systems: OAuth2 authorization code with PKCE, or credentials checked before saving.
+
+- `GET /v1/connections/{system}/authorize?name=…` (admin key) answers 307 to the system's consent page; the state
+  and PKCE verifier wait in Redis for ten minutes, single-use.
+- `GET /v1/connections/{system}/callback?code&state` (no key: the browser comes back from the system) exchanges the
+  code and stores the encrypted tokens on the named connection, which becomes `active`.
+- `POST /v1/connections/{system}/credentials` validates the tenant's fields against the spec, proves them with the
+  connector's `check()` (Intacct: `getAPISession`), and only then stores them encrypted.
+"""
+
+import json
+import re
+import secrets
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
+from api.deps import DatabaseDep, RepositoryDep, SettingsDep
+from api.problems import Problem
+from connectors.base import ConnectorContext
+from connectors.factory import oauth2_client, resolve_urls
+from connectors.registry import UnknownSystemError, connector_class
+from connectors.spec import AuthMode, ConnectorSpec
+from core.crypto import CredentialVault
+from core.errors import AuthError, LedgerlineError
+from core.models import Connection, ConnectionStatus
+from core.repository import TenantRepository
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+callback_router = APIRouter(prefix="/connections", tags=["connections"])
+
+OAUTH_STATE_KEY = "ledgerline:oauth-state:{state}"
+OAUTH_STATE_TTL_SECONDS = 600
+NAME_PATTERN = r"^[\w .@-]{1,200}$"
+
+
+def _spec(system: str) -> ConnectorSpec:
+    try:
+        return connector_class(system).spec
+    except UnknownSystemError as exc:
+        raise Problem(404, str(exc), problem="unknown-system") from exc
+
+
+def _redirect_uri(public_url: str, system: str) -> str:
+    return f"{public_url.rstrip('/')}/v1/connections/{system}/callback"
+
+
+async def _save_connection(
+    repository: TenantRepository, *, spec: ConnectorSpec, name: str, credentials: bytes, action: str
+) -> Connection:
+    """Create the named connection, or re-authorize it: new credentials, back to `active`."""
+    row = (await repository.session.scalars(repository.scoped(Connection).where(Connection.name == name))).first()
+    if row is not None and row.provider != spec.system:
+        raise Problem(409, f"The connection {name!r} belongs to {row.provider}, not {spec.system}.")
+    if row is None:
+        row = Connection(
+            id=uuid.uuid4(),
+            name=name,
+            provider=spec.system,
+            role=spec.roles[0].value,
+            webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
+            credentials=credentials,
+        )
+        await repository.add(row, audit_action=action, audit_data={"system": spec.system})
+    else:
+        row.credentials = credentials
+        row.status = ConnectionStatus.ACTIVE.value
+        row.status_reason = None
+        await repository.session.flush()
+        await repository.audit(action, entity=row, data={"system": spec.system, "reauthorized": True})
+    await repository.session.refresh(row)
+    return row
+
+
+@router.get("/{system}/authorize", status_code=307, summary="Start connecting an OAuth2 system")
+async def authorize(
+    system: str,
+    request: Request,
+    repository: RepositoryDep,
+    settings: SettingsDep,
+    name: Annotated[str, Query(pattern=NAME_PATTERN, description="Name of the connection to create or renew.")],
+) -> JSONResponse:
+    spec = _spec(system)
+    if spec.auth.mode is not AuthMode.OAUTH2:
+        raise Problem(400, f"{spec.display_name} connects with credentials: POST /v1/connections/{system}/credentials.")
+    try:
+        client = oauth2_client(spec, settings)
+    except AuthError as exc:
+        raise Problem(503, exc.message, problem="system-not-configured") from exc
+    redirect_uri = _redirect_uri(settings.public_url, system)
+    pending = client.authorization_request(redirect_uri=redirect_uri)
+    await client.aclose()
+    remembered = {
+        "tenant_id": str(repository.tenant_id),
+        "actor": repository.actor,
+        "system": system,
+        "name": name,
+        "verifier": pending.code_verifier,
+        "redirect_uri": redirect_uri,
+    }
+    redis = request.app.state.queue.redis
+    await redis.set(OAUTH_STATE_KEY.format(state=pending.state), json.dumps(remembered), ex=OAUTH_STATE_TTL_SECONDS)
+    return JSONResponse({"authorize_url": pending.url}, status_code=307, headers={"Location": pending.url})
+
+
+@callback_router.get("/{system}/callback", response_model=ConnectionPublic, summary="OAuth2 redirect target")
+async def callback(
+    system: str,
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    state: Annotated[str, Query(max_length=200)],
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> ConnectionPublic:
+    spec = _spec(system)
+    raw = await request.app.state.queue.redis.getdel(OAUTH_STATE_KEY.format(state=state))
+    if raw is None:
+        raise Problem(400, "This authorization link is unknown, used or expired; start connecting again.")
+    remembered: dict[str, Any] = json.loads(raw)
+    if remembered["system"] != system:
+        raise Problem(400, "This authorization belongs to another system; start connecting again.")
+    if error is not None or code is None:
+        raise Problem(400, f"{spec.display_name} did not authorize the connection ({error or 'no code'}).")
+    client = oauth2_client(spec, settings)
+    try:
+        tokens = await client.exchange_code(
+            code=code, redirect_uri=remembered["redirect_uri"], code_verifier=remembered["verifier"]
+        )
+    except LedgerlineError as exc:
+        raise Problem(400 if isinstance(exc, AuthError) else 503, exc.message, problem="authorization-failed") from exc
+    finally:
+        await client.aclose()
+    vault: CredentialVault = request.app.state.vault
+    tenant_id = uuid.UUID(remembered["tenant_id"])
+    async with database.tenant_session(tenant_id) as session:
+        repository = TenantRepository(session, tenant_id, remembered["actor"])
+        row = await _save_connection(
+            repository,
+            spec=spec,
+            name=remembered["name"],
+            credentials=vault.encrypt(tokens.as_credentials()),
+            action="connection.authorize",
+        )
+        return ConnectionPublic.of(row)
+
+
+class CredentialsConnect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    credentials: dict[str, str] = Field(
+        max_length=20, description="The fields the system's spec names; never returned."
+    )
+
+
+def _validated(spec: ConnectorSpec, given: dict[str, str]) -> dict[str, str]:
+    fields = {field.name: field for field in spec.auth.tenant_fields}
+    problems = [f"{name}: not a field of {spec.display_name}" for name in given if name not in fields]
+    for field in fields.values():
+        value = given.get(field.name, "")
+        if field.required and not value:
+            problems.append(f"{field.name}: required ({field.help})")
+        elif value and field.pattern and not re.fullmatch(field.pattern, value):
+            problems.append(f"{field.name}: {field.help}")
+    if problems:
+        raise Problem(
+            422,
+            f"The credentials are not valid: {'; '.join(problems)}.",
+            problem="validation-failed",
+            errors=[{"field": f"credentials.{line.split(':')[0]}", "message": line} for line in problems],
+        )
+    return {name: value for name, value in given.items() if value}
+
+
+@router.post(
+    "/{system}/credentials", response_model=ConnectionPublic, status_code=201, summary="Connect with credentials"
+)
+async def connect_with_credentials(
+    system: str,
+    body: CredentialsConnect,
+    request: Request,
+    repository: RepositoryDep,
+    settings: SettingsDep,
+) -> ConnectionPublic:
+    spec = _spec(system)
+    if spec.auth.mode is not AuthMode.CREDENTIALS:
+        raise Problem(400, f"{spec.display_name} connects with OAuth2: GET /v1/connections/{system}/authorize.")
+    credentials = _validated(spec, body.credentials)
+    context = ConnectorContext(
+        tenant_id=repository.tenant_id,
+        connection_id=uuid.uuid4(),
+        urls=resolve_urls(spec, settings),
+        app=settings.connector_app(system),
+        credentials=credentials,
+    )
+    async with connector_class(system)(context) as connector:
+        try:
+            await connector.check()
+        except AuthError as exc:
+            raise Problem(
+                400, f"{spec.display_name} refused these credentials: {exc.message}", problem="credentials-refused"
+            ) from exc
+        except LedgerlineError as exc:
+            raise Problem(
+                503, f"{spec.display_name} could not be reached to check the credentials: {exc.message}"
+            ) from exc
+    vault: CredentialVault = request.app.state.vault
+    row = await _save_connection(
+        repository, spec=spec, name=body.name, credentials=vault.encrypt(credentials), action="connection.connect"
+    )
+    return ConnectionPublic.of(row)

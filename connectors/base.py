@@ -1,0 +1,166 @@
+"""The connector contract. A connector is its `spec.yaml` plus one small class overriding a few named hooks.
+
+The base class owns the loops and the plumbing: the HTTP client, auth, transport-failure classes, turning
+every unsuccessful answer into the error taxonomy through the one `classify` hook. What a newcomer writes:
+
+- a source: `stream` (records since a cursor), `write_export_status`, and `classify`;
+- a destination: `push` (a batch of documents, each with its own idempotency), `find_by_reference`, and
+  `classify`; plus `import_dimensions` and `payment_status` for the read side.
+
+`connectors/fyle` and `connectors/intacct` are the two worked examples.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, ClassVar
+
+import httpx
+
+from connectors.http import build_client, rate_limited, response_excerpt, transport_failure
+from connectors.spec import ConnectorSpec, load_spec
+from core.domain import (
+    Attachment,
+    DimensionValue,
+    Document,
+    DocumentKind,
+    ExportStatus,
+    PaymentStatus,
+    RemoteDocument,
+    SourceItem,
+)
+from core.errors import AuthError, LedgerlineError, Transient, ValidationError
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """Everything one connection's connector needs. Secrets are already decrypted; never log this object."""
+
+    tenant_id: uuid.UUID
+    connection_id: uuid.UUID
+    urls: Mapping[str, str]
+    """The spec's named URLs, resolved to production or the sandbox."""
+    app: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Ledgerline's own credentials with the system (OAuth client, Intacct sender)."""
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The tenant's credentials (for credential-mode systems)."""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    auth: httpx.Auth | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    """Only for tests of HTTP edge cases (respx, MockTransport)."""
+
+
+class Connector:
+    """Common to every connector: the client, the one classification hook, and the request helper."""
+
+    system: ClassVar[str]
+    spec: ClassVar[ConnectorSpec]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "system" in cls.__dict__:
+            cls.spec = load_spec(cls.system)
+
+    def __init__(self, context: ConnectorContext) -> None:
+        self.context = context
+        self.http = build_client(auth=context.auth, transport=context.transport)
+
+    async def __aenter__(self) -> "Connector":
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        close_auth = getattr(self.context.auth, "aclose", None)
+        if close_auth is not None:
+            await close_auth()
+
+    async def check(self) -> None:
+        """Prove the credentials work with one cheap call; raise `AuthError` when they do not."""
+        raise NotImplementedError
+
+    def classify(self, response: httpx.Response) -> LedgerlineError | None:
+        """The one hook that names every failure. Return None for a success.
+
+        The default covers HTTP semantics; override to read error bodies (and call `super().classify`).
+        """
+        status = response.status_code
+        if response.is_success:
+            return None
+        excerpt = response_excerpt(response)
+        if status == 429:
+            return rate_limited(response, self.spec.rate_limit, f"{self.spec.display_name} rate limit reached.")
+        if status in (401, 403):
+            return AuthError(
+                f"{self.spec.display_name} refused the credentials ({status}).",
+                provider_code=str(status),
+                hint="Re-connect the system or check the user's permissions.",
+                response=excerpt,
+            )
+        if status >= 500:
+            return Transient(
+                f"{self.spec.display_name} answered {status}.", provider_code=str(status), response=excerpt
+            )
+        return ValidationError(
+            f"{self.spec.display_name} refused the request ({status}).", provider_code=str(status), response=excerpt
+        )
+
+    async def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """Send one request; raise the classified error for any failure. Writes are not idempotent."""
+        try:
+            response = await self.http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_failure(exc, idempotent=idempotent) from exc
+        error = self.classify(response)
+        if error is not None:
+            raise error
+        return response
+
+
+class SourceConnector(Connector):
+    """An expense platform: where records come from and where export results are written back."""
+
+    def stream(self, stream: str, *, since: datetime | None) -> AsyncIterator[SourceItem]:
+        """Records of `stream` changed at or after `since`, oldest first, one page in memory at a time."""
+        raise NotImplementedError
+
+    async def fetch_attachment(self, file_id: str) -> Attachment:
+        raise NotImplementedError
+
+    async def write_export_status(self, statuses: Sequence[ExportStatus]) -> None:
+        raise NotImplementedError
+
+    async def mark_paid(self, report_ids: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    async def push_dimensions(self, attribute_type: str, values: Sequence[DimensionValue]) -> None:
+        """Mirror destination values into the source (categories, projects, cost centers)."""
+        raise NotImplementedError
+
+
+class DestinationConnector(Connector):
+    """An accounting system: dimensions come from it, documents go to it exactly once."""
+
+    def import_dimensions(self, attribute_type: str, *, since: datetime | None) -> AsyncIterator[DimensionValue]:
+        raise NotImplementedError
+
+    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
+        """Create up to `spec.batch_size` documents in as few calls as the system allows.
+
+        Returns one outcome per document, in order: a failure of one document must not fail the others. Each
+        document's `reference` is its idempotency key and must be stored where `find_by_reference` finds it.
+        """
+        raise NotImplementedError
+
+    async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
+        """The document created earlier with this reference, if any (adopted instead of created twice)."""
+        raise NotImplementedError
+
+    async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
+        raise NotImplementedError

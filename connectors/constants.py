@@ -1,0 +1,15 @@
+"""Timeouts, limits and header names shared by every connector."""
+
+from typing import Final
+
+CONNECT_TIMEOUT_SECONDS: Final = 10.0
+READ_TIMEOUT_SECONDS: Final = 60.0
+MAX_CONNECTIONS: Final = 20
+MAX_KEEPALIVE: Final = 10
+TOKEN_EXPIRY_LEEWAY_SECONDS: Final = 60
+"""Refresh this long before the access token's stated expiry, so a request never carries a dying token."""
+EXCERPT_MAX_CHARS: Final = 2000
+MAX_PAGES: Final = 1_000_000
+"""A stream longer than this is taken for a paginator loop."""
+PKCE_VERIFIER_BYTES: Final = 48
+OAUTH_STATE_BYTES: Final = 24

@@ -1,0 +1,138 @@
+"""The declarative half of a connector: `connectors/<system>/spec.yaml`, validated by these models.
+
+Everything about *how to talk to* a system lives here as data: auth mode and URLs, pagination style, rate limits
+and the headers that report them, batch sizes, credential fields. The vocabularies are closed (`PaginationStyle`,
+`RetryHint`): add a variant here before adding a one-off flag to a connector.
+"""
+
+from enum import StrEnum
+from functools import cache
+from importlib.resources import files
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthMode(StrEnum):
+    OAUTH2 = "oauth2"
+    CREDENTIALS = "credentials"
+
+
+class ConnectorRole(StrEnum):
+    SOURCE = "source"
+    DESTINATION = "destination"
+
+
+class PaginationStyle(StrEnum):
+    OFFSET = "offset"
+    PAGE = "page"
+    CURSOR = "cursor"
+    LINK = "link"
+    RESULT_ID = "result_id"
+    """Intacct's readByQuery → readMore(resultId)."""
+
+
+class RetryHint(StrEnum):
+    AFTER = "after"
+    """A header with seconds to wait (Retry-After)."""
+    AT = "at"
+    """A header with the moment to retry."""
+    REMAINING = "remaining"
+    """A header with the calls left in the window; zero means wait for the window."""
+
+
+class OAuth2Spec(_Spec):
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    client_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    rotates_refresh_token: bool = False
+    """Every refresh returns a new refresh token that must replace the old one."""
+
+
+class CredentialField(_Spec):
+    name: str
+    label: str
+    help: str
+    secret: bool = False
+    required: bool = True
+    pattern: str | None = None
+
+
+class AuthSpec(_Spec):
+    mode: AuthMode
+    oauth2: OAuth2Spec | None = None
+    app_fields: tuple[CredentialField, ...] = ()
+    """Ledgerline's own credentials with the system (OAuth client, Intacct sender), from settings."""
+    tenant_fields: tuple[CredentialField, ...] = ()
+    """What each tenant supplies (user, company, password…), encrypted per connection."""
+
+    @model_validator(mode="after")
+    def _oauth2_needs_endpoints(self) -> "AuthSpec":
+        if self.mode is AuthMode.OAUTH2 and self.oauth2 is None:
+            raise ValueError("auth.mode oauth2 needs an `oauth2` block")
+        return self
+
+
+class PaginationSpec(_Spec):
+    style: PaginationStyle
+    page_size: int = Field(ge=1)
+    max_page_size: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _page_fits(self) -> "PaginationSpec":
+        if self.page_size > self.max_page_size:
+            raise ValueError("page_size exceeds max_page_size")
+        return self
+
+
+class RateLimitSpec(_Spec):
+    per_minute: int | None = Field(default=None, ge=1)
+    per_day: int | None = Field(default=None, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
+    retry_hints: tuple[RetryHint, ...] = (RetryHint.AFTER,)
+    retry_after_header: str = "Retry-After"
+    remaining_header: str | None = None
+
+
+class ConnectorSpec(_Spec):
+    system: str
+    display_name: str
+    roles: tuple[ConnectorRole, ...]
+    urls: dict[str, str]
+    """Named production URLs (api, token, gateway…)."""
+    sandbox_paths: dict[str, str]
+    """The same names as paths on the Ledgerline sandbox, for tests and the demo."""
+    auth: AuthSpec
+    pagination: PaginationSpec
+    rate_limit: RateLimitSpec = RateLimitSpec()
+    batch_size: int = Field(default=1, ge=1)
+    """Documents (or functions) sent in one call."""
+    streams: tuple[str, ...] = ()
+    """Source streams (expenses, reports, employees) or destination dimension types it imports."""
+
+    @model_validator(mode="after")
+    def _sandbox_mirrors_urls(self) -> "ConnectorSpec":
+        if set(self.sandbox_paths) != set(self.urls):
+            raise ValueError("sandbox_paths must name the same URLs as urls")
+        return self
+
+    def url(self, name: str, *, sandbox_base: str | None = None) -> str:
+        """A named URL: production, or its sandbox twin when a sandbox base URL is configured."""
+        if sandbox_base:
+            return sandbox_base.rstrip("/") + self.sandbox_paths[name]
+        return self.urls[name]
+
+
+@cache
+def load_spec(system: str) -> ConnectorSpec:
+    """Read and validate `connectors/<system>/spec.yaml`."""
+    text = files(f"connectors.{system}").joinpath("spec.yaml").read_text()
+    return ConnectorSpec.model_validate(yaml.safe_load(text))

@@ -1,0 +1,144 @@
+"""Canonical domain types: what flows between source connectors, the document builders and destination connectors.
+
+They are system-neutral (no Fyle or Intacct field names) so that a new connector only translates to and from them.
+Money is `Decimal`; dates are `date`; timestamps are timezone-aware.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class RecordKind(StrEnum):
+    EXPENSE = "expense"
+    REPORT = "report"
+    EMPLOYEE = "employee"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceItem:
+    """One record read from a source stream, as stored in `source_records`."""
+
+    kind: RecordKind
+    remote_id: str
+    updated_at: datetime
+    data: dict[str, Any]
+    parent_remote_id: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionValue:
+    """One destination attribute (account, vendor, project, …) read from the destination."""
+
+    attribute_type: str
+    remote_id: str
+    name: str
+    active: bool
+    code: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+class DocumentKind(StrEnum):
+    BILL = "bill"
+    EXPENSE_REPORT = "expense_report"
+    JOURNAL_ENTRY = "journal_entry"
+    CHARGE_CARD_TRANSACTION = "charge_card_transaction"
+    PAYMENT = "payment"
+    REIMBURSEMENT = "reimbursement"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    """One line of a document. `account` is a GL account or an expense type, per the document kind."""
+
+    amount: Decimal
+    account: str | None = None
+    expense_type: str | None = None
+    description: str | None = None
+    spent_on: date | None = None
+    dimensions: dict[str, str] = field(default_factory=dict)
+    """Destination dimension type → value id (department, location, project, class, customer, item, udd:NAME)."""
+    debit: bool = True
+    """Journal entries only: debit or credit."""
+    tax_code: str | None = None
+    tax_amount: Decimal | None = None
+    source_ids: tuple[str, ...] = ()
+    """The source expenses this line carries, for tracing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A destination document to create exactly once, identified by `reference` (the item's idempotency key)."""
+
+    kind: DocumentKind
+    reference: str
+    transaction_date: date
+    currency: str
+    lines: tuple[DocumentLine, ...]
+    counterparty: str | None = None
+    """Vendor id (bill, card transaction payee), employee id (expense report)."""
+    memo: str | None = None
+    due_date: date | None = None
+    exchange_rate: Decimal | None = None
+    account: str | None = None
+    """Charge-card account (card transactions), bank account (payments)."""
+    applies_to: str | None = None
+    """Payments: the remote id of the document being paid."""
+    attachments: tuple[Attachment, ...] = ()
+    journal: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines if line.debit), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDocument:
+    """Where a pushed (or adopted) document lives in the destination."""
+
+    remote_id: str
+    url: str | None = None
+    adopted: bool = False
+    """True when found by reference rather than created by this call."""
+
+
+class PaymentState(StrEnum):
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStatus:
+    remote_id: str
+    state: PaymentState
+    paid_amount: Decimal
+    paid_on: date | None = None
+
+
+class ExportOutcome(StrEnum):
+    COMPLETE = "complete"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportStatus:
+    """Written back to the source for one source record: what happened to it and where it landed."""
+
+    source_remote_id: str
+    kind: RecordKind
+    outcome: ExportOutcome
+    url: str | None = None
+    error: str | None = None
