@@ -23,7 +23,7 @@ from core.audit import append_event, verify_chains
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
-from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Tenant
+from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings, get_settings
 from ledgerline.app import create_app
 from ledgerline.embedded import EmbeddedServices
@@ -219,6 +219,37 @@ async def _issue_key(database: Database, *, role: ApiKeyRole, tenant: str | None
             data={"role": role.value, "name": name, "prefix": issued.row.prefix},
         )
         return issued.plaintext
+
+
+@app.command()
+def connections(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (id or slug).")] = None,
+) -> None:
+    """List connections and their health across tenants (never their credentials)."""
+    settings = _settings()
+    _require_database_url(settings)
+
+    async def work(database: Database) -> list[tuple[Tenant, Connection]]:
+        async with database.owner_session() as session:
+            query = select(Tenant, Connection).join(Connection, Connection.tenant_id == Tenant.id)
+            if tenant is not None:
+                query = query.where(_resolve_tenant_query(tenant))  # type: ignore[arg-type]
+            rows = await session.execute(query.order_by(Tenant.slug, Connection.name))
+            return [(row[0], row[1]) for row in rows]
+
+    table = Table("tenant", "connection", "system", "role", "status", "paused", "reason")
+    for owner, connection in _run_with_database(settings, work):
+        status = connection.status if connection.status == "active" else f"[red]{connection.status}[/red]"
+        table.add_row(
+            owner.slug,
+            connection.name,
+            connection.provider,
+            connection.role,
+            status,
+            "yes" if connection.paused else "",
+            connection.status_reason or "",
+        )
+    console.print(table)
 
 
 @audit_app.command("verify")

@@ -4,15 +4,16 @@ import subprocess
 import uuid
 
 import httpx
+from sqlalchemy import text
 
+from core.db import Database
 from core.settings import Settings
-from tests.conftest import LEDGERLINE_CLI, settings_env
+from tests.conftest import LEDGERLINE_CLI, make_tenant, settings_env
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LEDGERLINE_CLI, *args], env=settings_env(settings), capture_output=True, text=True, timeout=60
-    )
+    env = {**settings_env(settings), "COLUMNS": "200"}  # rich wraps tables to the terminal width
+    return subprocess.run([LEDGERLINE_CLI, *args], env=env, capture_output=True, text=True, timeout=60)
 
 
 async def test_tenant_and_admin_key_from_the_cli_work_against_the_api(
@@ -65,3 +66,26 @@ def test_commands_needing_a_database_say_so_when_none_is_set(settings: Settings)
     result = subprocess.run([LEDGERLINE_CLI, "migrate"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "LEDGERLINE_DATABASE_URL is not set" in result.stdout
+
+
+async def test_connections_lists_health_without_credentials(
+    settings: Settings, client: httpx.AsyncClient, database: Database
+) -> None:
+    owner = await make_tenant(database, "Health")
+    created = await client.post(
+        "/v1/connections",
+        headers=owner.headers,
+        json={"name": "books", "provider": "intacct", "role": "destination", "credentials": {"password": "pw-s3cret"}},
+    )
+    assert created.status_code == 201
+    async with database.owner_session() as session:
+        await session.execute(
+            text(
+                "UPDATE connections SET status = 'needs_reauth', status_reason = 'token revoked' WHERE tenant_id = :t"
+            ),
+            {"t": owner.id},
+        )
+    listed = run_cli(settings, "connections", "--tenant", owner.slug)
+    assert listed.returncode == 0, listed.stderr
+    assert "books" in listed.stdout and "needs_reauth" in listed.stdout and "token revoked" in listed.stdout
+    assert "pw-s3cret" not in listed.stdout
