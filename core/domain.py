@@ -142,3 +142,45 @@ class ExportStatus:
     outcome: ExportOutcome
     url: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expense:
+    """A source expense in system-neutral terms: what grouping, mappings and document builders read.
+
+    A source connector translates its own records into this (`SourceConnector.to_expense`), so that adding an
+    expense platform never touches `mappings/` or `sync/`.
+    """
+
+    id: str
+    amount: Decimal
+    """In `currency`, the currency the expense is booked in (the employee's or org's home currency)."""
+    currency: str
+    spent_on: date
+    category: str
+    employee_email: str
+    is_reimbursable: bool
+    state: str
+    updated_at: datetime
+    report_id: str | None = None
+    report_state: str | None = None
+    category_code: str | None = None
+    employee_name: str | None = None
+    employee_code: str | None = None
+    project: str | None = None
+    cost_center: str | None = None
+    merchant: str | None = None
+    purpose: str | None = None
+    foreign_amount: Decimal | None = None
+    foreign_currency: str | None = None
+    exchange_rate: Decimal | None = None
+    tax_amount: Decimal | None = None
+    tax_group: str | None = None
+    corporate_card_id: str | None = None
+    approved_at: datetime | None = None
+    posted_at: datetime | None = None
+    """Card expenses: when the bank posted the transaction."""
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    file_ids: tuple[str, ...] = ()
+    url: str | None = None
+    """A link back to the expense in the source, for people."""
