@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
 from api.deps import DatabaseDep, RepositoryDep, SettingsDep
 from api.problems import Problem
+from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
 from connectors.factory import oauth2_client, resolve_urls
 from connectors.registry import UnknownSystemError, connector_class
@@ -50,7 +51,13 @@ def _redirect_uri(public_url: str, system: str) -> str:
 
 
 async def _save_connection(
-    repository: TenantRepository, *, spec: ConnectorSpec, name: str, credentials: bytes, action: str
+    repository: TenantRepository,
+    *,
+    spec: ConnectorSpec,
+    name: str,
+    credentials: bytes,
+    action: str,
+    settings: dict[str, Any] | None = None,
 ) -> Connection:
     """Create the named connection, or re-authorize it: new credentials, back to `active`."""
     row = (await repository.session.scalars(repository.scoped(Connection).where(Connection.name == name))).first()
@@ -64,10 +71,12 @@ async def _save_connection(
             role=spec.roles[0].value,
             webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
             credentials=credentials,
+            settings=settings or {},
         )
         await repository.add(row, audit_action=action, audit_data={"system": spec.system})
     else:
         row.credentials = credentials
+        row.settings = {**row.settings, **(settings or {})}
         row.status = ConnectionStatus.ACTIVE.value
         row.status_reason = None
         await repository.session.flush()
@@ -135,8 +144,22 @@ async def callback(
         raise Problem(400 if isinstance(exc, AuthError) else 503, exc.message, problem="authorization-failed") from exc
     finally:
         await client.aclose()
-    vault: CredentialVault = request.app.state.vault
     tenant_id = uuid.UUID(remembered["tenant_id"])
+    context = ConnectorContext(
+        tenant_id=tenant_id,
+        connection_id=uuid.uuid4(),
+        urls=resolve_urls(spec, settings),
+        app=settings.connector_app(system),
+        auth=BearerAuth(tokens.access_token),
+    )
+    try:
+        async with connector_class(system)(context) as connector:
+            learned = await connector.settings_after_authorization()
+    except LedgerlineError as exc:
+        raise Problem(
+            503, f"{spec.display_name} authorized the connection, but finishing it failed: {exc.message}"
+        ) from exc
+    vault: CredentialVault = request.app.state.vault
     async with database.tenant_session(tenant_id) as session:
         repository = TenantRepository(session, tenant_id, remembered["actor"])
         row = await _save_connection(
@@ -145,6 +168,7 @@ async def callback(
             name=remembered["name"],
             credentials=vault.encrypt(tokens.as_credentials()),
             action="connection.authorize",
+            settings=learned,
         )
         return ConnectionPublic.of(row)
 

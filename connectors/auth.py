@@ -6,7 +6,7 @@ single-flight per connection across processes and saves a rotated refresh token 
 """
 
 import secrets
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -124,8 +124,9 @@ class OAuth2Client:
             auth = (self.client_id, self._client_secret)
         else:
             form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
+        body: dict[str, Any] = {"json": form} if self.spec.request_encoding == "json" else {"data": form}
         try:
-            response = await self._http.post(self.token_url, data=form, auth=auth or httpx.USE_CLIENT_DEFAULT)
+            response = await self._http.post(self.token_url, auth=auth or httpx.USE_CLIENT_DEFAULT, **body)
         except httpx.TransportError as exc:
             raise transport_failure(exc, idempotent=True) from exc
         if response.status_code in (400, 401):
@@ -162,6 +163,17 @@ def _oauth_error(response: httpx.Response) -> str:
     except ValueError:
         return str(response.status_code)
     return str(body.get("error") or body.get("message") or response.status_code)
+
+
+class BearerAuth(httpx.Auth):
+    """A token already in hand, for the calls right after an authorization (before anything is stored)."""
+
+    def __init__(self, access_token: str) -> None:
+        self._header = f"Bearer {access_token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
 
 
 class OAuth2Auth(httpx.Auth):

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -67,7 +67,7 @@ class Connector:
         self.context = context
         self.http = build_client(auth=context.auth, transport=context.transport)
 
-    async def __aenter__(self) -> "Connector":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -80,6 +80,10 @@ class Connector:
         close_auth = getattr(self.context.auth, "aclose", None)
         if close_auth is not None:
             await close_auth()
+
+    async def settings_after_authorization(self) -> dict[str, Any]:
+        """Connection settings to learn right after a user authorizes (Fyle: the org's data cluster)."""
+        return {}
 
     async def check(self) -> None:
         """Prove the credentials work with one cheap call; raise `AuthError` when they do not."""
@@ -103,7 +107,7 @@ class Connector:
                 hint="Re-connect the system or check the user's permissions.",
                 response=excerpt,
             )
-        if status >= 500:
+        if status >= 500 or response.is_redirect:
             return Transient(
                 f"{self.spec.display_name} answered {status}.", provider_code=str(status), response=excerpt
             )

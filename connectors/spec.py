@@ -47,12 +47,13 @@ class RetryHint(StrEnum):
 
 
 class OAuth2Spec(_Spec):
-    authorize_url: str
-    token_url: str
-    revoke_url: str | None = None
+    """How the system's OAuth2 server behaves; its URLs are the spec's `authorize` and `token` URLs."""
+
     scopes: tuple[str, ...] = ()
     pkce: bool = True
     client_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    request_encoding: Literal["form", "json"] = "form"
+    """Of the token request. RFC 6749 says form; some systems (Fyle) document a JSON body."""
     rotates_refresh_token: bool = False
     """Every refresh returns a new refresh token that must replace the old one."""
 
@@ -122,6 +123,8 @@ class ConnectorSpec(_Spec):
     def _sandbox_mirrors_urls(self) -> "ConnectorSpec":
         if set(self.sandbox_paths) != set(self.urls):
             raise ValueError("sandbox_paths must name the same URLs as urls")
+        if self.auth.mode is AuthMode.OAUTH2 and not {"authorize", "token"} <= set(self.urls):
+            raise ValueError("an oauth2 system needs `authorize` and `token` URLs")
         return self
 
     def url(self, name: str, *, sandbox_base: str | None = None) -> str:

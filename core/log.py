@@ -72,5 +72,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        # Whoever configured these before (uvicorn's own defaults do) may have silenced or detached them.
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True

@@ -1,5 +1,6 @@
 """The OAuth2 client and auth flow, against respx for the token endpoint's edge cases."""
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -19,7 +20,7 @@ TOKEN_URL = "https://auth.x.test/oauth/token"
 @pytest.fixture
 async def client() -> AsyncIterator[OAuth2Client]:
     oauth = OAuth2Client(
-        OAuth2Spec(authorize_url="https://auth.x.test/authorize", token_url=TOKEN_URL, scopes=("read",)),
+        OAuth2Spec(scopes=("read",)),
         client_id="cid",
         client_secret="csecret",
         token_url=TOKEN_URL,
@@ -103,3 +104,25 @@ async def test_the_auth_flow_refreshes_before_expiry_and_once_on_a_401(client: O
         await http.get("https://api.x.test/me")
     assert store.refreshes == 2
     assert api.calls[2].request.headers["Authorization"] == "Bearer fresh"
+
+
+@respx.mock
+async def test_a_json_request_encoding_when_the_system_documents_one() -> None:
+    oauth = OAuth2Client(
+        OAuth2Spec(request_encoding="json"),
+        client_id="cid",
+        client_secret="csecret",
+        token_url=TOKEN_URL,
+        authorize_url="https://auth.x.test/authorize",
+        http=httpx.AsyncClient(),
+    )
+    route = respx.post(TOKEN_URL).mock(return_value=httpx.Response(200, json={"access_token": "a", "expires_in": 60}))
+    await oauth.refresh("r1")
+    await oauth.aclose()
+    sent = json.loads(route.calls[0].request.content)
+    assert sent == {
+        "grant_type": "refresh_token",
+        "refresh_token": "r1",
+        "client_id": "cid",
+        "client_secret": "csecret",
+    }
