@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from connectors.http import build_client, rate_limited, response_excerpt, transport_failure
+from connectors.http import build_client, rate_limited, request_excerpt, response_excerpt, transport_failure
 from connectors.spec import ConnectorSpec, load_spec
 from core.domain import (
     Attachment,
@@ -97,7 +97,7 @@ class Connector:
         status = response.status_code
         if response.is_success:
             return None
-        excerpt = response_excerpt(response)
+        sent, answer = request_excerpt(response.request), response_excerpt(response)
         if status == 429:
             return rate_limited(response, self.spec.rate_limit, f"{self.spec.display_name} rate limit reached.")
         if status in (401, 403):
@@ -105,14 +105,18 @@ class Connector:
                 f"{self.spec.display_name} refused the credentials ({status}).",
                 provider_code=str(status),
                 hint="Re-connect the system or check the user's permissions.",
-                response=excerpt,
+                request=sent,
+                response=answer,
             )
         if status >= 500 or response.is_redirect:
             return Transient(
-                f"{self.spec.display_name} answered {status}.", provider_code=str(status), response=excerpt
+                f"{self.spec.display_name} answered {status}.", provider_code=str(status), request=sent, response=answer
             )
         return ValidationError(
-            f"{self.spec.display_name} refused the request ({status}).", provider_code=str(status), response=excerpt
+            f"{self.spec.display_name} refused the request ({status}).",
+            provider_code=str(status),
+            request=sent,
+            response=answer,
         )
 
     async def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
@@ -150,6 +154,11 @@ class SourceConnector(Connector):
 
 class DestinationConnector(Connector):
     """An accounting system: dimensions come from it, documents go to it exactly once."""
+
+    async def attribute_types(self) -> tuple[str, ...]:
+        """The dimension types this connection can import: the spec's streams, plus any only the system knows of
+        at run time (Intacct's user-defined dimensions)."""
+        return self.spec.streams
 
     def import_dimensions(self, attribute_type: str, *, since: datetime | None) -> AsyncIterator[DimensionValue]:
         raise NotImplementedError

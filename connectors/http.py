@@ -26,8 +26,9 @@ from core.log import is_secret_field, redact
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
 XML_SECRET_ELEMENT = re.compile(
-    r"<(?P<tag>password|sessionid|user_password|sender_password)>[^<]*</(?P=tag)>", re.IGNORECASE
+    r"<(?P<tag>password|sessionid|user_password|sender_password)>[^<]*(?:</(?P=tag)>|$)", re.IGNORECASE
 )
+"""A secret element, also when a truncated body ends inside it."""
 
 
 def build_client(
@@ -51,7 +52,9 @@ def redact_text(text: str, content_type: str = "") -> str:
             return json.dumps(redact(json.loads(text)))[:EXCERPT_MAX_CHARS]
         except ValueError:
             pass
-    text = XML_SECRET_ELEMENT.sub(lambda match: f"<{match['tag']}>{REDACTED}</{match['tag']}>", text)
+    text = XML_SECRET_ELEMENT.sub(
+        lambda match: f"<{match['tag']}>{REDACTED}" + (f"</{match['tag']}>" if match[0].endswith(">") else ""), text
+    )
     text = re.sub(
         r"(?P<key>[A-Za-z_]*(?:token|secret|password|code_verifier)[A-Za-z_]*)=[^&\s]+",
         lambda match: f"{match['key']}={REDACTED}",

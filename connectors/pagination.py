@@ -1,8 +1,8 @@
 """Paginators: small strategies that turn "fetch one page" into an async stream of pages.
 
 Each holds at most one page at a time, so a 100,000-record stream costs one page of memory. Each detects
-loops — a continuation token seen twice, or the same page served twice in a row — and raises `PaginationLoop`
-instead of paging forever.
+loops — a continuation token seen twice (cursors, links), or the same page served twice in a row — and raises
+`PaginationLoop` instead of paging forever.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
@@ -74,7 +74,8 @@ class Paginator(Generic[Record]):
                 continue
             if page.next_token is None:
                 return
-            if page.next_token in seen_tokens:
+            if page.next_token in seen_tokens and self.style is not PaginationStyle.RESULT_ID:
+                # A resultId names the whole result set and stays the same on every readMore.
                 raise PaginationLoop(f"continuation {page.next_token[:40]!r} was already followed")
             seen_tokens.add(page.next_token)
             token = page.next_token

@@ -74,3 +74,7 @@ def test_rate_limited_keeps_the_status_and_an_excerpt() -> None:
     assert error.provider_code == "429"
     assert error.retry_at is not None
     assert error.response is not None and error.response.status == 429
+
+
+def test_a_body_cut_inside_a_secret_element_does_not_leak_its_start() -> None:
+    assert "abc123" not in redact_text("<response><api><sessionid>abc123")

@@ -72,3 +72,12 @@ def test_link_headers_give_the_next_target() -> None:
     assert next_link(header) == "https://api.x.test/items?page=2"
     assert next_link('<https://api.x.test/items?page=9>; rel="last"') is None
     assert next_link(None) is None
+
+
+async def test_a_result_id_may_stay_the_same_while_pages_progress() -> None:
+    async def fetch(request: PageRequest) -> Page[str]:
+        return Page(
+            RECORDS[request.offset : request.offset + 10], next_token="result-set-1" if request.offset < 20 else None
+        )
+
+    assert await collect(paginator(PaginationStyle.RESULT_ID), fetch) == RECORDS

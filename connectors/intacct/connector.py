@@ -1,0 +1,147 @@
+"""The Sage Intacct destination: the spec's declarations plus the named hooks, each a few lines over its module.
+
+- `classify`: whole-call failures hidden in HTTP 200 XML (control, authentication, unreadable body);
+- `check`: a fresh `getAPISession`;
+- `import_dimensions`: readByQuery + readMore through the spec's `result_id` paginator;
+- `push`: several documents per request, each idempotent by its function control id (see `push.py`);
+- `find_by_reference` and `payment_status`: `query` and `read` over the stored documents.
+"""
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from xml.etree.ElementTree import Element
+
+import httpx
+
+from connectors.base import ConnectorContext, DestinationConnector
+from connectors.http import request_excerpt, response_excerpt
+from connectors.intacct import constants as names
+from connectors.intacct.dimensions import OBJECTS, DimensionObject, udd_object_name, unknown_type, user_defined
+from connectors.intacct.envelope import Function, MalformedReplyError, Result, Sender, parse_reply, wrote_anything
+from connectors.intacct.envelope import used_session as authenticated_by_session
+from connectors.intacct.errors import classify_errors, malformed
+from connectors.intacct.gateway import Gateway, Login, new_control_id
+from connectors.intacct.payments import FIELDS, PAYABLE_OBJECTS, status_of
+from connectors.intacct.push import Folder, Outcome, batches, push_batch
+from connectors.intacct.reads import get_dimensions, page, read_by_query, read_keys, read_more, user_defined_dimensions
+from connectors.intacct.references import find_many
+from connectors.pagination import Page, PageRequest, Paginator
+from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument
+from core.errors import AuthError, LedgerlineError, ValidationError
+
+
+class IntacctConnector(DestinationConnector):
+    """One Sage Intacct company (and optionally one of its entities), reached through one reused API session."""
+
+    system = names.SYSTEM
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        credentials = context.credentials
+        self.gateway = Gateway(
+            self._post,
+            url=context.urls[names.GATEWAY_URL],
+            sender=Sender(context.app.get(names.SENDER_ID, ""), context.app.get(names.SENDER_PASSWORD, "")),
+            user=Login(
+                user_id=credentials.get(names.USER_ID, ""),
+                company_id=credentials.get(names.COMPANY_ID, ""),
+                password=credentials.get(names.USER_PASSWORD, ""),
+                entity_id=credentials.get(names.ENTITY_ID, ""),
+            ),
+        )
+        self._folder = Folder()
+
+    async def _post(self, url: str, body: bytes, idempotent: bool) -> httpx.Response:
+        headers = {"Content-Type": names.CONTENT_TYPE}
+        return await self.request("POST", url, idempotent=idempotent, content=body, headers=headers)
+
+    def classify(self, response: httpx.Response) -> LedgerlineError | None:
+        """HTTP failures as the base class names them; then Intacct's own failure levels inside a 200."""
+        if not response.is_success:
+            error = super().classify(response)
+            if error is not None and error.request is None:  # the base class keeps only the response
+                error.request = request_excerpt(response.request)
+            return error
+        sent = response.request.content
+        try:
+            reply = parse_reply(response.content)
+        except MalformedReplyError as error:
+            return malformed(response, wrote=wrote_anything(sent), reason=str(error))
+        sent_excerpt, answer_excerpt = request_excerpt(response.request), response_excerpt(response)
+        if reply.control_status != names.SUCCESS:
+            return classify_errors(reply.control_errors, request=sent_excerpt, response=answer_excerpt)
+        if reply.authentication_status == names.SUCCESS:
+            return None
+        if reply.authentication_status and authenticated_by_session(sent):
+            return AuthError(
+                "The Sage Intacct API session expired.",
+                code=names.CODE_SESSION_EXPIRED,
+                request=sent_excerpt,
+                response=answer_excerpt,
+            )
+        if reply.authentication_status:
+            return classify_errors(reply.authentication_errors, request=sent_excerpt, response=answer_excerpt)
+        return malformed(response, wrote=wrote_anything(sent), reason="the answer has no authentication block")
+
+    async def check(self) -> None:
+        await self.gateway.sessions.open()
+
+    async def import_dimensions(self, attribute_type: str, *, since: datetime | None) -> AsyncIterator[DimensionValue]:
+        dimension = await self._dimension(attribute_type)
+        query = dimension.since(since) if since is not None else ""
+
+        async def fetch(request: PageRequest) -> Page[dict[str, str]]:
+            if request.token:
+                return page(await self._read(read_more(request.token)))
+            return page(await self._read(read_by_query(dimension.object_name, dimension.fields, query, request.limit)))
+
+        paginator: Paginator[dict[str, str]] = Paginator(
+            self.spec.pagination, key=lambda row: row.get(dimension.key, "")
+        )
+        async for row in paginator.records(fetch):
+            yield dimension.value(attribute_type, row)
+
+    async def attribute_types(self) -> tuple[str, ...]:
+        """Every dimension type this company has: the standard ones and `udd:<NAME>` per user-defined dimension."""
+        udds = user_defined_dimensions(await self._read(get_dimensions()))
+        return (*self.spec.streams, *(f"{names.UDD_PREFIX}{name}" for name in udds))
+
+    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
+        outcomes: list[Outcome] = []
+        for batch in batches(documents, self.spec.batch_size):
+            outcomes += await push_batch(self.gateway, batch, self._folder)
+        return outcomes
+
+    async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
+        [found] = await find_many(self.gateway, [(kind, reference)])
+        if isinstance(found, LedgerlineError):
+            raise found
+        return found
+
+    async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
+        object_name = PAYABLE_OBJECTS.get(kind)
+        if object_name is None:
+            raise ValidationError(f"Sage Intacct keeps no payment status for {kind.value} documents.")
+        statuses: dict[str, PaymentStatus] = {}
+        for start in range(0, len(remote_ids), names.READ_KEYS_PER_CALL):
+            keys = remote_ids[start : start + names.READ_KEYS_PER_CALL]
+            for row in (await self._read(read_keys(object_name, FIELDS, keys))).rows():
+                statuses[row["RECORDNO"]] = status_of(row)
+        return [statuses[remote_id] for remote_id in remote_ids if remote_id in statuses]
+
+    async def _read(self, body: Element) -> Result:
+        """One read function; its failure raised as classified."""
+        answer = await self.gateway.call([Function(new_control_id(), body)])
+        if not answer.results[0].ok:
+            raise answer.error(0)
+        return answer.results[0]
+
+    async def _dimension(self, attribute_type: str) -> DimensionObject:
+        udd = udd_object_name(attribute_type)
+        if udd is None:
+            if attribute_type not in OBJECTS:
+                raise unknown_type(attribute_type)
+            return OBJECTS[attribute_type]
+        if udd not in user_defined_dimensions(await self._read(get_dimensions())):
+            raise unknown_type(attribute_type)
+        return user_defined(udd)

@@ -1,0 +1,112 @@
+"""Sending functions to the XML gateway: the envelope, the session, and one renewal when the session expired.
+
+Whole-call failures (control block, authentication, HTTP status, unreadable body) are raised by the connector's
+`classify` hook through `Connector.request`; what comes back here is an `Answer` with one result per function,
+each of which may still have failed on its own.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+import httpx
+
+from connectors.intacct.constants import CODE_SESSION_EXPIRED
+from connectors.intacct.envelope import Function, Result, Sender, build_request, login, parse_reply, session
+from connectors.intacct.errors import function_error, malformed
+from connectors.intacct.session import ApiSession, SessionKeeper
+from core.errors import AuthError, LedgerlineError
+
+Send = Callable[[str, bytes, bool], Awaitable[httpx.Response]]
+"""POST a body to a URL (`idempotent` for reads) and return the response, or raise its classified failure."""
+
+
+@dataclass(frozen=True)
+class Login:
+    """The tenant's user in one company, and optionally one entity of a multi-entity company."""
+
+    user_id: str
+    company_id: str
+    password: str = field(repr=False)
+    entity_id: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The results of one request, aligned with the functions sent."""
+
+    functions: tuple[Function, ...]
+    results: tuple[Result, ...]
+    response: httpx.Response
+
+    def error(self, index: int) -> LedgerlineError:
+        return function_error(self.functions[index], self.results[index], self.response)
+
+
+def new_control_id() -> str:
+    """A request's own control id: fresh every time, never a document's reference, so that a batch resent with
+    one more or one fewer document is not refused as a whole."""
+    return uuid.uuid4().hex
+
+
+class Gateway:
+    def __init__(self, send: Send, *, url: str, sender: Sender, user: Login) -> None:
+        self._send = send
+        self._url = url
+        self._sender = sender
+        self._user = user
+        self.sessions = SessionKeeper(self._login)
+
+    async def call(self, functions: Sequence[Function]) -> Answer:
+        """Run the functions in one request; an expired session is renewed once and the request sent again
+        (nothing ran: authentication failed before any function)."""
+        current = await self.sessions.current()
+        try:
+            return await self._call(current, functions)
+        except AuthError as error:
+            if error.code != CODE_SESSION_EXPIRED:
+                raise
+        return await self._call(await self.sessions.renew(stale=current), functions)
+
+    async def _call(self, api: ApiSession, functions: Sequence[Function]) -> Answer:
+        body = build_request(
+            sender=self._sender,
+            control_id=new_control_id(),
+            authentication=session(api.session_id),
+            functions=functions,
+        )
+        return self._answer(functions, await self._send(api.endpoint, body, not any(f.is_write for f in functions)))
+
+    def _answer(self, functions: Sequence[Function], response: httpx.Response) -> Answer:
+        results = parse_reply(response.content).results  # `classify` already refused an unreadable body
+        if [result.control_id for result in results] != [function.control_id for function in functions]:
+            raise malformed(
+                response,
+                wrote=any(function.is_write for function in functions),
+                reason=f"{len(results)} results for {len(functions)} functions",
+            )
+        return Answer(tuple(functions), results, response)
+
+    async def _login(self) -> ApiSession:
+        function = Function(new_control_id(), Element("getAPISession"))
+        body = build_request(
+            sender=self._sender,
+            control_id=new_control_id(),
+            authentication=login(
+                user_id=self._user.user_id,
+                company_id=self._user.company_id,
+                password=self._user.password,
+                entity_id=self._user.entity_id,
+            ),
+            functions=[function],
+        )
+        answer = self._answer([function], await self._send(self._url, body, True))
+        [result] = answer.results
+        if not result.ok:
+            raise answer.error(0)
+        session_id = (result.element.findtext("data/api/sessionid") or "").strip()
+        if not session_id:
+            raise malformed(answer.response, wrote=False, reason="getAPISession returned no session id")
+        endpoint = (result.element.findtext("data/api/endpoint") or "").strip() or self._url
+        return ApiSession(session_id, endpoint)

@@ -1,0 +1,38 @@
+"""Payment status of bills, expense reports and card transactions: STATE, TOTALPAID and WHENPAID → `PaymentStatus`."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from connectors.intacct.constants import DATE_FORMAT
+from core.domain import DocumentKind, PaymentState, PaymentStatus
+
+PAYABLE_OBJECTS = {
+    DocumentKind.BILL: "APBILL",
+    DocumentKind.EXPENSE_REPORT: "EEXPENSES",
+    DocumentKind.CHARGE_CARD_TRANSACTION: "CCTRANSACTION",
+}
+FIELDS = ("RECORDNO", "STATE", "TOTALENTERED", "TOTALPAID", "TOTALDUE", "WHENPAID")
+STATES = {"paid": PaymentState.PAID, "partially paid": PaymentState.PARTIALLY_PAID}
+
+
+def _decimal(text: str | None) -> Decimal:
+    try:
+        return Decimal(text or "0")
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def status_of(row: dict[str, str]) -> PaymentStatus:
+    """Intacct's STATE names the state; the totals decide when a state this connector does not know shows up."""
+    paid = _decimal(row.get("TOTALPAID"))
+    state = STATES.get(row.get("STATE", "").strip().lower())
+    if state is None:
+        due = _decimal(row.get("TOTALDUE"))
+        state = PaymentState.UNPAID if paid == 0 else PaymentState.PAID if due == 0 else PaymentState.PARTIALLY_PAID
+    when = row.get("WHENPAID", "").strip()
+    return PaymentStatus(
+        remote_id=row["RECORDNO"],
+        state=state,
+        paid_amount=paid,
+        paid_on=datetime.strptime(when, DATE_FORMAT).date() if when else None,
+    )

@@ -1,0 +1,163 @@
+"""Creating a batch of documents in one request, each exactly once.
+
+Each document is its own function whose `controlid` is the document's reference, in a request with
+`uniqueid=true`: Intacct refuses a function whose control id already ran instead of running it again. So:
+
+- a refusal for a used control id means the document exists → look it up by reference and adopt it;
+- a lost answer (timeout, dropped connection, 5xx, unreadable body) may hide a commit → look every document up by
+  reference at once, adopt what exists, and report the original failure for the rest; a later retry is still safe,
+  because a document that did commit in the meantime is refused and adopted then.
+
+There is no `transaction="true"`: one refused document must not take the others down with it.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from connectors.intacct.attachments import folder_body, supdoc_function, supdoc_id
+from connectors.intacct.documents import document_body
+from connectors.intacct.envelope import Function
+from connectors.intacct.errors import already_exists, is_control_id_used
+from connectors.intacct.gateway import Answer, Gateway, new_control_id
+from connectors.intacct.references import find_many, record_urls
+from core.domain import Document, RemoteDocument
+from core.errors import LedgerlineError, RateLimited, ValidationError
+
+Outcome = RemoteDocument | LedgerlineError
+
+
+@dataclass
+class Folder:
+    """Whether the attachment folder is known to exist, so that it is created once per connector, not per batch."""
+
+    ready: bool = False
+
+
+@dataclass(frozen=True)
+class Planned:
+    position: int
+    """Where the document sits in the batch (and its outcome in the answer)."""
+    document: Document
+    function: int
+    """Index of the document's function in the request."""
+    supdoc: int | None = None
+    """Index of its attachments' `create_supdoc`, if it has any."""
+
+
+@dataclass
+class Plan:
+    functions: list[Function] = field(default_factory=list)
+    planned: list[Planned] = field(default_factory=list)
+    refused: dict[int, LedgerlineError] = field(default_factory=dict)
+    """Documents that cannot be valid as built: refused before any call."""
+    folder: int | None = None
+
+
+def batches(documents: Sequence[Document], max_functions: int) -> Iterator[Sequence[Document]]:
+    """Cut documents into requests of at most `max_functions` functions (a document with attachments costs two;
+    one is kept for the attachment folder)."""
+    batch: list[Document] = []
+    used = 1
+    for document in documents:
+        cost = 2 if document.attachments else 1
+        if batch and used + cost > max_functions:
+            yield batch
+            batch, used = [], 1
+        batch.append(document)
+        used += cost
+    if batch:
+        yield batch
+
+
+def plan(documents: Sequence[Document], folder: Folder) -> Plan:
+    result = Plan()
+    if not folder.ready and any(document.attachments for document in documents):
+        result.folder = len(result.functions)
+        result.functions.append(Function(new_control_id(), folder_body()))
+    seen: set[str] = set()
+    for position, document in enumerate(documents):
+        try:
+            if document.reference in seen:
+                raise ValidationError(
+                    f"The reference {document.reference} appears twice in one batch.", code="duplicate_reference"
+                )
+            body = document_body(document, supdoc_id(document.reference) if document.attachments else None)
+        except ValidationError as error:
+            result.refused[position] = error
+            continue
+        seen.add(document.reference)
+        supdoc = None
+        if document.attachments:
+            supdoc = len(result.functions)
+            result.functions.append(supdoc_function(document))
+        result.planned.append(Planned(position, document, len(result.functions), supdoc))
+        result.functions.append(Function(document.reference, body))
+    return result
+
+
+def _cause(answer: Answer, planned: Planned) -> int:
+    """The function to blame for a refused document: its attachments when they failed (the document then fails
+    only for lack of them), else the document itself."""
+    if planned.supdoc is not None:
+        errors = answer.results[planned.supdoc].errors
+        if errors and not (already_exists(errors) or is_control_id_used(errors)):
+            return planned.supdoc
+    return planned.function
+
+
+async def push_batch(gateway: Gateway, documents: Sequence[Document], folder: Folder) -> list[Outcome]:
+    batch = plan(documents, folder)
+    outcomes: dict[int, Outcome] = dict(batch.refused)
+    if batch.planned:
+        try:
+            answer = await gateway.call(batch.functions)
+        except LedgerlineError as error:
+            outcomes.update(await _after_failure(gateway, batch.planned, error))
+        else:
+            if batch.folder is not None:
+                folder_result = answer.results[batch.folder]
+                folder.ready = folder_result.ok or already_exists(folder_result.errors)
+            outcomes.update(await _outcomes(gateway, batch.planned, answer))
+    return [outcomes[position] for position in range(len(documents))]
+
+
+async def _outcomes(gateway: Gateway, planned: Sequence[Planned], answer: Answer) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    created: dict[int, str] = {}
+    replayed: list[Planned] = []
+    for item in planned:
+        result = answer.results[item.function]
+        if result.ok:
+            created[item.position] = result.key
+        elif is_control_id_used(result.errors):
+            replayed.append(item)
+        else:
+            outcomes[item.position] = answer.error(_cause(answer, item))
+    if replayed:
+        try:
+            found = await find_many(gateway, [(item.document.kind, item.document.reference) for item in replayed])
+        except LedgerlineError as error:
+            found = [error] * len(replayed)
+        for item, match in zip(replayed, found, strict=True):
+            # Not found although its control id ran: something else used the reference; a person must look.
+            outcomes[item.position] = match if match is not None else answer.error(item.function)
+    kinds = {item.position: item.document.kind for item in planned}
+    urls = await record_urls(gateway, [(kinds[position], remote_id) for position, remote_id in created.items()])
+    for position, remote_id in created.items():
+        outcomes[position] = RemoteDocument(remote_id, url=urls.get((kinds[position], remote_id)))
+    return outcomes
+
+
+async def _after_failure(gateway: Gateway, planned: Sequence[Planned], error: LedgerlineError) -> dict[int, Outcome]:
+    """The whole request failed. If it may have been applied, adopt whatever the lookups find."""
+    outcomes: dict[int, Outcome] = {item.position: error for item in planned}
+    if not error.retriable or isinstance(error, RateLimited):  # refused before anything ran
+        return outcomes
+    try:
+        found = await find_many(gateway, [(item.document.kind, item.document.reference) for item in planned])
+    except LedgerlineError:
+        return outcomes  # still unreachable: the original failure stands, and the retry looks up first
+    for item, match in zip(planned, found, strict=True):
+        if isinstance(match, RemoteDocument):
+            outcomes[item.position] = match
+    return outcomes

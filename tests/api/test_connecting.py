@@ -1,0 +1,149 @@
+"""Connecting systems through the API: Fyle by OAuth2 + PKCE through the sandbox's consent page, Intacct by
+credentials proven with getAPISession before anything is stored."""
+
+import html
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from core.crypto import CredentialVault
+from core.db import Database
+from core.models import Connection
+from core.settings import Settings
+from ledgerline.app import create_app
+from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
+from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
+from tests.conftest import TenantFixture
+from tests.sandbox_fixtures import RunningSandbox
+
+INTACCT = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
+
+
+@pytest.fixture
+async def api(settings: Settings, sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """The API configured to reach the sandbox, with Ledgerline's sandbox app credentials."""
+    configured = settings.model_copy(
+        update={
+            "sandbox_url": sandbox.url,
+            "connector_apps": {
+                "fyle": {
+                    "client_id": SecretStr(FYLE_SANDBOX_CLIENT_ID),
+                    "client_secret": SecretStr(FYLE_SANDBOX_CLIENT_SECRET),
+                },
+                "intacct": {"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)},
+            },
+        }
+    )
+    app: FastAPI = create_app(configured)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledgerline.test") as client:
+            yield client
+
+
+def consent(authorize_url: str, decision: str) -> str:
+    """What the user does on Fyle's consent page; returns where Fyle sends the browser back to."""
+    with httpx.Client(timeout=10) as browser:
+        page = browser.get(authorize_url)
+        assert page.status_code == 200, page.text
+        fields = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page.text)}
+        action = urlparse(authorize_url)._replace(query="").geturl()
+        answer = browser.post(action, data={**fields, "decision": decision})
+    assert answer.status_code == 302
+    return answer.headers["location"]
+
+
+def local_path(callback_url: str) -> str:
+    parsed = urlparse(callback_url)
+    return f"{parsed.path}?{parsed.query}"
+
+
+async def test_fyle_connects_through_consent_with_pkce(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database, settings: Settings
+) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    assert started.status_code == 307
+    location = started.headers["location"]
+    assert "code_challenge=" in location and "code_challenge_method=S256" in location
+
+    back = consent(location, "allow")
+    assert back.startswith(f"{settings.public_url}/v1/connections/fyle/callback?")
+    connected = await api.get(local_path(back))
+    assert connected.status_code == 200, connected.text
+    assert connected.json()["status"] == "active"
+    assert connected.json()["has_credentials"] is True
+    assert "token" not in connected.text
+    assert connected.json()["settings"]["cluster_domain"].endswith("/fyle")  # learnt right after consent
+
+    replayed = await api.get(local_path(back))
+    assert replayed.status_code == 400
+    async with database.tenant_session(tenant.id) as session:
+        row = (await session.scalars(select(Connection).where(Connection.name == "fyle"))).one()
+    stored = CredentialVault(settings.vault_key_list()).decrypt(row.credentials or b"")
+    assert stored["access_token"] and stored["refresh_token"]
+
+
+async def test_a_declined_consent_stores_nothing(api: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    back = consent(started.headers["location"], "deny")
+    declined = await api.get(local_path(back))
+    assert declined.status_code == 400
+    assert "did not authorize" in declined.json()["detail"]
+    assert (await api.get("/v1/connections", headers=tenant.headers)).json()["items"] == []
+
+
+async def test_a_forged_state_is_refused(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/connections/fyle/callback", params={"code": "c", "state": "forged"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_intacct_credentials_are_checked_before_they_are_stored(
+    api: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    refused = await api.post(
+        "/v1/connections/intacct/credentials",
+        headers=tenant.headers,
+        json={"name": "books", "credentials": {**INTACCT, "user_password": "wrong-password"}},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["type"].endswith("credentials-refused")
+    assert "wrong-password" not in refused.text
+    assert (await api.get("/v1/connections", headers=tenant.headers)).json()["items"] == []
+
+    accepted = await api.post(
+        "/v1/connections/intacct/credentials", headers=tenant.headers, json={"name": "books", "credentials": INTACCT}
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["status"] == "active" and accepted.json()["role"] == "destination"
+    assert USER_PASSWORD not in accepted.text
+
+
+async def test_missing_or_unknown_credential_fields_are_422(api: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    response = await api.post(
+        "/v1/connections/intacct/credentials",
+        headers=tenant.headers,
+        json={"name": "books", "credentials": {"company_id": SINGLE_ENTITY_COMPANY, "colour": "blue"}},
+    )
+    assert response.status_code == 422
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"credentials.user_id", "credentials.user_password", "credentials.colour"} <= fields
+
+
+async def test_the_wrong_flow_for_a_system_says_which_one_to_use(api: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    oauth_via_credentials = await api.post(
+        "/v1/connections/fyle/credentials", headers=tenant.headers, json={"name": "f", "credentials": {}}
+    )
+    credentials_via_oauth = await api.get(
+        "/v1/connections/intacct/authorize", params={"name": "i"}, headers=tenant.headers
+    )
+    unknown = await api.get("/v1/connections/netsuite/authorize", params={"name": "n"}, headers=tenant.headers)
+    assert oauth_via_credentials.status_code == 400 and "authorize" in oauth_via_credentials.json()["detail"]
+    assert credentials_via_oauth.status_code == 400 and "credentials" in credentials_via_oauth.json()["detail"]
+    assert unknown.status_code == 404
