@@ -4,6 +4,7 @@ Checks `$ref`, `allOf` (merged), `oneOf`/`anyOf` (any branch), `type`, `nullable
 `additionalProperties: false`, `items`, `maxLength` and `format: date-time`. Returns every problem with its path.
 """
 
+import os
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 import yaml
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "specs" / "fyle"
+SPECS = Path(os.environ.get("LEDGERLINE_SPECS_DIR", Path(__file__).resolve().parents[4] / "shared" / "specs")) / "fyle"
+"""The published OpenAPI documents live in the workspace's `shared/specs`, beside the checkout (as in CI)."""
 TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
