@@ -1,0 +1,54 @@
+"""The export item state machine of DESIGN.md. Every transition is checked here and written to the audit log.
+
+pending ──claim──▶ running ──▶ succeeded
+   ▲                 │  └────▶ needs_action ──replay──▶ pending
+   └──backoff────────┘                └─────skip─────▶ skipped
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import append_event
+from core.models import ExportState
+
+ALLOWED: dict[ExportState, frozenset[ExportState]] = {
+    ExportState.PENDING: frozenset({ExportState.RUNNING}),
+    ExportState.RUNNING: frozenset({ExportState.SUCCEEDED, ExportState.PENDING, ExportState.NEEDS_ACTION}),
+    ExportState.NEEDS_ACTION: frozenset({ExportState.PENDING, ExportState.SKIPPED}),
+    ExportState.SUCCEEDED: frozenset(),
+    ExportState.SKIPPED: frozenset(),
+}
+
+
+class IllegalTransitionError(ValueError):
+    """A move the state machine does not allow (a bug, or a stale view of the item)."""
+
+
+def check_transition(current: str, target: ExportState) -> None:
+    if target not in ALLOWED[ExportState(current)]:
+        raise IllegalTransitionError(f"an export item cannot go from {current} to {target.value}")
+
+
+async def record_transition(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
+    source: str,
+    target: ExportState,
+    actor: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Check a transition and write its audit event, in the caller's transaction (with the state change)."""
+    check_transition(source, target)
+    await append_event(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action=f"export_item.{target.value}",
+        entity_type="export_items",
+        entity_id=str(item_id),
+        data={"from": source, **(details or {})},
+    )

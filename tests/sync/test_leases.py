@@ -1,0 +1,106 @@
+"""Claims never hand one item to two workers; finishing is fenced on the lease; every transition is audited."""
+
+import asyncio
+import secrets
+import uuid
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core.db import Database
+from core.models import AuditEvent, Connection, ExportItem, ExportState
+from sync.leases import claim_due_items, finish_item
+from sync.state_machine import IllegalTransitionError, check_transition
+from tests.conftest import TenantFixture, make_tenant
+
+
+async def _connection_with_items(database: Database, count: int) -> tuple[TenantFixture, uuid.UUID]:
+    tenant = await make_tenant(database, "Claims")
+    connection_id = uuid.uuid4()
+    async with database.tenant_session(tenant.id) as session:
+        session.add(
+            Connection(
+                id=connection_id,
+                tenant_id=tenant.id,
+                name="intacct",
+                provider="intacct",
+                role="destination",
+                webhook_key=secrets.token_hex(8),
+            )
+        )
+        await session.flush()
+        session.add_all(
+            ExportItem(
+                tenant_id=tenant.id,
+                destination_connection_id=connection_id,
+                destination_provider="intacct",
+                document_type="bill",
+                group_key=f"report:rp{index}",
+                idempotency_key=secrets.token_hex(16),
+            )
+            for index in range(count)
+        )
+    return tenant, connection_id
+
+
+async def test_concurrent_claims_take_disjoint_items(database: Database) -> None:
+    tenant, connection_id = await _connection_with_items(database, 30)
+
+    async def claim(owner: str) -> set[uuid.UUID]:
+        async with database.tenant_session(tenant.id) as session:
+            items = await claim_due_items(
+                session, tenant_id=tenant.id, connection_id=connection_id, owner=owner, limit=12, lease_seconds=60
+            )
+            return {item.id for item in items}
+
+    claimed = await asyncio.gather(*(claim(f"w{n}") for n in range(4)))
+    everything = set().union(*claimed)
+    assert sum(len(batch) for batch in claimed) == len(everything) == 30
+    async with database.tenant_session(tenant.id) as session:
+        states = dict((await session.execute(select(ExportItem.state, func.count()).group_by(ExportItem.state))).all())
+        running_events = await session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "export_item.running")
+        )
+    assert states == {"running": 30}
+    assert running_events == 30
+
+
+async def test_finishing_is_fenced_on_the_lease(database: Database) -> None:
+    tenant, connection_id = await _connection_with_items(database, 1)
+    async with database.tenant_session(tenant.id) as session:
+        [item] = await claim_due_items(
+            session, tenant_id=tenant.id, connection_id=connection_id, owner="old", limit=5, lease_seconds=60
+        )
+    async with database.tenant_session(tenant.id) as session:  # the reconciler handed it to another worker
+        await session.execute(update(ExportItem).where(ExportItem.id == item.id).values(lease_owner="new"))
+    async with database.tenant_session(tenant.id) as session:
+        stale = await finish_item(
+            session, item=item, owner="old", target=ExportState.SUCCEEDED, values={"remote_id": "B1"}
+        )
+        fresh = await finish_item(
+            session, item=item, owner="new", target=ExportState.SUCCEEDED, values={"remote_id": "B2"}
+        )
+        row = await session.get(ExportItem, item.id)
+    assert (stale, fresh) == (False, True)
+    assert row is not None and (row.state, row.remote_id, row.lease_owner) == ("succeeded", "B2", None)
+
+
+async def test_nothing_due_later_is_claimed(database: Database) -> None:
+    tenant, connection_id = await _connection_with_items(database, 3)
+    async with database.tenant_session(tenant.id) as session:
+        await session.execute(update(ExportItem).values(next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 1)))
+        items = await claim_due_items(
+            session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=5, lease_seconds=60
+        )
+    assert items == []
+
+
+def test_the_state_machine_refuses_illegal_moves() -> None:
+    check_transition("needs_action", ExportState.PENDING)
+    for source, target in (
+        ("succeeded", ExportState.PENDING),
+        ("pending", ExportState.SUCCEEDED),
+        ("skipped", ExportState.PENDING),
+    ):
+        with pytest.raises(IllegalTransitionError):
+            check_transition(source, target)
