@@ -2,11 +2,24 @@
 
 from fastapi import APIRouter
 
-from api import audit_events, connecting, connections, tenant
+from api import (
+    audit_events,
+    connecting,
+    connections,
+    destination_attributes,
+    export_settings,
+    mappings,
+    previews,
+    tenant,
+)
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(tenant.router)
 v1.include_router(connecting.router)
 v1.include_router(connecting.callback_router)
 v1.include_router(connections.router)
+v1.include_router(export_settings.router)
+v1.include_router(mappings.router)
+v1.include_router(destination_attributes.router)
+v1.include_router(previews.router)
 v1.include_router(audit_events.router)

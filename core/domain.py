@@ -96,6 +96,9 @@ class Document:
     applies_to: str | None = None
     """Payments: the remote id of the document being paid."""
     attachments: tuple[Attachment, ...] = ()
+    attachment_ids: tuple[str, ...] = ()
+    """Source file ids of the receipts. Builders are pure, so they only name the files; the engine fetches them
+    (`SourceConnector.fetch_attachment`) into `attachments` before pushing."""
     journal: str | None = None
 
     @property

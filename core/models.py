@@ -230,6 +230,8 @@ class SourceRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column()
     fingerprint: Mapped[str] = mapped_column(String(64))
     changed_after_export: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the last grouping left this expense out (a skip rule, a state that is not exportable); NULL if grouped."""
     remote_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -259,6 +261,14 @@ class ExportItem(Base):
         Index("ix_export_items_provider_state_updated", "destination_provider", "state", "updated_at"),
         Index("ix_export_items_error_class_updated", "error_class", "updated_at"),
         Index("ix_export_items_updated_at", "updated_at"),
+        Index("ix_export_items_lease_expiry", "lease_expires_at", postgresql_where=text("state = 'running'")),
+        # Saving a mapping finds the items waiting on it by containment (`missing_mappings @> …`).
+        Index(
+            "ix_export_items_missing_mappings",
+            "missing_mappings",
+            postgresql_using="gin",
+            postgresql_where=text("missing_mappings IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -279,6 +289,8 @@ class ExportItem(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     error_hint: Mapped[str | None] = mapped_column(Text)
     skip_reason: Mapped[str | None] = mapped_column(Text)
+    missing_mappings: Mapped[list[Any] | None] = mapped_column(JSONB)
+    """While `needs_action` for want of mappings: `[{source_type, source_value, destination_type}, …]`."""
     document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     remote_id: Mapped[str | None] = mapped_column(String(255))
     remote_url: Mapped[str | None] = mapped_column(Text)
@@ -433,6 +445,26 @@ class Mapping(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
+class ExportSettingsVersion(Base):
+    """One saved version of a tenant's export settings for one destination. Saving never overwrites: it adds."""
+
+    __tablename__ = "export_settings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "destination_connection_id", "version"),
+        _tenant_fk(("tenant_id", "destination_connection_id"), "connections"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant_id()
+    destination_connection_id: Mapped[uuid.UUID] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+
+
 class AuditEvent(Base):
     """Append-only and hash-chained per tenant (`chain`): each row's hash covers its content and the previous hash."""
 
@@ -493,6 +525,7 @@ TENANT_SCOPED_TABLES: tuple[str, ...] = (
     "stream_cursors",
     "webhook_events",
     "mappings",
+    "export_settings",
     "audit_events",
     "api_idempotency_keys",
 )

@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
 from sync import jobs
-from sync.constants import WORKER_HEARTBEAT_EVERY_SECONDS
-from sync.queue import Worker, build_worker, every_seconds
+from sync.constants import RECONCILE_EVERY_SECONDS, WORKER_HEARTBEAT_EVERY_SECONDS
+from sync.queue import Queue, Worker, build_worker, every_seconds
 
 
 def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
@@ -18,6 +19,9 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["database"] = Database(settings)
+        ctx["queue"] = Queue(ctx["redis"], settings.queue_name)
+        ctx["settings"] = settings
+        ctx["vault"] = CredentialVault(settings.vault_key_list())
         ctx["worker_id"] = worker_id
         ctx["queue_name"] = settings.queue_name
         ctx["started_at"] = datetime.now(UTC).isoformat()
@@ -30,8 +34,11 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
     return build_worker(
         url=settings.redis_url,
         queue_name=settings.queue_name,
-        functions=[],
-        cron_jobs=[every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat")],
+        functions=[jobs.export_connection],
+        cron_jobs=[
+            every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat"),
+            every_seconds(jobs.reconcile_work, RECONCILE_EVERY_SECONDS, name="reconcile_work"),
+        ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         handle_signals=handle_signals,

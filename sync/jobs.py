@@ -1,11 +1,27 @@
-"""Queue jobs. Each takes arq's context dict (holding the process's `Database` and worker id) first."""
+"""Queue jobs. Each takes arq's context dict first: the process's `Database`, `Queue`, settings, vault, worker id.
+
+Jobs only ring the bell; correctness never depends on a job running once. Two export jobs of one connection at
+the same time simply claim different items (SKIP LOCKED); a lost job is re-enqueued by the reconciler.
+"""
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.constants import WORKER_HEARTBEAT_KEY, WORKER_HEARTBEAT_TTL_SECONDS
+from connectors.base import DestinationConnector
+from connectors.factory import open_connector
+from core.log import bind_context, get_logger
+from sync.constants import (
+    BATCHES_PER_EXPORT_JOB,
+    WORKER_HEARTBEAT_KEY,
+    WORKER_HEARTBEAT_TTL_SECONDS,
+)
+from sync.export_engine import ExportEngine
 from sync.queue import Queue
+from sync.reconciler import EXPORT_JOB, reconcile
+
+log = get_logger(__name__)
 
 
 async def record_heartbeat(ctx: dict[str, Any]) -> None:
@@ -27,3 +43,46 @@ async def live_workers(queue: Queue) -> list[dict[str, Any]]:
         if raw is not None:
             beats.append(json.loads(raw))
     return beats
+
+
+async def reconcile_work(ctx: dict[str, Any]) -> dict[str, int]:
+    report = await reconcile(ctx["database"], ctx["queue"])
+    if report.expired:
+        log.warning("leases_expired", returned_to_pending=report.expired)
+    return {"expired": report.expired, "enqueued": report.enqueued}
+
+
+async def export_connection(
+    ctx: dict[str, Any], tenant_id: str, connection_id: str, generation: int = 0
+) -> dict[str, int]:
+    """Export a few batches of one destination connection, then hand over: a continuation job goes to the back of
+    the queue, so one tenant's backlog takes turns with everyone else's work."""
+    tenant, connection = uuid.UUID(tenant_id), uuid.UUID(connection_id)
+    bind_context(tenant_id=tenant_id, connection_id=connection_id)
+    connector = await open_connector(
+        database=ctx["database"],
+        vault=ctx["vault"],
+        settings=ctx["settings"],
+        tenant_id=tenant,
+        connection_id=connection,
+    )
+    if not isinstance(connector, DestinationConnector):
+        await connector.aclose()
+        raise TypeError(f"connection {connection_id} is not a destination")
+    engine = ExportEngine(ctx["database"], owner=ctx["worker_id"])
+    totals = {"claimed": 0, "succeeded": 0, "retrying": 0, "needs_action": 0}
+    more = False
+    async with connector:
+        for _ in range(BATCHES_PER_EXPORT_JOB):
+            report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection)
+            for key in totals:
+                totals[key] += getattr(report, key)
+            if report.claimed == 0 or report.connection_error is not None:
+                break
+        else:
+            more = True
+    if more:
+        await ctx["queue"].enqueue(
+            EXPORT_JOB, tenant_id, connection_id, generation + 1, job_id=f"export:{connection_id}:{generation + 1}"
+        )
+    return totals

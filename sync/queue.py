@@ -89,5 +89,5 @@ def build_worker(
         handle_signals=handle_signals,
         job_timeout=JOB_TIMEOUT_SECONDS,
         max_jobs=MAX_CONCURRENT_JOBS,
-        keep_result=60,
+        keep_result=0,  # a finished job leaves no result behind, so its id can be enqueued again at once
     )

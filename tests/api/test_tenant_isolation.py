@@ -5,10 +5,13 @@ import uuid
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core.db import Database
+from core.models import ExportItem
 from tests.conftest import TenantFixture
+from tests.mappings.factories import expense
+from tests.mappings.seed import api_world
 
 
 async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, name: str) -> uuid.UUID:
@@ -21,11 +24,40 @@ async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, na
     return uuid.UUID(response.json()["id"])
 
 
+async def _export_resources(client: httpx.AsyncClient, database: Database, owner: TenantFixture) -> dict[str, object]:
+    """A destination with saved export settings, one mapping and one export item."""
+    world = await api_world(client, database, owner, [expense(id="theirs")])
+    destination = f"/v1/connections/{world.destination_id}"
+    assert (await client.put(f"{destination}/export-settings", headers=owner.headers, json={})).status_code == 200
+    mapping = await client.post(
+        f"{destination}/mappings",
+        headers=owner.headers,
+        json={
+            "source_type": "category",
+            "source_value": "Travel",
+            "destination_type": "expense_type",
+            "destination_attribute_id": str(world.attributes[("expense_type", "ET-TRAVEL")]),
+        },
+    )
+    assert mapping.status_code == 200, mapping.text
+    async with database.tenant_session(owner.id) as session:
+        item_id = await session.scalar(select(ExportItem.id))
+    return {
+        "connection_id": world.destination_id,
+        "mapping_id": mapping.json()["items"][0]["id"],
+        "export_item_id": item_id,
+    }
+
+
 async def test_every_tenant_resource_of_another_tenant_is_404(
-    app: FastAPI, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
 ) -> None:
     """Walks every `/v1` GET route with a resource id in its path (from the OpenAPI document): none can skip it."""
-    others = {"connection_id": await _create_connection(client, other_tenant, "b-intacct")}
+    others = await _export_resources(client, database, other_tenant)
     templates = [
         path
         for path, operations in app.openapi()["paths"].items()

@@ -21,6 +21,7 @@ from core.models import (
     DestinationAttribute,
     ExportItem,
     ExportItemRecord,
+    ExportSettingsVersion,
     Mapping,
     SourceRecord,
     StreamCursor,
@@ -85,6 +86,13 @@ async def seed_every_table(session: AsyncSession, tenant_id: uuid.UUID) -> dict[
                 source_value="Travel",
                 destination_type="account",
                 destination_attribute_id=attribute.id,
+            ),
+            ExportSettingsVersion(
+                tenant_id=tenant_id,
+                destination_connection_id=connection.id,
+                version=1,
+                body={},
+                created_by="test",
             ),
             ApiIdempotencyKey(
                 tenant_id=tenant_id,

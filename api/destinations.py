@@ -1,0 +1,27 @@
+"""The destination connection named in a path: found within the caller's tenant, or a 404."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.deps import RepositoryDep
+from api.problems import Problem
+from core.models import Connection, ConnectionRole
+
+
+async def get_destination(connection_id: uuid.UUID, repository: RepositoryDep) -> Connection:
+    row = await repository.get(Connection, connection_id)
+    if row is None:
+        raise Problem(404, f"No connection {connection_id} exists for this tenant.")
+    if row.role != ConnectionRole.DESTINATION.value:
+        raise Problem(
+            422,
+            f"Connection {row.name!r} is a source; export settings, mappings and destination attributes belong to "
+            "a destination connection.",
+            problem="not-a-destination",
+        )
+    return row
+
+
+DestinationDep = Annotated[Connection, Depends(get_destination)]

@@ -1,0 +1,109 @@
+"""Every vocabulary, limit and key format of the `mappings` package, in one place."""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+
+class Fund(StrEnum):
+    """Who paid: the employee (to be reimbursed) or the company's card. Each is exported by its own rules."""
+
+    REIMBURSABLE = "reimbursable"
+    CARD = "card"
+
+
+class SourceType(StrEnum):
+    """Source dimensions a mapping starts from. Custom fields are `custom:<NAME>` on top of these."""
+
+    CATEGORY = "category"
+    EMPLOYEE = "employee"
+    PROJECT = "project"
+    COST_CENTER = "cost_center"
+    CORPORATE_CARD = "corporate_card"
+    TAX_GROUP = "tax_group"
+
+
+class DestinationType(StrEnum):
+    """Destination attribute types a mapping points at. User-defined dimensions are `udd:<NAME>` on top."""
+
+    ACCOUNT = "account"
+    EXPENSE_TYPE = "expense_type"
+    VENDOR = "vendor"
+    EMPLOYEE = "employee"
+    DEPARTMENT = "department"
+    LOCATION = "location"
+    CLASS = "class"
+    PROJECT = "project"
+    CUSTOMER = "customer"
+    ITEM = "item"
+    TAX_DETAIL = "tax_detail"
+    CHARGE_CARD_ACCOUNT = "charge_card_account"
+    CHECKING_ACCOUNT = "checking_account"
+
+
+CUSTOM_FIELD_PREFIX: Final = "custom:"
+UDD_PREFIX: Final = "udd:"
+NAMED_TYPE_PATTERN: Final = r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,62}$"
+"""The `<NAME>` of `custom:<NAME>` and `udd:<NAME>`."""
+
+LINE_DIMENSION_TYPES: Final = frozenset(
+    {
+        DestinationType.DEPARTMENT,
+        DestinationType.LOCATION,
+        DestinationType.CLASS,
+        DestinationType.PROJECT,
+        DestinationType.CUSTOMER,
+        DestinationType.ITEM,
+    }
+)
+"""Destination types a document line carries in `DocumentLine.dimensions` (plus every `udd:<NAME>`)."""
+
+COMPATIBLE_DESTINATIONS: Final[dict[str, frozenset[str]]] = {
+    SourceType.CATEGORY: frozenset({DestinationType.ACCOUNT, DestinationType.EXPENSE_TYPE}),
+    SourceType.EMPLOYEE: frozenset({DestinationType.EMPLOYEE, DestinationType.VENDOR}),
+    SourceType.CORPORATE_CARD: frozenset({DestinationType.CHARGE_CARD_ACCOUNT, DestinationType.ACCOUNT}),
+    SourceType.TAX_GROUP: frozenset({DestinationType.TAX_DETAIL}),
+}
+"""What each fixed source type may map to. Project, cost center and custom fields map to line dimensions."""
+
+DIMENSION_SOURCES: Final = frozenset({SourceType.PROJECT, SourceType.COST_CENTER})
+"""Source types (with `custom:<NAME>`) that a dimension rule can carry onto document lines."""
+
+# Money
+CENTS: Final = Decimal("0.01")
+ZERO: Final = Decimal(0)
+
+# Export item keys
+IDEMPOTENCY_KEY_PREFIX: Final = "ll-"
+IDEMPOTENCY_KEY_DIGEST_CHARS: Final = 32
+"""`ll-` + 32 hex characters: 35 characters, within every destination's reference field (Intacct's is 45)."""
+GROUP_KEY_SEPARATOR: Final = ";"
+REGROUP_LOCK_NAMESPACE: Final = 7_130_005
+"""First key of the advisory lock that serialises regrouping for one destination connection."""
+
+# Limits
+MEMO_MAX_LENGTH: Final = 1000
+MEMO_TEMPLATE_MAX_LENGTH: Final = 500
+MEMO_TEMPLATE_CACHE_SIZE: Final = 256
+MAX_SKIP_RULES: Final = 50
+MAX_CONDITIONS_PER_RULE: Final = 10
+MAX_CONDITION_VALUES: Final = 200
+MAX_GROUP_FIELDS: Final = 5
+MAX_DIMENSION_RULES: Final = 20
+MAX_BULK_MAPPINGS: Final = 500
+MAX_AMBIGUOUS_CANDIDATES: Final = 10
+"""How many candidates an ambiguous auto-map reports, so a name shared by hundreds stays readable."""
+
+EMAIL_DETAIL_MARKER: Final = "email"
+"""Auto-map by email reads any `destination_attributes.detail` field whose name contains this (case-insensitive):
+each connector keeps the system's own field name (Intacct's `CONTACT.EMAIL1`, for one)."""
+
+DEFAULT_EXPORTABLE_STATES: Final = ("APPROVED", "PAYMENT_PROCESSING", "PAID")
+
+# Audit actions
+AUDIT_SETTINGS_SAVE: Final = "export_settings.save"
+AUDIT_MAPPING_CREATE: Final = "mapping.create"
+AUDIT_MAPPING_UPDATE: Final = "mapping.update"
+AUDIT_MAPPING_DELETE: Final = "mapping.delete"
+AUDIT_ITEM_RELEASED: Final = "export_item.released"
+AUDIT_REGROUP: Final = "export_items.regroup"

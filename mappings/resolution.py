@@ -1,0 +1,60 @@
+"""Resolve a group's expenses to destination ids, gathering every missing mapping before giving up.
+
+A group is resolved whole: one missing category does not stop the search for a missing employee on the next
+expense, so the `MappingError` names everything a person has to map in one go.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from core.domain import DocumentKind, Expense
+from mappings.errors import MissingMapping, MissingMappingsError
+from mappings.mapping_table import MappingTable
+from mappings.requirements import Role, needs
+from mappings.settings import ExportSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedExpense:
+    """An expense with the destination ids its line needs (None where a default or nothing applies)."""
+
+    expense: Expense
+    category: str | None = None
+    counterparty: str | None = None
+    card_account: str | None = None
+    tax_code: str | None = None
+    dimensions: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_group(
+    expenses: Sequence[Expense], *, settings: ExportSettings, kind: DocumentKind, mappings: MappingTable
+) -> list[ResolvedExpense]:
+    """Every expense resolved, or `MissingMappingsError` naming every required mapping the group lacks."""
+    missing: dict[tuple[str, str, str], list[str]] = {}
+    resolved: list[ResolvedExpense] = []
+    for expense in expenses:
+        found: dict[Role, str] = {}
+        dimensions: dict[str, str] = {}
+        for need in needs(expense, settings, kind):
+            remote_id = mappings.lookup(need.source_type, need.source_value, need.destination_type)
+            if remote_id is None:
+                if need.required:
+                    key = (need.source_type, need.source_value, need.destination_type)
+                    missing.setdefault(key, []).append(expense.id)
+            elif need.role is Role.DIMENSION:
+                dimensions[need.destination_type] = remote_id
+            else:
+                found[need.role] = remote_id
+        resolved.append(
+            ResolvedExpense(
+                expense=expense,
+                category=found.get(Role.CATEGORY),
+                counterparty=found.get(Role.COUNTERPARTY),
+                card_account=found.get(Role.CARD_ACCOUNT),
+                tax_code=found.get(Role.TAX),
+                dimensions={**settings.defaults.dimensions, **dimensions},
+            )
+        )
+    if missing:
+        raise MissingMappingsError([MissingMapping(*key, expense_ids=tuple(ids)) for key, ids in missing.items()])
+    return resolved

@@ -1,0 +1,223 @@
+"""Export settings: how a tenant's expenses become documents in one destination. Validated as a whole.
+
+Rules that span fields (an expense report needs employees mapped as employees, a card transaction needs a
+charge-card account…) are checked here, so a setting that could only fail at export time is refused on save.
+Destination ids in `defaults` are the attributes' `remote_id`s; `settings_store` checks they exist and are active.
+"""
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.domain import DocumentKind
+from mappings.constants import (
+    DEFAULT_EXPORTABLE_STATES,
+    MAX_DIMENSION_RULES,
+    MAX_GROUP_FIELDS,
+    MAX_SKIP_RULES,
+    MEMO_TEMPLATE_MAX_LENGTH,
+    Fund,
+)
+from mappings.expense_fields import is_groupable
+from mappings.memo import DOCUMENT_PLACEHOLDERS, LINE_PLACEHOLDERS, MemoTemplate, parse_template
+from mappings.skip_rules import SkipRule
+from mappings.vocabulary import is_dimension_source, is_line_dimension
+
+DateRule = Literal["spent", "approved", "last_spent", "posted", "export_day"]
+"""Which date a document carries: the expense's spend, approval or (cards) bank-posting date, the latest spend
+date of the group, or the day of the export. `spent`, `approved` and `posted` also split groups by that date,
+so that every document has one date that is true of all its lines."""
+
+ReimbursableExportType = Literal["expense_report", "bill", "journal_entry"]
+CardExportType = Literal["charge_card_transaction", "bill", "journal_entry", "expense_report"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Grouping(_Strict):
+    by: Literal["report", "expense"] = Field(
+        default="report", description="One document per report, or one per expense."
+    )
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_GROUP_FIELDS,
+        description="Further expense fields that split a report (project, category, spent_on, custom:<NAME>, …).",
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: list[str]) -> list[str]:
+        unknown = [name for name in fields if not is_groupable(name)]
+        if unknown:
+            raise ValueError(f"cannot group by {', '.join(unknown)}")
+        if len(set(fields)) != len(fields):
+            raise ValueError("a grouping field is listed twice")
+        return fields
+
+
+class _FundSettings(_Strict):
+    grouping: Grouping = Field(default_factory=Grouping)
+    date: DateRule = "spent"
+    expense_states: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXPORTABLE_STATES),
+        min_length=1,
+        description="Expense states that may be exported (compared case-insensitively).",
+    )
+    report_states: list[str] = Field(
+        default_factory=list, description="Report states that may be exported; empty means any."
+    )
+
+
+class ReimbursableSettings(_FundSettings):
+    export_type: ReimbursableExportType = "expense_report"
+
+
+class CardSettings(_FundSettings):
+    export_type: CardExportType = "charge_card_transaction"
+    grouping: Grouping = Field(default_factory=lambda: Grouping(by="expense"))
+
+
+class DimensionRule(_Strict):
+    """Carry a source dimension onto document lines as a destination dimension (cost center → department)."""
+
+    source: str = Field(description="project, cost_center or custom:<NAME>")
+    destination: str = Field(description="department, location, class, project, customer, item or udd:<NAME>")
+
+    @model_validator(mode="after")
+    def _types(self) -> Self:
+        if not is_dimension_source(self.source):
+            raise ValueError(f"{self.source!r} is not a source dimension (project, cost_center, custom:<NAME>)")
+        if not is_line_dimension(self.destination):
+            raise ValueError(f"{self.destination!r} is not a line dimension")
+        return self
+
+
+class Defaults(_Strict):
+    """Destination ids (`remote_id`) used when no mapping says otherwise."""
+
+    dimensions: dict[str, str] = Field(
+        default_factory=dict, description="Line dimension → remote id (department, location, class, project, …)."
+    )
+    charge_card_account: str | None = Field(default=None, description="Card transactions, unless the card is mapped.")
+    journal_credit_account: str | None = Field(
+        default=None, description="GL account credited by reimbursable journal entries (AP or employee payable)."
+    )
+    journal_card_credit_account: str | None = Field(
+        default=None, description="GL account credited by card journal entries, unless the card is mapped."
+    )
+    card_vendor: str | None = Field(default=None, description="Vendor of card expenses exported as bills.")
+    payment_account: str | None = Field(default=None, description="Bank account that pays bills and reports.")
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimension_types(cls, dimensions: dict[str, str]) -> dict[str, str]:
+        unknown = [name for name in dimensions if not is_line_dimension(name)]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} are not line dimensions")
+        return dimensions
+
+
+class AutoMapRules(_Strict):
+    employees: Literal["email", "name", "code"] | None = None
+    categories: Literal["name", "code"] | None = None
+
+
+class MemoSettings(_Strict):
+    line: str = Field(default="{employee_email} - {category} - {spent_on}", max_length=MEMO_TEMPLATE_MAX_LENGTH)
+    document: str = Field(default="{fund} expenses of {employee_email}", max_length=MEMO_TEMPLATE_MAX_LENGTH)
+
+    @field_validator("line")
+    @classmethod
+    def _line(cls, template: str) -> str:
+        parse_template(template, LINE_PLACEHOLDERS)
+        return template
+
+    @field_validator("document")
+    @classmethod
+    def _document(cls, template: str) -> str:
+        parse_template(template, DOCUMENT_PLACEHOLDERS)
+        return template
+
+    def line_template(self) -> MemoTemplate:
+        return parse_template(self.line, LINE_PLACEHOLDERS)
+
+    def document_template(self) -> MemoTemplate:
+        return parse_template(self.document, DOCUMENT_PLACEHOLDERS)
+
+
+class ExportSettings(_Strict):
+    reimbursable: ReimbursableSettings | None = Field(
+        default_factory=ReimbursableSettings, description="None: reimbursable expenses are not exported."
+    )
+    card: CardSettings | None = Field(default=None, description="None: corporate-card expenses are not exported.")
+    employee_as: Literal["employee", "vendor"] = Field(
+        default="employee", description="Whether employees are mapped to destination employees or vendors."
+    )
+    dimensions: list[DimensionRule] = Field(default_factory=list, max_length=MAX_DIMENSION_RULES)
+    defaults: Defaults = Field(default_factory=Defaults)
+    auto_map: AutoMapRules = Field(default_factory=AutoMapRules)
+    memo: MemoSettings = Field(default_factory=MemoSettings)
+    skip_rules: list[SkipRule] = Field(default_factory=list, max_length=MAX_SKIP_RULES)
+    post_closed_period_to_first_open_day: bool = Field(
+        default=False, description="When the period is closed, post on the first day of the open period."
+    )
+    tax: bool = Field(default=False, description="Carry tax groups (mapped to tax details) onto lines.")
+    currency: Literal["booked", "original"] = Field(
+        default="booked",
+        description="Export in the currency the expense is booked in, or in the original (foreign) currency "
+        "with its exchange rate.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = [*self._counterparty_problems(), *self._card_problems(), *self._journal_problems()]
+        destinations = [rule.destination for rule in self.dimensions]
+        if len(set(destinations)) != len(destinations):
+            problems.append("two dimension rules fill the same destination dimension")
+        if self.reimbursable is not None and self.reimbursable.date == "posted":
+            problems.append("only card expenses have a posted date; reimbursable expenses cannot use it")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _counterparty_problems(self) -> list[str]:
+        problems = []
+        kinds = {self.export_type(Fund.REIMBURSABLE), self.export_type(Fund.CARD)}
+        if DocumentKind.EXPENSE_REPORT in kinds and self.employee_as != "employee":
+            problems.append("expense reports need employees mapped as employees (employee_as = employee)")
+        if self.export_type(Fund.REIMBURSABLE) is DocumentKind.BILL and self.employee_as != "vendor":
+            problems.append("reimbursable bills need employees mapped as vendors (employee_as = vendor)")
+        return problems
+
+    def _card_problems(self) -> list[str]:
+        problems = []
+        card = self.export_type(Fund.CARD)
+        if card is DocumentKind.CHARGE_CARD_TRANSACTION:
+            if self.defaults.charge_card_account is None:
+                problems.append("card transactions need defaults.charge_card_account")
+            if self.card is not None and self.card.grouping.by != "expense":
+                problems.append("card transactions are one per expense (card.grouping.by = expense)")
+        if card is DocumentKind.BILL and self.defaults.card_vendor is None:
+            problems.append("card bills need defaults.card_vendor")
+        return problems
+
+    def _journal_problems(self) -> list[str]:
+        needed = {
+            Fund.REIMBURSABLE: ("journal_credit_account", self.defaults.journal_credit_account),
+            Fund.CARD: ("journal_card_credit_account", self.defaults.journal_card_credit_account),
+        }
+        return [
+            f"{fund} journal entries need defaults.{name}"
+            for fund, (name, account) in needed.items()
+            if self.export_type(fund) is DocumentKind.JOURNAL_ENTRY and account is None
+        ]
+
+    def fund(self, fund: Fund) -> ReimbursableSettings | CardSettings | None:
+        return self.reimbursable if fund is Fund.REIMBURSABLE else self.card
+
+    def export_type(self, fund: Fund) -> DocumentKind | None:
+        """The document kind a fund's expenses become, or None when that fund is not exported."""
+        settings = self.fund(fund)
+        return DocumentKind(settings.export_type) if settings is not None else None

@@ -1,0 +1,260 @@
+"""The rate budget of one destination connection, shared by every worker process through Redis.
+
+Systems count calls per connection, not per worker, so the budget lives in Redis and every decision is one Lua
+script that checks every limit and takes from all of them or from none: no read-modify-write race between workers.
+Time is Redis's own (`TIME`), one clock for every worker whatever their hosts say. Each limit is enforced only when
+the spec states it:
+
+- calls per minute: a token bucket of capacity one, refilled at N / (60 s + guard). Systems count a rolling minute,
+  and a bucket of capacity B admits B + r·W calls in a window of W seconds: any capacity above one adds a burst
+  (at start, or after a pause) on top of a full minute, which is what a rolling window refuses. The guard lets
+  network jitter shorter than it bunch calls without N + 1 landing in one minute, for 1/61 of the rate.
+- calls per day: hourly counts; the last 25 are summed, which always covers the rolling day, so the cap holds over
+  any 24 hours and bites at most an hour early.
+- calls in flight: members of a sorted set scored by the end of their lease, so a worker killed while holding a
+  slot loses it after the lease instead of leaking it for good.
+- `defer_until` (Retry-After) and `observe_remaining` (remaining-quota headers) only ever add a wait.
+
+Every key expires once it would say no more than its absence does, so idle connections leave nothing behind.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+
+from connectors.spec import RateLimitSpec
+from core.errors import RateLimited
+from sync.constants import (
+    BUDGET_IDLE_TTL_SECONDS,
+    BUDGET_KEY,
+    BUDGET_MAX_WAIT_SECONDS,
+    DAY_BUCKET_SECONDS,
+    DAY_WINDOW_SECONDS,
+    RATE_WINDOW_GUARD_SECONDS,
+    RATE_WINDOW_SECONDS,
+    SLOT_LEASE_SECONDS,
+    SLOT_RETRY_SECONDS,
+)
+
+__all__ = ["Clock", "Permit", "RateBudget"]
+
+Clock = Callable[[], float]
+"""Seconds since the epoch. Only tests bring their own; production reads Redis's clock."""
+
+_KEY_PARTS = ("pace", "day", "slots", "defer", "quota")
+"""The keys of a connection's budget, in the order the acquire script takes them."""
+
+_NOW = """
+local function now_from(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local function fmt(x) return string.format('%.17g', x) end
+local function ms(seconds) return math.max(1, math.ceil(seconds * 1000)) end
+"""
+
+_ACQUIRE = (
+    _NOW
+    + """
+-- KEYS: pace, day, slots, defer, quota
+-- ARGV: now, interval, day cap, concurrency, lease, slot token, slot retry, idle ttl, day bucket, day buckets
+local now = now_from(ARGV[1])
+local interval = tonumber(ARGV[2])
+local day_cap = tonumber(ARGV[3])
+local concurrency = tonumber(ARGV[4])
+local lease = tonumber(ARGV[5])
+local idle = tonumber(ARGV[8])
+local bucket = tonumber(ARGV[9])
+local buckets = tonumber(ARGV[10])
+local wait = 0
+
+local deferred = tonumber(redis.call('GET', KEYS[4]) or '0')
+if deferred > now then wait = deferred - now end
+
+local quota = redis.call('HMGET', KEYS[5], 'remaining', 'until')
+local quota_active = quota[1] and tonumber(quota[2]) > now
+if quota_active and tonumber(quota[1]) < 1 then wait = math.max(wait, tonumber(quota[2]) - now) end
+
+-- The bucket of capacity one is kept as the moment its token is back.
+local ready = now
+if interval > 0 then
+  ready = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+  if ready > now then wait = math.max(wait, ready - now) end
+end
+
+local this_bucket = math.floor(now / bucket)
+if day_cap > 0 then
+  local counts = redis.call('HGETALL', KEYS[2])
+  local used, oldest = 0, this_bucket
+  for i = 1, #counts, 2 do
+    local b = tonumber(counts[i])
+    if b <= this_bucket - buckets then
+      redis.call('HDEL', KEYS[2], counts[i])
+    else
+      used = used + tonumber(counts[i + 1])
+      oldest = math.min(oldest, b)
+    end
+  end
+  if used >= day_cap then wait = math.max(wait, (oldest + buckets) * bucket - now) end
+end
+
+if concurrency > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  if redis.call('ZCARD', KEYS[3]) >= concurrency then
+    local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    wait = math.max(wait, math.min(tonumber(ARGV[7]), tonumber(first[2]) - now))
+  end
+end
+
+if wait > 0 then return {0, fmt(wait)} end
+
+if interval > 0 then
+  redis.call('SET', KEYS[1], fmt(ready + interval), 'PX', ms(ready + interval - now + idle))
+end
+if day_cap > 0 then
+  redis.call('HINCRBY', KEYS[2], this_bucket, 1)
+  redis.call('PEXPIRE', KEYS[2], ms(buckets * bucket + idle))
+end
+if quota_active then redis.call('HINCRBY', KEYS[5], 'remaining', -1) end
+if concurrency > 0 then
+  redis.call('ZADD', KEYS[3], now + lease, ARGV[6])
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[3], ms(tonumber(last[2]) - now))
+end
+return {1, '0'}
+"""
+)
+
+_DEFER = (
+    _NOW
+    + """
+-- KEYS: defer; ARGV: now, until. Keeps the later moment: a deferral only ever grows.
+local now = now_from(ARGV[1])
+local deadline = tonumber(ARGV[2])
+if deadline > now and deadline > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], fmt(deadline), 'PX', ms(deadline - now))
+end
+"""
+)
+
+_OBSERVE = (
+    _NOW
+    + """
+-- KEYS: quota; ARGV: now, remaining, window. The newest report replaces the one before.
+local now = now_from(ARGV[1])
+local window = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'remaining', ARGV[2], 'until', fmt(now + window))
+redis.call('PEXPIRE', KEYS[1], ms(window))
+"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """Leave to make one call. `slot` names the concurrency slot it holds, if concurrency is limited."""
+
+    slot: str | None
+
+
+class RateBudget:
+    """One destination connection's shared limits; create one per worker, all agree through Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        connection_id: uuid.UUID,
+        *,
+        per_minute: int | None = None,
+        per_day: int | None = None,
+        concurrency: int | None = None,
+        lease_seconds: float = SLOT_LEASE_SECONDS,
+        clock: Clock | None = None,
+    ) -> None:
+        self.redis = redis
+        self.connection_id = connection_id
+        self.per_minute = per_minute
+        self.per_day = per_day
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+        self._keys = {part: BUDGET_KEY.format(connection_id=connection_id, part=part) for part in _KEY_PARTS}
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._defer = redis.register_script(_DEFER)
+        self._observe = redis.register_script(_OBSERVE)
+
+    @classmethod
+    def from_spec(cls, redis: Redis, connection_id: uuid.UUID, spec: RateLimitSpec) -> "RateBudget":
+        """The limits a connector's spec states; one it leaves unset is not enforced at all."""
+        return cls(redis, connection_id, per_minute=spec.per_minute, per_day=spec.per_day, concurrency=spec.concurrency)
+
+    def _now_arg(self) -> str:
+        return "" if self._clock is None else repr(self._clock())
+
+    async def acquire(self) -> Permit | float:
+        """A permit, or the seconds to wait before asking again (nothing is taken when refused)."""
+        interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / self.per_minute if self.per_minute else 0.0
+        token = uuid.uuid4().hex
+        granted, wait = await self._acquire(
+            keys=[self._keys[part] for part in _KEY_PARTS],
+            args=[
+                self._now_arg(),
+                repr(interval),
+                self.per_day or 0,
+                self.concurrency or 0,
+                repr(self.lease_seconds),
+                token,
+                repr(SLOT_RETRY_SECONDS),
+                BUDGET_IDLE_TTL_SECONDS,
+                DAY_BUCKET_SECONDS,
+                DAY_WINDOW_SECONDS // DAY_BUCKET_SECONDS + 1,
+            ],
+        )
+        if not granted:
+            return float(wait)
+        return Permit(slot=token if self.concurrency else None)
+
+    async def release(self, permit: Permit) -> None:
+        """Give the permit's concurrency slot back (the call itself stays counted against the rate)."""
+        if permit.slot is not None:
+            await self.redis.zrem(self._keys["slots"], permit.slot)
+
+    @asynccontextmanager
+    async def slot(self, *, max_wait: float = BUDGET_MAX_WAIT_SECONDS) -> AsyncIterator[Permit]:
+        """Hold a permit for the body, waiting for one at most `max_wait` seconds.
+
+        Raises `RateLimited` (with the moment the budget names) as soon as the wait would overrun, so the engine
+        defers the work instead of a worker sleeping on one connection.
+        """
+        deadline = time.monotonic() + max_wait
+        while not isinstance(outcome := await self.acquire(), Permit):
+            if time.monotonic() + outcome > deadline:
+                raise RateLimited(
+                    f"the rate budget of connection {self.connection_id} is spent for {outcome:.1f} s",
+                    retry_at=datetime.now(UTC) + timedelta(seconds=outcome),
+                )
+            await asyncio.sleep(outcome)
+        try:
+            yield outcome
+        finally:
+            await self.release(outcome)
+
+    async def defer_until(self, when: datetime) -> None:
+        """Nobody calls the system before `when` (a `RateLimited.retry_at`); an earlier deferral is extended."""
+        await self._defer(keys=[self._keys["defer"]], args=[self._now_arg(), repr(when.timestamp())])
+
+    async def observe_remaining(self, remaining: int, window_seconds: float) -> None:
+        """The system says `remaining` calls are left for the next `window_seconds` (e.g. `X-MinLimit-Remaining`).
+
+        At most that many more permits are given in the window, across all workers; at zero, none until it ends.
+        """
+        if window_seconds > 0:
+            await self._observe(
+                keys=[self._keys["quota"]], args=[self._now_arg(), max(0, remaining), repr(window_seconds)]
+            )

@@ -1,0 +1,101 @@
+"""The reconciler: hands expired leases back as `pending` (outcome unknown) and rings the bell for due work.
+
+Redis only rings the bell: after a `FLUSHALL`, a restart, or a worker killed mid-job, every unit of work is still a
+row in PostgreSQL, and this finds it again. It runs at worker start-up and every few seconds (arq cron). Discovery
+across tenants goes through two owner-run functions that return ids only; every change happens in the owning
+tenant's session, audited like any other transition.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, text, update
+
+from core.db import Database
+from core.models import ExportItem, ExportState
+from sync.constants import RECONCILE_BATCH
+from sync.queue import Queue
+from sync.state_machine import record_transition
+
+RECONCILER_ACTOR = "system:reconciler"
+EXPORT_JOB = "export_connection"
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    expired: int
+    enqueued: int
+
+
+async def return_expired_leases(database: Database) -> int:
+    """Every running item whose lease ran out goes back to `pending`, flagged outcome-unknown (it may have been
+    sent): the next attempt looks its reference up before sending again."""
+    async with database.unscoped_session() as session:
+        rows = (
+            await session.execute(
+                text("SELECT tenant_id, item_id FROM ledgerline_expired_export_leases(:n)"), {"n": RECONCILE_BATCH}
+            )
+        ).all()
+    by_tenant: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for tenant_id, item_id in rows:
+        by_tenant.setdefault(tenant_id, []).append(item_id)
+    returned = 0
+    for tenant_id, item_ids in by_tenant.items():
+        async with database.tenant_session(tenant_id) as session:
+            expired = (
+                await session.scalars(
+                    update(ExportItem)
+                    .where(
+                        ExportItem.id.in_(item_ids),
+                        ExportItem.state == ExportState.RUNNING.value,
+                        ExportItem.lease_expires_at < func.now(),
+                    )
+                    .values(
+                        state=ExportState.PENDING.value,
+                        outcome_unknown=True,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        next_attempt_at=func.now(),
+                    )
+                    .returning(ExportItem.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            for item_id in expired:
+                await record_transition(
+                    session,
+                    tenant_id=tenant_id,
+                    item_id=item_id,
+                    source=ExportState.RUNNING.value,
+                    target=ExportState.PENDING,
+                    actor=RECONCILER_ACTOR,
+                    details={"reason": "lease expired", "outcome_unknown": True},
+                )
+            returned += len(expired)
+    return returned
+
+
+async def enqueue_due_exports(database: Database, queue: Queue) -> int:
+    """One export job per destination connection with due items; duplicates collapse on the job id."""
+    async with database.unscoped_session() as session:
+        rows = (
+            await session.execute(
+                text("SELECT tenant_id, connection_id FROM ledgerline_due_export_connections(:n)"),
+                {"n": RECONCILE_BATCH},
+            )
+        ).all()
+    enqueued = 0
+    for tenant_id, connection_id in rows:
+        if await queue.enqueue(EXPORT_JOB, str(tenant_id), str(connection_id), job_id=export_job_id(connection_id)):
+            enqueued += 1
+    return enqueued
+
+
+def export_job_id(connection_id: uuid.UUID) -> str:
+    """Deterministic: while a connection's export job is queued or running, enqueuing it again is a no-op."""
+    return f"export:{connection_id}"
+
+
+async def reconcile(database: Database, queue: Queue) -> ReconcileReport:
+    expired = await return_expired_leases(database)
+    return ReconcileReport(expired=expired, enqueued=await enqueue_due_exports(database, queue))
