@@ -148,6 +148,7 @@ class CircuitBreaker:
         )
 
     async def state(self) -> CircuitState:
+        """For the dashboard; reading changes nothing."""
         raw_status, raw_until, raw_failures, raw_now = (_text(value) for value in await self._state(keys=[self._key]))
         status = CircuitStatus(raw_status)
         until = float(raw_until) if raw_until else None

@@ -1,12 +1,25 @@
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from core.log import bind_context, clear_context, configure_logging, get_logger
 
 
-def test_json_lines_carry_bound_ids_and_redact_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging binds the root handler to the captured stderr; put the old handlers back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_json_lines_carry_bound_ids_and_redact_secrets(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
     configure_logging(level="INFO", json=True)
     clear_context()
     bind_context(request_id="req-1", tenant_id="t-1")
