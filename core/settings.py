@@ -65,6 +65,18 @@ class Settings(BaseSettings):
             '"intacct": {"sender_id": …, "sender_password": …}}.'
         ),
     )
+    export_lease_seconds: int = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description="How long a worker holds claimed export items; a killed worker's items return after this.",
+    )
+    export_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="First retry delay ceiling after a transient export failure; it doubles per attempt (capped).",
+    )
     data_dir: Path = Field(
         default=Path(".ledgerline-data"), description="Where embedded PostgreSQL and Redis keep their data."
     )

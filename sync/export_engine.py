@@ -57,9 +57,17 @@ def _excerpt(excerpt: Excerpt | None) -> dict[str, Any] | None:
 
 
 class ExportEngine:
-    def __init__(self, database: Database, *, owner: str, backoff: BackoffSchedule | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        owner: str,
+        lease_seconds: int = LEASE_SECONDS,
+        backoff: BackoffSchedule | None = None,
+    ) -> None:
         self.database = database
         self.owner = owner
+        self.lease_seconds = lease_seconds
         self.backoff = backoff or BackoffSchedule()
 
     async def run_batch(
@@ -78,7 +86,7 @@ class ExportEngine:
                 connection_id=connection_id,
                 owner=self.owner,
                 limit=min(limit, connector.spec.batch_size * 4),
-                lease_seconds=LEASE_SECONDS,
+                lease_seconds=self.lease_seconds,
             )
         report.claimed = len(items)
         if not items:

@@ -12,6 +12,7 @@ from typing import Any
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from core.log import bind_context, get_logger
+from sync.backoff import BackoffSchedule
 from sync.constants import (
     BATCHES_PER_EXPORT_JOB,
     WORKER_HEARTBEAT_KEY,
@@ -69,7 +70,13 @@ async def export_connection(
     if not isinstance(connector, DestinationConnector):
         await connector.aclose()
         raise TypeError(f"connection {connection_id} is not a destination")
-    engine = ExportEngine(ctx["database"], owner=ctx["worker_id"])
+    settings = ctx["settings"]
+    engine = ExportEngine(
+        ctx["database"],
+        owner=ctx["worker_id"],
+        lease_seconds=settings.export_lease_seconds,
+        backoff=BackoffSchedule(base_seconds=settings.export_retry_base_seconds),
+    )
     totals = {"claimed": 0, "succeeded": 0, "retrying": 0, "needs_action": 0}
     more = False
     async with connector:
