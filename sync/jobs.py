@@ -88,8 +88,8 @@ async def export_connection(
                 break
         else:
             more = True
-    if more:
+    if more:  # a fresh id: a killed earlier continuation may still hold any id we could derive
         await ctx["queue"].enqueue(
-            EXPORT_JOB, tenant_id, connection_id, generation + 1, job_id=f"export:{connection_id}:{generation + 1}"
+            EXPORT_JOB, tenant_id, connection_id, generation + 1, job_id=f"export:{connection_id}:next:{uuid.uuid4()}"
         )
     return totals

@@ -6,6 +6,7 @@ across tenants goes through two owner-run functions that return ids only; every 
 tenant's session, audited like any other transition.
 """
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, text, update
 
 from core.db import Database
 from core.models import ExportItem, ExportState
-from sync.constants import RECONCILE_BATCH
+from sync.constants import RECONCILE_BATCH, RECONCILE_EVERY_SECONDS
 from sync.queue import Queue
 from sync.state_machine import record_transition
 
@@ -92,8 +93,13 @@ async def enqueue_due_exports(database: Database, queue: Queue) -> int:
 
 
 def export_job_id(connection_id: uuid.UUID) -> str:
-    """Deterministic: while a connection's export job is queued or running, enqueuing it again is a no-op."""
-    return f"export:{connection_id}"
+    """Deterministic per reconcile window: enqueuing a connection twice in one window is a no-op.
+
+    Not one id forever: a job whose worker was killed keeps its id taken in Redis until arq's in-progress key
+    expires, and a fixed id would keep the connection's work from being enqueued again until then.
+    """
+    window = int(time.time() // RECONCILE_EVERY_SECONDS)
+    return f"export:{connection_id}:{window}"
 
 
 async def reconcile(database: Database, queue: Queue) -> ReconcileReport:
