@@ -141,7 +141,10 @@ async def test_a_lost_lease_is_returned_and_adopted_by_the_reconciler_path(
         await session.execute(
             update(ExportItem).values(lease_expires_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
         )
-    assert await return_expired_leases(database) == 3
+    assert await return_expired_leases(database) >= 3  # the reconciler serves every tenant of the database
+    async with database.tenant_session(books.tenant.id) as session:
+        returned = (await session.execute(select(ExportItem.state, ExportItem.outcome_unknown))).all()
+    assert returned == [("pending", True)] * 3
     report = await ExportEngine(database, owner="w2").run_batch(
         books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id
     )
