@@ -6,7 +6,7 @@ missing filter in one place cannot expose another tenant's rows.
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +14,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from core.audit import append_event
 from core.models import AuditEvent, Base
-
-
-class TenantRow(Protocol):
-    id: Any
-    tenant_id: Any
-    created_at: Any
-
 
 Row = TypeVar("Row", bound=Base)
 
