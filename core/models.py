@@ -167,6 +167,7 @@ class Connection(Base):
         UniqueConstraint("tenant_id", "name"),
         _values_check("role", ConnectionRole),
         _values_check("status", ConnectionStatus),
+        CheckConstraint("sync_interval_minutes > 0", name="sync_interval_positive"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -180,6 +181,8 @@ class Connection(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     webhook_key: Mapped[str] = mapped_column(String(64), unique=True)
     paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    sync_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    """A destination with an interval gets a scheduled sync run that often; NULL runs only on demand or webhook."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -262,6 +265,20 @@ class ExportItem(Base):
         Index("ix_export_items_error_class_updated", "error_class", "updated_at"),
         Index("ix_export_items_updated_at", "updated_at"),
         Index("ix_export_items_lease_expiry", "lease_expires_at", postgresql_where=text("state = 'running'")),
+        Index(
+            "ix_export_items_write_back_due",
+            "tenant_id",
+            "destination_connection_id",
+            postgresql_where=text(
+                "state IN ('succeeded', 'needs_action', 'skipped') AND status_written_back_at IS NULL"
+            ),
+        ),
+        Index(
+            "ix_export_items_unpaid",
+            "tenant_id",
+            "destination_connection_id",
+            postgresql_where=text("state = 'succeeded' AND paid_at IS NULL"),
+        ),
         # Saving a mapping finds the items waiting on it by containment (`missing_mappings @> …`).
         Index(
             "ix_export_items_missing_mappings",
@@ -294,6 +311,12 @@ class ExportItem(Base):
     document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     remote_id: Mapped[str | None] = mapped_column(String(255))
     remote_url: Mapped[str | None] = mapped_column(Text)
+    status_written_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the source last learned this item's outcome; NULL while the write-back is owed."""
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the destination document was first seen paid."""
+    paid_written_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the source was told it is paid; NULL while owed."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -355,6 +378,7 @@ class SyncRun(Base):
         _tenant_fk(("tenant_id", "connection_id"), "connections"),
         _values_check("state", RunState),
         Index("ix_sync_runs_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index("ix_sync_runs_lease_expiry", "lease_expires_at", postgresql_where=text("state = 'running'")),
         Index(None, "connection_id", "created_at"),
     )
 
@@ -364,6 +388,8 @@ class SyncRun(Base):
     kind: Mapped[str] = mapped_column(String(32))
     trigger: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), server_default=RunState.PENDING.value)
+    phase: Mapped[str | None] = mapped_column(String(32))
+    """The step a run is at (import, pull, export, write_back, payments); a resumed run carries on from it."""
     counts: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     log: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
     error_message: Mapped[str | None] = mapped_column(Text)
