@@ -43,6 +43,7 @@ class ConnectionPublic(BaseModel):
     status: str
     status_reason: str | None
     paused: bool
+    sync_interval_minutes: int | None
     has_credentials: bool
     settings: dict[str, Any]
     created_at: datetime

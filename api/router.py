@@ -10,6 +10,7 @@ from api import (
     export_settings,
     mappings,
     previews,
+    sync_runs,
     tenant,
 )
 
@@ -22,4 +23,5 @@ v1.include_router(export_settings.router)
 v1.include_router(mappings.router)
 v1.include_router(destination_attributes.router)
 v1.include_router(previews.router)
+v1.include_router(sync_runs.router)
 v1.include_router(audit_events.router)

@@ -5,14 +5,11 @@ import re
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
@@ -24,8 +21,17 @@ from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from ledgerline.app import create_app
+from ledgerline.cli_support import (
+    CLI_ACTOR,
+    console,
+    load_settings,
+    require_database_url,
+    run_with_database,
+    tenant_filter,
+)
+from ledgerline.cli_sync import sync_app
 from ledgerline.embedded import EmbeddedServices
 from ledgerline.worker import create_worker
 from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
@@ -40,30 +46,10 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="api-keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(vault_app, name="vault")
+app.add_typer(sync_app, name="sync")
 
-console = Console()
-CLI_ACTOR = "cli"
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ROTATE_BATCH_ROWS = 200
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            console.print(f"[red]Settings refused:[/red] {error['msg']}")
-        raise typer.Exit(2) from exc
-    configure_logging(level=settings.log_level, json=settings.log_json)
-    return settings
-
-
-def _require_database_url(settings: Settings) -> str:
-    if not settings.database_url:
-        console.print("[red]LEDGERLINE_DATABASE_URL is not set.[/red] Set it, or use `ledgerline demo`.")
-        raise typer.Exit(2)
-    return settings.database_url
 
 
 @app.command()
@@ -72,16 +58,16 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the REST API (and, later, webhooks and the dashboard)."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
 
 @app.command()
 def worker() -> None:
     """Run a queue worker. Start as many as you like on the same PostgreSQL and Redis."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
     create_worker(settings).run()
 
 
@@ -91,8 +77,8 @@ def migrate(
     downgrade: Annotated[bool, typer.Option("--downgrade", help="Go down to REVISION instead of up.")] = False,
 ) -> None:
     """Bring the database schema to a revision (as the table owner)."""
-    settings = _settings()
-    url = _require_database_url(settings)
+    settings = load_settings()
+    url = require_database_url(settings)
     if downgrade:
         migrations.downgrade(url, revision)
     else:
@@ -119,32 +105,14 @@ async def _create_tenant(database: Database, name: str, slug: str) -> Tenant:
         return tenant
 
 
-def _run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        database = Database(settings)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
-
-
-def _resolve_tenant_query(reference: str) -> object:
-    try:
-        return Tenant.id == uuid.UUID(reference)
-    except ValueError:
-        return Tenant.slug == reference
-
-
 @tenants_app.command("create")
 def tenants_create(
     name: Annotated[str, typer.Argument(help="Display name.")],
     slug: Annotated[str | None, typer.Option(help="Short unique name; derived from NAME if omitted.")] = None,
 ) -> None:
     """Create a tenant."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
     slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63]
     if not SLUG_PATTERN.match(slug):
         console.print(f"[red]Slug {slug!r} must be lowercase letters, digits and dashes (1-63).[/red]")
@@ -156,7 +124,7 @@ def tenants_create(
                 return None
         return await _create_tenant(database, name, slug)
 
-    tenant = _run_with_database(settings, work)
+    tenant = run_with_database(settings, work)
     if tenant is None:
         console.print(f"[red]A tenant with slug {slug!r} already exists.[/red]")
         raise typer.Exit(1)
@@ -166,15 +134,15 @@ def tenants_create(
 @tenants_app.command("list")
 def tenants_list() -> None:
     """List tenants."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
 
     async def work(database: Database) -> list[Tenant]:
         async with database.owner_session() as session:
             return list((await session.scalars(select(Tenant).order_by(Tenant.created_at))).all())
 
     table = Table("id", "slug", "name", "created")
-    for tenant in _run_with_database(settings, work):
+    for tenant in run_with_database(settings, work):
         table.add_row(str(tenant.id), tenant.slug, tenant.name, tenant.created_at.isoformat(timespec="seconds"))
     console.print(table)
 
@@ -186,12 +154,12 @@ def api_keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
 ) -> None:
     """Issue an API key. It is printed once and cannot be shown again."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
     if (role is ApiKeyRole.ADMIN) != (tenant is not None):
         console.print("[red]An admin key needs --tenant; a support key must not have one.[/red]")
         raise typer.Exit(2)
-    key = _run_with_database(settings, lambda database: _issue_key(database, role=role, tenant=tenant, name=name))
+    key = run_with_database(settings, lambda database: _issue_key(database, role=role, tenant=tenant, name=name))
     if key is None:
         console.print(f"[red]No tenant {tenant!r}.[/red]")
         raise typer.Exit(1)
@@ -203,7 +171,7 @@ async def _issue_key(database: Database, *, role: ApiKeyRole, tenant: str | None
     async with database.owner_session() as session:
         tenant_id = None
         if tenant is not None:
-            tenant_id = await session.scalar(select(Tenant.id).where(_resolve_tenant_query(tenant)))  # type: ignore[arg-type]
+            tenant_id = await session.scalar(select(Tenant.id).where(tenant_filter(tenant)))
             if tenant_id is None:
                 return None
         issued = issue_key(name=name, role=role, tenant_id=tenant_id)
@@ -226,19 +194,19 @@ def connections(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant (id or slug).")] = None,
 ) -> None:
     """List connections and their health across tenants (never their credentials)."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
 
     async def work(database: Database) -> list[tuple[Tenant, Connection]]:
         async with database.owner_session() as session:
             query = select(Tenant, Connection).join(Connection, Connection.tenant_id == Tenant.id)
             if tenant is not None:
-                query = query.where(_resolve_tenant_query(tenant))  # type: ignore[arg-type]
+                query = query.where(tenant_filter(tenant))
             rows = await session.execute(query.order_by(Tenant.slug, Connection.name))
             return [(row[0], row[1]) for row in rows]
 
     table = Table("tenant", "connection", "system", "role", "status", "paused", "reason")
-    for owner, connection in _run_with_database(settings, work):
+    for owner, connection in run_with_database(settings, work):
         status = connection.status if connection.status == "active" else f"[red]{connection.status}[/red]"
         table.add_row(
             owner.slug,
@@ -255,15 +223,15 @@ def connections(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-compute every audit chain; exit 1 and name the first broken row of each broken chain."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
 
     async def work(database: Database) -> tuple[int, list[str]]:
         async with database.owner_session() as session:
             checked, breaks = await verify_chains(session)
         return checked, [found.describe() for found in breaks]
 
-    checked, problems = _run_with_database(settings, work)
+    checked, problems = run_with_database(settings, work)
     if problems:
         for line in problems:
             console.print(f"[red]BROKEN[/red] {line}")
@@ -280,11 +248,11 @@ def vault_new_key() -> None:
 @vault_app.command("rotate")
 def vault_rotate() -> None:
     """Re-encrypt every stored credential with the first key of LEDGERLINE_VAULT_KEYS."""
-    settings = _settings()
-    _require_database_url(settings)
+    settings = load_settings()
+    require_database_url(settings)
     try:
         vault = CredentialVault(settings.vault_key_list())
-        rotated = _run_with_database(settings, lambda database: rotate_credentials(database, vault))
+        rotated = run_with_database(settings, lambda database: rotate_credentials(database, vault))
     except VaultError as exc:
         console.print(f"[red]Rotation stopped:[/red] {exc}. Rows before it are re-encrypted; fix the keys and re-run.")
         raise typer.Exit(1) from exc
@@ -368,7 +336,7 @@ def demo(
         )
         assert settings.database_url is not None
         migrations.upgrade(settings.database_url)
-        key = _run_with_database(settings, _demo_tenant_key)
+        key = run_with_database(settings, _demo_tenant_key)
         base = f"http://{settings.host}:{port or settings.port}"
         console.print(f"Ledgerline demo on {base}  (ready: {base}/readyz, API docs: {base}/docs)")
         console.print(f"Demo tenant admin key: {key}")

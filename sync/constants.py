@@ -54,3 +54,65 @@ CIRCUIT_MEMORY_SECONDS: Final = 3600
 RECONCILE_BATCH: Final = 1000
 BATCHES_PER_EXPORT_JOB: Final = 4
 """Batches one export job runs before handing over to the back of the queue (fairness between tenants)."""
+WRITE_BACK_BATCH: Final = 200
+"""Items whose statuses go to the source in one pass (the connector cuts them into its own request sizes)."""
+
+# Sync runs (sync/runs.py, sync/run_job.py): one row per requested run, worked in steps like any other unit of work.
+RUN_JOB: Final = "run_sync"
+RUN_LEASE_SECONDS: Final = 120
+"""A step holds its run this long at most (steps stop after RUN_STEP_SECONDS); a dead worker's run is resumed."""
+RUN_STEP_SECONDS: Final = 60.0
+"""A step works phases for this long, then hands over to the back of the queue, within arq's job timeout."""
+RUN_POLL_SECONDS: Final = 1.0
+"""How often a run waiting on its export items looks again."""
+RUN_MAX_FAILURES: Final = 5
+"""Transient failures of one run before it is marked failed (each retried with backoff)."""
+RUN_LOG_LINES: Final = 200
+"""Log lines kept per run; older ones are dropped first."""
+SCHEDULE_BATCH: Final = 200
+
+# Dimension import (sync/import_engine.py).
+DIMENSION_STREAM: Final = "dimensions:{attribute_type}"
+"""The `stream_cursors` row holding the destination's last modified time seen for one dimension type."""
+DIMENSION_FULL_STREAM: Final = "dimensions:{attribute_type}:full"
+"""The `stream_cursors` row holding when the last full pass of one dimension type finished (ISO 8601, UTC)."""
+IMPORT_PAGE_ROWS: Final = 500
+"""Dimension values upserted per transaction."""
+FULL_IMPORT_EVERY_SECONDS: Final = 24 * 3600
+"""Incremental reads cannot see deletions; a full pass this often marks what disappeared as inactive."""
+AUDIT_DIMENSIONS_IMPORTED: Final = "dimensions.import"
+
+# Payment sync (sync/payment_engine.py).
+PAYMENT_WRITE_BACK_BATCH: Final = 200
+"""Paid items whose reports are settled with the source in one pass."""
+AUDIT_ITEM_PAID: Final = "export_item.paid"
+AUDIT_ITEM_PAID_WRITTEN_BACK: Final = "export_item.paid_written_back"
+BUDGET_REFUSAL_CODE: Final = "rate_budget"
+"""`RateLimited.code` when our own budget, not the system, refused a call: nothing to learn from it."""
+HTTP_TOO_MANY_REQUESTS: Final = 429
+UNSAID_RETRY_AFTER_SECONDS: Final = 5.0
+"""How long a 429 that names no retry moment defers the connection."""
+REMAINING_WINDOW_SECONDS: Final = RATE_WINDOW_SECONDS
+"""The window a remaining-quota header speaks of. Specs do not say (yet); the systems we know report per minute."""
+RATE_LIMIT_SETTING: Final = "rate_limit"
+"""The connection setting whose `per_minute` / `per_day` / `concurrency` replace the spec's (Intacct's limits
+depend on the customer's performance tier)."""
+
+# Pull engine (sync/pull_engine.py): source records in, incrementally by stream cursor.
+PULL_EXPENSE_STREAM: Final = "expenses"
+"""The source stream (and `stream_cursors.stream`) expenses are pulled from."""
+PULL_PAGE_ROWS: Final = 500
+"""Source records written per transaction, together with the cursor: a crash re-reads at most this many."""
+PULL_LOCK_NAMESPACE: Final = 7_130_011
+"""Advisory-lock namespace serialising the page transactions of pulls of one connection and stream."""
+AUDIT_CHANGED_AFTER_EXPORT: Final = "source_record.changed_after_export"
+"""A source record changed after the item exporting it was sent (or may have been): flagged for a person."""
+LIFECYCLE_FIELDS: Final = frozenset({"updated_at", "state", "report_state", "approved_at"})
+"""Expense fields that move as an exported expense goes on through its life (approved → paid). A change in them
+alone flags nothing while the expense stays exportable under its destination's settings."""
+UNREADABLE_DATA_KEY: Final = "unreadable"
+"""`source_records.data` of a record the source connector could not translate: `{"unreadable": why, "source": raw}`.
+`expense_from_json` refuses that shape, so such a record is never grouped, and the raw object is kept for a person."""
+UNREADABLE_SOURCE_KEY: Final = "source"
+STATUS_REASON_MAX_CHARS: Final = 500
+"""Of `connections.status_reason`, when a refusal pauses a connection."""

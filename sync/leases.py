@@ -76,7 +76,9 @@ async def finish_item(
     values: dict[str, Any],
     details: dict[str, Any] | None = None,
 ) -> bool:
-    """Move a running item we own to `target` with `values`; False when our lease was lost (nothing written)."""
+    """Move a running item we own to `target` with `values`; False when our lease was lost (nothing written).
+
+    Every finish owes the source a fresh export status (an item that needed action may have succeeded since)."""
     done = await session.scalar(
         update(ExportItem)
         .where(
@@ -85,7 +87,7 @@ async def finish_item(
             ExportItem.lease_owner == owner,
             ExportItem.state == ExportState.RUNNING.value,
         )
-        .values(state=target.value, lease_owner=None, lease_expires_at=None, **values)
+        .values(state=target.value, lease_owner=None, lease_expires_at=None, status_written_back_at=None, **values)
         .returning(ExportItem.id)
         .execution_options(synchronize_session=False)
     )

@@ -2,23 +2,26 @@
 
 Redis only rings the bell: after a `FLUSHALL`, a restart, or a worker killed mid-job, every unit of work is still a
 row in PostgreSQL, and this finds it again. It runs at worker start-up and every few seconds (arq cron). Discovery
-across tenants goes through two owner-run functions that return ids only; every change happens in the owning
+across tenants goes through owner-run functions that return ids only; every change happens in the owning
 tenant's session, audited like any other transition.
 """
 
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 
-from sqlalchemy import func, text, update
+from sqlalchemy import TextClause, func, text, update
 
 from core.db import Database
-from core.models import ExportItem, ExportState
-from sync.constants import RECONCILE_BATCH, RECONCILE_EVERY_SECONDS
+from core.models import Connection, ExportItem, ExportState, RunState, SyncRun
+from sync.constants import RECONCILE_BATCH, RECONCILE_EVERY_SECONDS, RUN_JOB, SCHEDULE_BATCH
 from sync.queue import Queue
+from sync.runs import RunKind, RunRefusedError, RunTrigger, request_run
 from sync.state_machine import record_transition
 
 RECONCILER_ACTOR = "system:reconciler"
+SCHEDULER_ACTOR = "system:scheduler"
 EXPORT_JOB = "export_connection"
 
 
@@ -26,6 +29,9 @@ EXPORT_JOB = "export_connection"
 class ReconcileReport:
     expired: int
     enqueued: int
+    runs_expired: int = 0
+    runs_enqueued: int = 0
+    scheduled: int = 0
 
 
 async def return_expired_leases(database: Database) -> int:
@@ -102,6 +108,84 @@ def export_job_id(connection_id: uuid.UUID) -> str:
     return f"export:{connection_id}:{window}"
 
 
+def _window() -> int:
+    return int(time.time() // RECONCILE_EVERY_SECONDS)
+
+
+_EXPIRED_RUNS = text("SELECT tenant_id, run_id FROM ledgerline_expired_run_leases(:n)")
+_DUE_RUNS = text("SELECT tenant_id, run_id FROM ledgerline_due_sync_runs(:n)")
+_DUE_SCHEDULES = text("SELECT tenant_id, connection_id FROM ledgerline_due_schedules(:n)")
+
+
+async def _discover(database: Database, query: TextClause, limit: int) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Ids from one owner-run discovery function, by tenant."""
+    async with database.unscoped_session() as session:
+        rows = (await session.execute(query, {"n": limit})).all()
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for tenant_id, row_id in rows:
+        found.setdefault(tenant_id, []).append(row_id)
+    return found
+
+
+async def return_expired_runs(database: Database) -> int:
+    """Runs whose worker died mid-step go back to `pending`; they resume at the phase they were in."""
+    returned = 0
+    for tenant_id, run_ids in (await _discover(database, _EXPIRED_RUNS, RECONCILE_BATCH)).items():
+        async with database.tenant_session(tenant_id) as session:
+            result = await session.execute(
+                update(SyncRun)
+                .where(
+                    SyncRun.id.in_(run_ids),
+                    SyncRun.state == RunState.RUNNING.value,
+                    SyncRun.lease_expires_at < func.now(),
+                )
+                .values(
+                    state=RunState.PENDING.value, lease_owner=None, lease_expires_at=None, next_attempt_at=func.now()
+                )
+                .execution_options(synchronize_session=False)
+            )
+            returned += result.rowcount  # type: ignore[attr-defined]
+    return returned
+
+
+async def enqueue_due_runs(database: Database, queue: Queue) -> int:
+    enqueued = 0
+    for tenant_id, run_ids in (await _discover(database, _DUE_RUNS, RECONCILE_BATCH)).items():
+        for run_id in run_ids:
+            enqueued += await queue.enqueue(RUN_JOB, str(tenant_id), str(run_id), job_id=f"run:{run_id}:{_window()}")
+    return enqueued
+
+
+async def schedule_due_runs(database: Database) -> int:
+    """A pending sync run for every destination whose interval has passed since its last run; the bell for it is
+    rung with the other due runs."""
+    scheduled = 0
+    for tenant_id, connection_ids in (await _discover(database, _DUE_SCHEDULES, SCHEDULE_BATCH)).items():
+        async with database.tenant_session(tenant_id) as session:
+            for connection_id in connection_ids:
+                connection = await session.get(Connection, connection_id)
+                if connection is None:
+                    continue
+                with suppress(RunRefusedError):  # changed since discovery: the next pass decides again
+                    _, created = await request_run(
+                        session,
+                        connection=connection,
+                        kind=RunKind.SYNC,
+                        trigger=RunTrigger.SCHEDULE,
+                        requested_by=SCHEDULER_ACTOR,
+                    )
+                    scheduled += created
+    return scheduled
+
+
 async def reconcile(database: Database, queue: Queue) -> ReconcileReport:
     expired = await return_expired_leases(database)
-    return ReconcileReport(expired=expired, enqueued=await enqueue_due_exports(database, queue))
+    runs_expired = await return_expired_runs(database)
+    scheduled = await schedule_due_runs(database)
+    return ReconcileReport(
+        expired=expired,
+        enqueued=await enqueue_due_exports(database, queue),
+        runs_expired=runs_expired,
+        runs_enqueued=await enqueue_due_runs(database, queue),
+        scheduled=scheduled,
+    )

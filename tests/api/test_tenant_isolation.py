@@ -25,7 +25,7 @@ async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, na
 
 
 async def _export_resources(client: httpx.AsyncClient, database: Database, owner: TenantFixture) -> dict[str, object]:
-    """A destination with saved export settings, one mapping and one export item."""
+    """A destination with saved export settings, one mapping, one export item and one sync run."""
     world = await api_world(client, database, owner, [expense(id="theirs")])
     destination = f"/v1/connections/{world.destination_id}"
     assert (await client.put(f"{destination}/export-settings", headers=owner.headers, json={})).status_code == 200
@@ -42,10 +42,13 @@ async def _export_resources(client: httpx.AsyncClient, database: Database, owner
     assert mapping.status_code == 200, mapping.text
     async with database.tenant_session(owner.id) as session:
         item_id = await session.scalar(select(ExportItem.id))
+    run = await client.post(f"{destination}/sync-runs", headers=owner.headers, json={"kind": "import"})
+    assert run.status_code == 202, run.text
     return {
         "connection_id": world.destination_id,
         "mapping_id": mapping.json()["items"][0]["id"],
         "export_item_id": item_id,
+        "run_id": run.json()["id"],
     }
 
 
