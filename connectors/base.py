@@ -3,7 +3,8 @@
 The base class owns the loops and the plumbing: the HTTP client, auth, transport-failure classes, turning
 every unsuccessful answer into the error taxonomy through the one `classify` hook. What a newcomer writes:
 
-- a source: `stream` (records since a cursor), `write_export_status`, and `classify`;
+- a source: `stream` (records since a cursor), `to_expense` (its expense JSON in neutral terms),
+  `write_export_status`, and `classify`;
 - a destination: `push` (a batch of documents, each with its own idempotency), `find_by_reference`, and
   `classify`; plus `import_dimensions` and `payment_status` for the read side.
 
@@ -26,6 +27,7 @@ from core.domain import (
     DimensionValue,
     Document,
     DocumentKind,
+    Expense,
     ExportStatus,
     PaymentStatus,
     RemoteDocument,
@@ -131,11 +133,27 @@ class Connector:
         return response
 
 
+class UnreadableRecord(ValidationError):
+    """A source record that cannot be translated (an expense without an amount or a category, …).
+
+    The pull engine keeps such a record, with this message as the reason, and counts it; it never drops it."""
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        kwargs.setdefault("code", "unreadable_record")
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
 class SourceConnector(Connector):
     """An expense platform: where records come from and where export results are written back."""
 
     def stream(self, stream: str, *, since: datetime | None) -> AsyncIterator[SourceItem]:
         """Records of `stream` changed at or after `since`, oldest first, one page in memory at a time."""
+        raise NotImplementedError
+
+    def to_expense(self, item: SourceItem) -> Expense:
+        """One item of the `expenses` stream in system-neutral terms; `UnreadableRecord` saying why if it cannot be.
+
+        Pure (no I/O): the pull engine calls it once per record it reads."""
         raise NotImplementedError
 
     async def fetch_attachment(self, file_id: str) -> Attachment:

@@ -81,6 +81,9 @@ IMPORT_PAGE_ROWS: Final = 500
 FULL_IMPORT_EVERY_SECONDS: Final = 24 * 3600
 """Incremental reads cannot see deletions; a full pass this often marks what disappeared as inactive."""
 AUDIT_DIMENSIONS_IMPORTED: Final = "dimensions.import"
+DIMENSION_PUSHED_STREAM: Final = "dimensions:{attribute_type}:pushed"
+"""The `stream_cursors` row holding the latest `updated_at` of the values of one type already mirrored to the
+source, so the next push sends only what changed since."""
 
 # Payment sync (sync/payment_engine.py).
 PAYMENT_WRITE_BACK_BATCH: Final = 200

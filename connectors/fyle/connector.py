@@ -28,11 +28,12 @@ from connectors.fyle.constants import (
     STREAM_PATH,
 )
 from connectors.fyle.errors import refusal
+from connectors.fyle.expenses import fyle_expense
 from connectors.fyle.records import FyleObject, keyset_token, page_of, parse_keyset, since_filter, source_item
 from connectors.fyle.writes import Row, batches, dimension_rows, export_summary_rows, mark_paid_rows
 from connectors.http import response_excerpt
 from connectors.pagination import Page, PageRequest, Paginator
-from core.domain import Attachment, DimensionValue, ExportStatus, SourceItem
+from core.domain import Attachment, DimensionValue, Expense, ExportStatus, SourceItem
 from core.errors import LedgerlineError, Transient
 
 HANDLED_BY_BASE = frozenset({httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN, httpx.codes.TOO_MANY_REQUESTS})
@@ -75,6 +76,10 @@ class FyleConnector(SourceConnector):
         paginator = Paginator[FyleObject](self.spec.pagination, key=lambda record: record["id"])
         async for raw in paginator.records(fetch):
             yield source_item(kind, raw)
+
+    def to_expense(self, item: SourceItem) -> Expense:
+        """`expense_out` → `Expense` (`expenses.fyle_expense`), linked back to the expense on the org's cluster."""
+        return fyle_expense(item, app_origin=self.api.removesuffix(httpx.URL(self.spec.urls["api"]).path))
 
     async def fetch_attachment(self, file_id: str) -> Attachment:
         """Fyle hands out a short-lived signed URL for a file's bytes (generating one is a read)."""
