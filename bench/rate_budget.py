@@ -1,11 +1,14 @@
 """A shared rate budget against the Intacct simulator's rolling-minute limit, beside the same workers without it.
 
 The simulator runs in its own uvicorn process with a limit of N calls per rolling minute. Two workers (coroutines,
-each with its own HTTP and Redis connections, as two processes would have) call `getAPISession` as fast as they are
-let, for the same time in two runs:
+each with its own connector, HTTP and Redis connections, as two processes would have) export one bill per call
+through the real `IntacctConnector.push` path (login once, create, read the record URL: several HTTP requests per
+push) for the same time in two runs:
 
 - no budget: each worker honours Retry-After on its own, like a client that only reacts to 429s;
-- budget: both share one `RateBudget(per_minute=N)` in Redis, and a 429 defers the whole connection.
+- budget: the export engine's guard — a concurrency slot of one `RateBudget` per push, and `RateBudget.meter` on
+  the connector's HTTP client, so every request takes its turn in the connection's per-minute rate (configured as
+  the connection's `rate_limit` setting, Intacct's being per contract) and every 429 defers the whole connection.
 
 Goal: at least 90% of N sustained from the second minute on, and no 429 after the first minute.
 
@@ -20,13 +23,17 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 from redis.asyncio import Redis
 
-from bench.sandbox_capacity import GATEWAY, served
+from bench.sandbox_capacity import served
+from connectors.base import ConnectorContext
+from connectors.intacct.connector import IntacctConnector
+from core.domain import Document, DocumentKind, DocumentLine
 from core.errors import RateLimited
 from sandbox.constants import CONTROL_PREFIX
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
@@ -38,16 +45,29 @@ MINUTE = 60.0
 ROW = "{:36} {:>24} {:>17} {:>6} {:>12} {:>13}"
 
 
-def login_envelope() -> bytes:
-    """`getAPISession` with a login, the call a connector makes to open (or check) a connection."""
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><request><control><senderid>{SENDER_ID}</senderid>'
-        f"<password>{SENDER_PASSWORD}</password><controlid>{uuid.uuid4()}</controlid><uniqueid>false</uniqueid>"
-        "<dtdversion>3.0</dtdversion></control><operation><authentication><login>"
-        f"<userid>{USER_ID}</userid><companyid>{SINGLE_ENTITY_COMPANY}</companyid><password>{USER_PASSWORD}</password>"
-        f'</login></authentication><content><function controlid="{uuid.uuid4()}"><getAPISession/></function>'
-        "</content></operation></request>"
-    ).encode()
+def connector(url: str) -> IntacctConnector:
+    """The connector as `open_connector` builds it for a sandbox connection (minus the database)."""
+    return IntacctConnector(
+        ConnectorContext(
+            tenant_id=uuid.uuid4(),
+            connection_id=uuid.uuid4(),
+            urls={"gateway": IntacctConnector.spec.url("gateway", sandbox_base=url)},
+            app={"sender_id": SENDER_ID, "sender_password": SENDER_PASSWORD},
+            credentials={"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD},
+        )
+    )
+
+
+def bill() -> Document:
+    """A bill the seeded company accepts (vendor V00004, account 70004), under a fresh reference."""
+    return Document(
+        kind=DocumentKind.BILL,
+        reference=uuid.uuid4().hex,
+        transaction_date=date(2024, 3, 1),
+        currency="USD",
+        counterparty="V00004",
+        lines=(DocumentLine(amount=Decimal("42.50"), account="70004", description="bench"),),
+    )
 
 
 @dataclass(frozen=True)
@@ -92,31 +112,47 @@ class RunFigures:
         )
 
 
+class Recorder:
+    """Every HTTP answer the connector gets, timed from the start of the run (an event hook, like the budget's)."""
+
+    def __init__(self, started: float, calls: list["Call"]) -> None:
+        self.started = started
+        self.calls = calls
+        self.paused_until = 0.0
+
+    async def __call__(self, response: httpx.Response) -> None:
+        sent = response.request.extensions.get("bench_sent", time.monotonic())
+        self.calls.append(Call(sent - self.started, response.status_code))
+        if response.status_code == 429:
+            self.paused_until = time.monotonic() + float(response.headers.get("Retry-After", "1"))
+
+    async def stamp(self, request: httpx.Request) -> None:
+        request.extensions["bench_sent"] = time.monotonic()
+
+
 async def worker(url: str, budget: RateBudget | None, started: float, stop_at: float, calls: list[Call]) -> None:
-    """Call until `stop_at`; after a 429, wait as told (alone without a budget, with every worker through it)."""
-    paused_until = 0.0
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    """Push bills until `stop_at`; after a 429, wait as told (alone without a budget, with every worker through it)."""
+    recorder = Recorder(started, calls)
+    async with connector(url) as intacct:
+        if budget is not None:
+            budget.meter(intacct.http, intacct.spec.rate_limit)  # first, so a request is stamped once it may go
+        intacct.http.event_hooks = {
+            "request": [*intacct.http.event_hooks["request"], recorder.stamp],
+            "response": [*intacct.http.event_hooks["response"], recorder],
+        }
         while (now := time.monotonic()) < stop_at:
-            if budget is None:
-                if now < paused_until:
-                    await asyncio.sleep(min(paused_until, stop_at) - now)
-                    continue
-                sent = time.monotonic()
-                response = await client.post(GATEWAY, content=login_envelope())
-            else:
-                try:
-                    async with budget.slot(max_wait=stop_at - now):
-                        sent = time.monotonic()
-                        response = await client.post(GATEWAY, content=login_envelope())
-                except RateLimited:
-                    return  # the next permit comes after the end of the run
-            calls.append(Call(sent - started, response.status_code))
-            if response.status_code == 429:
-                retry_after = float(response.headers["Retry-After"])
+            try:
                 if budget is None:
-                    paused_until = time.monotonic() + retry_after
+                    if now < recorder.paused_until:
+                        await asyncio.sleep(min(recorder.paused_until, stop_at) - now)
+                        continue
+                    await intacct.push([bill()])
                 else:
-                    await budget.defer_until(datetime.now(UTC) + timedelta(seconds=retry_after))
+                    async with budget.slot(max_wait=stop_at - now, counted=False):
+                        await intacct.push([bill()])
+            except RateLimited:
+                if budget is not None and time.monotonic() + 1 >= stop_at:
+                    return  # the next permit comes after the end of the run
 
 
 async def run(url: str, *, workers: int, limit: int, seconds: float, shared: bool) -> list[Call]:
@@ -127,7 +163,12 @@ async def run(url: str, *, workers: int, limit: int, seconds: float, shared: boo
     clients = [Redis.from_url(REDIS_URL) for _ in range(workers)]
     calls: list[Call] = []
     try:
-        budgets = [RateBudget(client, connection_id, per_minute=limit) if shared else None for client in clients]
+        budgets = [
+            RateBudget.from_spec(client, connection_id, IntacctConnector.spec.rate_limit, {"per_minute": limit})
+            if shared
+            else None
+            for client in clients
+        ]
         started = time.monotonic()
         await asyncio.gather(*(worker(url, budget, started, started + seconds, calls) for budget in budgets))
     finally:
@@ -153,7 +194,7 @@ def main() -> None:
 
     figures = []
     with served("sandbox.asgi:app") as url:
-        for name, shared in (("no budget (Retry-After per worker)", False), ("shared RateBudget", True)):
+        for name, shared in (("no budget (Retry-After per worker)", False), ("engine guard (RateBudget)", True)):
             calls = asyncio.run(
                 run(url, workers=args.workers, limit=args.per_minute, seconds=args.seconds, shared=shared)
             )

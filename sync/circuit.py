@@ -10,7 +10,7 @@ health. Every transition is one Lua script on Redis's own clock, so workers agre
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from redis.asyncio import Redis
 
@@ -24,7 +24,7 @@ from sync.constants import (
     CIRCUIT_PROBE_LEASE_SECONDS,
 )
 
-__all__ = ["CircuitBreaker", "CircuitPolicy", "CircuitState", "CircuitStatus"]
+__all__ = ["Admission", "CircuitBreaker", "CircuitPolicy", "CircuitState", "CircuitStatus"]
 
 _PRELUDE = """
 local t = redis.call('TIME')
@@ -37,13 +37,14 @@ _ALLOW = (
     _PRELUDE
     + """
 -- KEYS: circuit; ARGV: probe lease, memory. Open past its cool-down, or half-open with a probe given up: probe now.
+-- Returns 1 (closed: go), 2 (go as the probe) or 0 (wait).
 local state = redis.call('HMGET', KEYS[1], 'status', 'until')
 if state[1] ~= 'open' and state[1] ~= 'half_open' then return 1 end
 if now < tonumber(state[2]) then return 0 end
 local lease = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'half_open', 'until', fmt(now + lease))
 redis.call('PEXPIRE', KEYS[1], ms(lease + tonumber(ARGV[2])))
-return 1
+return 2
 """
 )
 
@@ -72,6 +73,17 @@ end
 """
 )
 
+_RETURN_PROBE = (
+    _PRELUDE
+    + """
+-- KEYS: circuit. A probe that made no call hands its turn back: the next caller probes at once.
+local state = redis.call('HMGET', KEYS[1], 'status', 'until')
+if state[1] == 'half_open' and tonumber(state[2]) > now then
+  redis.call('HSET', KEYS[1], 'until', fmt(now))
+end
+"""
+)
+
 _STATE = (
     _PRELUDE
     + """
@@ -87,6 +99,15 @@ class CircuitStatus(StrEnum):
     OPEN = "open"
     HALF_OPEN = "half_open"
     """A probe may go (`until` is None) or is out (`until` is when it is given up)."""
+
+
+class Admission(IntEnum):
+    """What `CircuitBreaker.admit` answers (the allow script's own return values)."""
+
+    WAIT = 0
+    GO = 1
+    PROBE = 2
+    """The cool-down is over and this caller alone may try: keep the try small, and report how it went."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +142,23 @@ class CircuitBreaker:
         self._allow = redis.register_script(_ALLOW)
         self._failure = redis.register_script(_FAILURE)
         self._state = redis.register_script(_STATE)
+        self._return_probe = redis.register_script(_RETURN_PROBE)
 
     async def allow(self) -> bool:
         """May a call go now? Past the cool-down, True for exactly one caller: the probe."""
-        allowed = await self._allow(
+        return await self.admit() is not Admission.WAIT
+
+    async def admit(self) -> Admission:
+        """Like `allow`, telling the probe apart from a call through a closed circuit."""
+        answer = await self._allow(
             keys=[self._key], args=[repr(self.policy.probe_lease_seconds), CIRCUIT_MEMORY_SECONDS]
         )
-        return bool(allowed)
+        return Admission(int(answer))
+
+    async def return_probe(self) -> None:
+        """The probe made no call after all (nothing was due): let the next caller probe instead of waiting for
+        the probe's lease to run out."""
+        await self._return_probe(keys=[self._key])
 
     async def record_success(self) -> None:
         """Any success closes the circuit and forgets past failures: the system answers."""

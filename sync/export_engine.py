@@ -1,40 +1,89 @@
 """The export engine: claim a batch of one destination connection's due items, build, push, record — exactly once.
 
 Per batch:
-1. claim due items (lease, SKIP LOCKED) — `leases.claim_due_items`;
-2. build each item's document from its expenses, the settings and the mappings (`mappings.preview_item`); a missing
-   mapping or an invalid document needs a person, before any call to the destination;
+0. claim nothing while the connection cannot be called: paused, waiting for re-authorization, deferred by its rate
+   budget (Retry-After), or behind an open circuit — the items stay pending and keep their attempts;
+1. claim due items (lease, SKIP LOCKED) — `leases.claim_due_items`; just one when the circuit sends a probe;
+2. build each item's document from its expenses, the settings and the mappings (`mappings.preview_items`, which
+   reads settings and mappings once per batch); a missing mapping or an invalid document needs a person, before any
+   call to the destination;
 3. an item whose last attempt's outcome is unknown is looked up by its reference first and adopted if found;
-4. push the rest in one connector call, one outcome per document;
+4. push the rest, one connector call per `spec.batch_size` documents, one outcome per document;
 5. finish every item, fenced on the lease, with an attempt row carrying redacted excerpts.
 
-What happens after a failure is decided once, from the error class (`core.errors.EngineAction`).
+Every connector call holds a concurrency slot of the connection's `RateBudget`, and the budget meters each HTTP
+request inside it; each call's outcome is reported to the connection's `CircuitBreaker` (transient failures count,
+a refused document does not). An `AuthError` marks the connection `needs_reauth` (audited) before its items go back
+to pending. What happens to an item after a failure is decided once, from the error class
+(`core.errors.EngineAction`).
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
 from core.db import Database
 from core.domain import Document, DocumentKind, RemoteDocument
-from core.errors import EngineAction, Excerpt, LedgerlineError, MappingError, OutcomeUnknown, RateLimited
+from core.errors import (
+    AuthError,
+    EngineAction,
+    Excerpt,
+    LedgerlineError,
+    MappingError,
+    OutcomeUnknown,
+    RateLimited,
+    Transient,
+)
 from core.log import get_logger
-from core.models import Attempt, AttemptOutcome, ExportItem, ExportState
+from core.models import Attempt, AttemptOutcome, Connection, ConnectionStatus, ExportItem, ExportState
 from core.repository import TenantRepository
+from mappings.batch_preview import preview_items
 from mappings.errors import MissingMappingsError
-from mappings.preview import preview_item
 from sync.backoff import BackoffSchedule
-from sync.constants import CLAIM_BATCH, LEASE_SECONDS
+from sync.circuit import Admission, CircuitBreaker
+from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS, STATUS_REASON_MAX_CHARS
 from sync.leases import claim_due_items, finish_item
+from sync.rate_budget import RateBudget
+
+T = TypeVar("T")
 
 log = get_logger(__name__)
 
 
+class Hold(StrEnum):
+    """Why a batch claimed nothing although items may be due."""
+
+    PAUSED = "paused"
+    """Someone paused the connection."""
+    NEEDS_REAUTH = "needs_reauth"
+    """The connection is not active (its credentials were refused, or it was disabled)."""
+    DEFERRED = "deferred"
+    """The rate budget is deferred (the system said when to come back)."""
+    CIRCUIT_OPEN = "circuit_open"
+    """Recent calls failed transiently; the circuit is cooling down before a probe."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionGuards:
+    """The shared limits of one destination connection; both live in Redis, shared by every worker."""
+
+    budget: RateBudget | None = None
+    breaker: CircuitBreaker | None = None
+
+
 @dataclass
 class BatchReport:
+    held: Hold | None = None
+    held_until: datetime | None = None
+    probe: bool = False
+    """This batch was the circuit's probe."""
     claimed: int = 0
     succeeded: int = 0
     adopted: int = 0
@@ -77,9 +126,42 @@ class ExportEngine:
         tenant_id: uuid.UUID,
         connection_id: uuid.UUID,
         limit: int = CLAIM_BATCH,
+        guards: ConnectionGuards | None = None,
     ) -> BatchReport:
+        guards = guards or ConnectionGuards()
         report = BatchReport()
+        if guards.budget is not None and (until := await guards.budget.deferred_until()) is not None:
+            report.held, report.held_until = Hold.DEFERRED, until
+            return report
+        if guards.breaker is not None:
+            admission = await guards.breaker.admit()
+            if admission is Admission.WAIT:
+                report.held, report.held_until = Hold.CIRCUIT_OPEN, (await guards.breaker.state()).until
+                return report
+            report.probe = admission is Admission.PROBE
+        call = _Calls(connector, guards)
+        try:
+            await self._run(connector, tenant_id, connection_id, min(limit, 1) if report.probe else limit, call, report)
+        finally:
+            if report.probe and not call.reported and guards.breaker is not None:
+                await guards.breaker.return_probe()  # nothing reached the system: the next batch probes
+        return report
+
+    async def _run(
+        self,
+        connector: DestinationConnector,
+        tenant_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        limit: int,
+        call: "_Calls",
+        report: BatchReport,
+    ) -> None:
         async with self.database.tenant_session(tenant_id) as session:
+            # Checked in the claim's transaction: a job queued before the connection was paused claims nothing.
+            held = await _connection_hold(session, connection_id)
+            if held is not None:
+                report.held = held
+                return
             items = await claim_due_items(
                 session,
                 tenant_id=tenant_id,
@@ -90,47 +172,69 @@ class ExportEngine:
             )
         report.claimed = len(items)
         if not items:
-            return report
+            return
         work = [_Work(item) for item in items]
         await self._build(tenant_id, work)
         try:
-            await self._adopt_unknown(connector, work)
-            await self._push(connector, work)
+            await self._adopt_unknown(call, work)
+            await self._push(call, work)
         except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
             report.connection_error = exc
             for unit in work:
                 if unit.result is None:
                     unit.result = exc
+        if call.auth_error is not None:  # before the items return to pending, so none is claimed in between
+            await self._pause_connection(tenant_id, connection_id, call.auth_error)
         await self._finish(tenant_id, work, report)
-        return report
 
     async def _build(self, tenant_id: uuid.UUID, work: Sequence[_Work]) -> None:
         today = datetime.now(UTC).date()
         async with self.database.tenant_session(tenant_id) as session:
             repository = TenantRepository(session, tenant_id, f"worker:{self.owner}")
-            for unit in work:
-                preview = await preview_item(repository, export_item_id=unit.item.id, export_day=today)
-                if preview.document is not None:
-                    unit.document = preview.document
-                else:
-                    unit.result = preview.error
+            previews = await preview_items(repository, [unit.item for unit in work], export_day=today)
+        for unit, preview in zip(work, previews, strict=True):
+            if preview.document is not None:
+                unit.document = preview.document
+            else:
+                unit.result = preview.error
 
-    async def _adopt_unknown(self, connector: DestinationConnector, work: Sequence[_Work]) -> None:
+    async def _adopt_unknown(self, call: "_Calls", work: Sequence[_Work]) -> None:
         for unit in work:
             if unit.result is None and unit.item.outcome_unknown:
-                found = await connector.find_by_reference(
-                    DocumentKind(unit.item.document_type), unit.item.idempotency_key
-                )
+                kind, reference = DocumentKind(unit.item.document_type), unit.item.idempotency_key
+                found = await call.find_by_reference(kind, reference)
                 if found is not None:
                     unit.result = RemoteDocument(remote_id=found.remote_id, url=found.url, adopted=True)
 
-    async def _push(self, connector: DestinationConnector, work: Sequence[_Work]) -> None:
+    async def _push(self, call: "_Calls", work: Sequence[_Work]) -> None:
         ready = [unit for unit in work if unit.result is None and unit.document is not None]
-        if not ready:
-            return
-        outcomes = await connector.push([unit.document for unit in ready if unit.document is not None])
-        for unit, outcome in zip(ready, outcomes, strict=True):
-            unit.result = outcome
+        size = call.connector.spec.batch_size
+        for start in range(0, len(ready), size):
+            chunk = ready[start : start + size]
+            if call.stop is not None:  # the connection cannot take more now: the rest wait, as the chunk did
+                for unit in chunk:
+                    unit.result = call.stop
+                continue
+            outcomes = await call.push([unit.document for unit in chunk if unit.document is not None])
+            for unit, outcome in zip(chunk, outcomes, strict=True):
+                unit.result = outcome
+
+    async def _pause_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, error: AuthError) -> None:
+        """The system refused the connection's credentials: nothing more goes until a person re-authorizes it."""
+        reason = error.message[:STATUS_REASON_MAX_CHARS]
+        async with self.database.tenant_session(tenant_id) as session:
+            repository = TenantRepository(session, tenant_id, f"worker:{self.owner}")
+            row = await repository.get(Connection, connection_id)
+            if row is None or row.status != ConnectionStatus.ACTIVE.value:
+                return  # already paused (by another worker, or by the token store on a refused refresh)
+            row.status, row.status_reason = ConnectionStatus.NEEDS_REAUTH.value, reason
+            await session.flush()
+            await repository.audit(
+                "connection.needs_reauth",
+                entity=row,
+                data={"reason": reason, "error_code": error.code, "provider_code": error.provider_code},
+            )
+        log.warning("connection_needs_reauth", connection_id=str(connection_id), reason=reason)
 
     async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)
@@ -153,7 +257,8 @@ class ExportEngine:
                 if not finished:
                     report.lost_lease += 1
                     continue
-                session.add(_attempt(item, self.owner, outcome, result, now))
+                if "attempt_count" not in values:  # an item that kept its attempt has no attempt row to number
+                    session.add(_attempt(item, self.owner, outcome, result, now))
                 report.outcomes[item.id] = target.value
                 if target is ExportState.SUCCEEDED:
                     report.succeeded += 1
@@ -205,6 +310,75 @@ class ExportEngine:
             "outcome_unknown": item.outcome_unknown or isinstance(error, OutcomeUnknown),
         }
         return ExportState.PENDING, values, outcome
+
+
+async def _connection_hold(session: AsyncSession, connection_id: uuid.UUID) -> Hold | None:
+    row = (
+        await session.execute(select(Connection.status, Connection.paused).where(Connection.id == connection_id))
+    ).first()
+    if row is None or row.status != ConnectionStatus.ACTIVE.value:
+        return Hold.NEEDS_REAUTH
+    return Hold.PAUSED if row.paused else None
+
+
+class _Calls:
+    """The connector's calls of one batch, each in a concurrency slot of the budget, each reported to the breaker.
+
+    Remembers what the connection as a whole said: refused credentials (`auth_error`) or a rate limit (`stop`),
+    after which the batch sends nothing more.
+    """
+
+    def __init__(self, connector: DestinationConnector, guards: ConnectionGuards) -> None:
+        self.connector = connector
+        self.guards = guards
+        self.reported = False
+        """A call reached the system and its health was reported to the breaker."""
+        self.auth_error: AuthError | None = None
+        self.stop: LedgerlineError | None = None
+        if guards.budget is not None:
+            guards.budget.meter(connector.http, connector.spec.rate_limit)
+
+    async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
+        return await self._guarded(lambda: self.connector.find_by_reference(kind, reference), single=True)
+
+    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
+        return await self._guarded(lambda: self.connector.push(documents), single=False)
+
+    async def _guarded(self, send: Callable[[], Awaitable[T]], *, single: bool) -> T:
+        budget = self.guards.budget
+        try:
+            if budget is None:
+                answer = await send()
+            else:
+                async with budget.slot(counted=False):
+                    answer = await send()
+        except LedgerlineError as error:
+            await self._observe([error])
+            raise
+        await self._observe(answer if isinstance(answer, list) else [answer])
+        return answer
+
+    async def _observe(self, outcomes: Sequence[object]) -> None:
+        errors = [outcome for outcome in outcomes if isinstance(outcome, LedgerlineError)]
+        for error in errors:
+            if isinstance(error, AuthError):
+                self.auth_error = self.auth_error or error
+                self.stop = self.stop or error
+            elif isinstance(error, RateLimited) and error.code != BUDGET_REFUSAL_CODE:
+                self.stop = self.stop or error
+                if self.guards.budget is not None and error.retry_at is not None:
+                    await self.guards.budget.defer_until(error.retry_at)  # every worker backs off
+            elif isinstance(error, RateLimited):
+                self.stop = self.stop or error
+        breaker = self.guards.breaker
+        if breaker is None:
+            return
+        if any(not isinstance(outcome, LedgerlineError) for outcome in outcomes):
+            await breaker.record_success()  # the system answers (a lookup finding nothing is an answer too)
+            self.reported = True
+        elif any(isinstance(error, Transient | OutcomeUnknown) for error in errors):
+            await breaker.record_failure()
+            self.reported = True
 
 
 def _document_json(document: Document | None) -> dict[str, Any] | None:

@@ -13,13 +13,16 @@ from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from core.log import bind_context, get_logger
 from sync.backoff import BackoffSchedule
+from sync.circuit import CircuitBreaker
 from sync.constants import (
     BATCHES_PER_EXPORT_JOB,
+    RATE_LIMIT_SETTING,
     WORKER_HEARTBEAT_KEY,
     WORKER_HEARTBEAT_TTL_SECONDS,
 )
-from sync.export_engine import ExportEngine
+from sync.export_engine import ConnectionGuards, ExportEngine
 from sync.queue import Queue
+from sync.rate_budget import RateBudget
 from sync.reconciler import EXPORT_JOB, reconcile
 
 log = get_logger(__name__)
@@ -77,13 +80,25 @@ async def export_connection(
         lease_seconds=settings.export_lease_seconds,
         backoff=BackoffSchedule(base_seconds=settings.export_retry_base_seconds),
     )
+    redis = ctx["queue"].redis
+    guards = ConnectionGuards(
+        budget=RateBudget.from_spec(
+            redis, connection, connector.spec.rate_limit, connector.context.settings.get(RATE_LIMIT_SETTING)
+        ),
+        breaker=CircuitBreaker(redis, connection),
+    )
     totals = {"claimed": 0, "succeeded": 0, "retrying": 0, "needs_action": 0}
     more = False
     async with connector:
         for _ in range(BATCHES_PER_EXPORT_JOB):
-            report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection)
+            report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection, guards=guards)
             for key in totals:
                 totals[key] += getattr(report, key)
+            if report.held is not None:
+                # Nothing more now. The reconciler re-enqueues the items once the connection may be called again
+                # (deferred, circuit) or once it is active and unpaused again (re-authorized).
+                log.info("export_held", reason=report.held.value, until=report.held_until)
+                break
             if report.claimed == 0 or report.connection_error is not None:
                 break
         else:

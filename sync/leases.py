@@ -36,14 +36,18 @@ async def claim_due_items(
             ExportItem.state == ExportState.PENDING.value,
             ExportItem.next_attempt_at <= func.now(),
         )
-        .order_by(ExportItem.next_attempt_at)
+        .order_by(ExportItem.next_attempt_at, ExportItem.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # Materialised, so the locked selection runs once: as a plain `IN (subquery)` the planner may re-run it
+        # (a semi-join), and with SKIP LOCKED each run can pick other rows — claiming more than `limit`.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     claimed = (
         await session.scalars(
             update(ExportItem)
-            .where(ExportItem.id.in_(due))
+            .where(ExportItem.id.in_(select(due.c.id)))
             .values(
                 state=ExportState.RUNNING.value,
                 lease_owner=owner,

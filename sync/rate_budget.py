@@ -13,7 +13,8 @@ the spec states it:
   any 24 hours and bites at most an hour early.
 - calls in flight: members of a sorted set scored by the end of their lease, so a worker killed while holding a
   slot loses it after the lease instead of leaking it for good.
-- `defer_until` (Retry-After) and `observe_remaining` (remaining-quota headers) only ever add a wait.
+- `defer_until` (Retry-After) and `observe_remaining` (remaining-quota headers) only ever add a wait; `meter`
+  feeds them from every answer the connector's HTTP client gets.
 
 Every key expires once it would say no more than its absence does, so idle connections leave nothing behind.
 """
@@ -21,25 +22,32 @@ Every key expires once it would say no more than its absence does, so idle conne
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
+from connectors.http import retry_at
 from connectors.spec import RateLimitSpec
 from core.errors import RateLimited
 from sync.constants import (
     BUDGET_IDLE_TTL_SECONDS,
     BUDGET_KEY,
     BUDGET_MAX_WAIT_SECONDS,
+    BUDGET_REFUSAL_CODE,
     DAY_BUCKET_SECONDS,
     DAY_WINDOW_SECONDS,
+    HTTP_TOO_MANY_REQUESTS,
     RATE_WINDOW_GUARD_SECONDS,
     RATE_WINDOW_SECONDS,
+    REMAINING_WINDOW_SECONDS,
     SLOT_LEASE_SECONDS,
     SLOT_RETRY_SECONDS,
+    UNSAID_RETRY_AFTER_SECONDS,
 )
 
 __all__ = ["Clock", "Permit", "RateBudget"]
@@ -49,6 +57,8 @@ Clock = Callable[[], float]
 
 _KEY_PARTS = ("pace", "day", "slots", "defer", "quota")
 """The keys of a connection's budget, in the order the acquire script takes them."""
+_CONFIGURABLE = frozenset({"per_minute", "per_day", "concurrency"})
+"""The limits a connection's settings may set (`RateBudget.from_spec`)."""
 
 _NOW = """
 local function now_from(arg)
@@ -64,9 +74,11 @@ _ACQUIRE = (
     _NOW
     + """
 -- KEYS: pace, day, slots, defer, quota
--- ARGV: now, interval, day cap, concurrency, lease, slot token, slot retry, idle ttl, day bucket, day buckets
+-- ARGV: now, interval, day cap, concurrency, lease, slot token, slot retry, idle ttl, day bucket, day buckets,
+--       counted (1: a call that counts against the rates and the reported quota; 0: a concurrency slot only)
 local now = now_from(ARGV[1])
 local interval = tonumber(ARGV[2])
+local counted = ARGV[11] ~= '0'
 local day_cap = tonumber(ARGV[3])
 local concurrency = tonumber(ARGV[4])
 local lease = tonumber(ARGV[5])
@@ -79,7 +91,7 @@ local deferred = tonumber(redis.call('GET', KEYS[4]) or '0')
 if deferred > now then wait = deferred - now end
 
 local quota = redis.call('HMGET', KEYS[5], 'remaining', 'until')
-local quota_active = quota[1] and tonumber(quota[2]) > now
+local quota_active = counted and quota[1] and tonumber(quota[2]) > now
 if quota_active and tonumber(quota[1]) < 1 then wait = math.max(wait, tonumber(quota[2]) - now) end
 
 -- The bucket of capacity one is kept as the moment its token is back.
@@ -164,7 +176,13 @@ class Permit:
 
 
 class RateBudget:
-    """One destination connection's shared limits; create one per worker, all agree through Redis."""
+    """One destination connection's shared limits; create one per worker, all agree through Redis.
+
+    Two grains, because a connector call is not an HTTP call (an Intacct push is the create plus a read of the
+    record URLs, and maybe a login): the engine holds a concurrency `slot(counted=False)` around each connector
+    call, and `meter` makes every HTTP request the connector sends take its place in the rates, and feeds the
+    system's answers (Retry-After, remaining quota) back in.
+    """
 
     def __init__(
         self,
@@ -190,64 +208,105 @@ class RateBudget:
         self._observe = redis.register_script(_OBSERVE)
 
     @classmethod
-    def from_spec(cls, redis: Redis, connection_id: uuid.UUID, spec: RateLimitSpec) -> "RateBudget":
-        """The limits a connector's spec states; one it leaves unset is not enforced at all."""
+    def from_spec(
+        cls,
+        redis: Redis,
+        connection_id: uuid.UUID,
+        spec: RateLimitSpec,
+        configured: Mapping[str, Any] | None = None,
+    ) -> "RateBudget":
+        """The limits a connector's spec states; one it leaves unset is not enforced at all.
+
+        `configured` (a connection's `settings["rate_limit"]`) replaces the spec's numbers: some systems limit by
+        the customer's contract (Intacct's performance tier), which only the connection can say.
+        """
+        limits = {key: value for key, value in (configured or {}).items() if key in _CONFIGURABLE}
+        if limits:
+            spec = RateLimitSpec.model_validate({**spec.model_dump(), **limits})
         return cls(redis, connection_id, per_minute=spec.per_minute, per_day=spec.per_day, concurrency=spec.concurrency)
 
     def _now_arg(self) -> str:
         return "" if self._clock is None else repr(self._clock())
 
-    async def acquire(self) -> Permit | float:
-        """A permit, or the seconds to wait before asking again (nothing is taken when refused)."""
-        interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / self.per_minute if self.per_minute else 0.0
+    def _now(self) -> float:
+        return time.time() if self._clock is None else self._clock()
+
+    async def acquire(self, *, counted: bool = True, hold: bool = True) -> Permit | float:
+        """A permit, or the seconds to wait before asking again (nothing is taken when refused).
+
+        `counted`: the call counts against the rates and any reported quota; `hold`: it takes a concurrency slot.
+        A deferral applies either way.
+        """
+        interval = 0.0
+        if counted and self.per_minute:
+            interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / self.per_minute
+        concurrency = (self.concurrency or 0) if hold else 0
         token = uuid.uuid4().hex
         granted, wait = await self._acquire(
             keys=[self._keys[part] for part in _KEY_PARTS],
             args=[
                 self._now_arg(),
                 repr(interval),
-                self.per_day or 0,
-                self.concurrency or 0,
+                (self.per_day or 0) if counted else 0,
+                concurrency,
                 repr(self.lease_seconds),
                 token,
                 repr(SLOT_RETRY_SECONDS),
                 BUDGET_IDLE_TTL_SECONDS,
                 DAY_BUCKET_SECONDS,
                 DAY_WINDOW_SECONDS // DAY_BUCKET_SECONDS + 1,
+                int(counted),
             ],
         )
         if not granted:
             return float(wait)
-        return Permit(slot=token if self.concurrency else None)
+        return Permit(slot=token if concurrency else None)
 
     async def release(self, permit: Permit) -> None:
         """Give the permit's concurrency slot back (the call itself stays counted against the rate)."""
         if permit.slot is not None:
             await self.redis.zrem(self._keys["slots"], permit.slot)
 
+    async def wait(
+        self, *, max_wait: float = BUDGET_MAX_WAIT_SECONDS, counted: bool = True, hold: bool = True
+    ) -> Permit:
+        """A permit, waiting for one at most `max_wait` seconds; `RateLimited` (code `BUDGET_REFUSAL_CODE`, with
+        the moment the budget names) as soon as the wait would overrun."""
+        deadline = time.monotonic() + max_wait
+        while not isinstance(outcome := await self.acquire(counted=counted, hold=hold), Permit):
+            if time.monotonic() + outcome > deadline:
+                raise RateLimited(
+                    f"the rate budget of connection {self.connection_id} is spent for {outcome:.1f} s",
+                    code=BUDGET_REFUSAL_CODE,
+                    retry_at=datetime.now(UTC) + timedelta(seconds=outcome),
+                    hint="Ledgerline spaces the calls to the system; the item waits for its turn.",
+                )
+            await asyncio.sleep(outcome)
+        return outcome
+
     @asynccontextmanager
-    async def slot(self, *, max_wait: float = BUDGET_MAX_WAIT_SECONDS) -> AsyncIterator[Permit]:
+    async def slot(self, *, max_wait: float = BUDGET_MAX_WAIT_SECONDS, counted: bool = True) -> AsyncIterator[Permit]:
         """Hold a permit for the body, waiting for one at most `max_wait` seconds.
 
         Raises `RateLimited` (with the moment the budget names) as soon as the wait would overrun, so the engine
         defers the work instead of a worker sleeping on one connection.
         """
-        deadline = time.monotonic() + max_wait
-        while not isinstance(outcome := await self.acquire(), Permit):
-            if time.monotonic() + outcome > deadline:
-                raise RateLimited(
-                    f"the rate budget of connection {self.connection_id} is spent for {outcome:.1f} s",
-                    retry_at=datetime.now(UTC) + timedelta(seconds=outcome),
-                )
-            await asyncio.sleep(outcome)
+        permit = await self.wait(max_wait=max_wait, counted=counted)
         try:
-            yield outcome
+            yield permit
         finally:
-            await self.release(outcome)
+            await self.release(permit)
 
     async def defer_until(self, when: datetime) -> None:
         """Nobody calls the system before `when` (a `RateLimited.retry_at`); an earlier deferral is extended."""
         await self._defer(keys=[self._keys["defer"]], args=[self._now_arg(), repr(when.timestamp())])
+
+    async def deferred_until(self) -> datetime | None:
+        """The moment calls may go again, while the connection is deferred; None when it is not."""
+        raw = await self.redis.get(self._keys["defer"])
+        if raw is None or float(raw) <= self._now():
+            return None
+        return datetime.fromtimestamp(float(raw), UTC)
 
     async def observe_remaining(self, remaining: int, window_seconds: float) -> None:
         """The system says `remaining` calls are left for the next `window_seconds` (e.g. `X-MinLimit-Remaining`).
@@ -258,3 +317,39 @@ class RateBudget:
             await self._observe(
                 keys=[self._keys["quota"]], args=[self._now_arg(), max(0, remaining), repr(window_seconds)]
             )
+
+    def meter(self, client: httpx.AsyncClient, limits: RateLimitSpec) -> None:
+        """Every request `client` sends waits for its turn in the rates; every answer tightens the budget.
+
+        Through httpx's event hooks, so each HTTP request counts, whatever a connector call makes of them (logins,
+        follow-up reads, lookups after a failure). Installing twice on one client changes nothing.
+        """
+        for hook in client.event_hooks["request"]:
+            if getattr(hook, "__self__", None) is self:
+                return
+        before, after = self._before_request, _Observer(self, limits)
+        client.event_hooks = {
+            "request": [*client.event_hooks["request"], before],
+            "response": [*client.event_hooks["response"], after],
+        }
+
+    async def _before_request(self, request: httpx.Request) -> None:
+        await self.wait(counted=True, hold=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Observer:
+    """The response hook of `RateBudget.meter`: what the system says about its limits, fed back into the budget."""
+
+    budget: RateBudget
+    limits: RateLimitSpec
+
+    async def __call__(self, response: httpx.Response) -> None:
+        if response.status_code == HTTP_TOO_MANY_REQUESTS:
+            when = retry_at(response, self.limits)
+            await self.budget.defer_until(when or datetime.now(UTC) + timedelta(seconds=UNSAID_RETRY_AFTER_SECONDS))
+            return
+        header = self.limits.remaining_header
+        value = response.headers.get(header) if header else None
+        if value is not None and value.strip().isdigit():
+            await self.budget.observe_remaining(int(value), REMAINING_WINDOW_SECONDS)

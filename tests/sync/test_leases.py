@@ -5,7 +5,7 @@ import secrets
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from core.db import Database
 from core.models import AuditEvent, Connection, ExportItem, ExportState
@@ -104,3 +104,15 @@ def test_the_state_machine_refuses_illegal_moves() -> None:
     ):
         with pytest.raises(IllegalTransitionError):
             check_transition(source, target)
+
+
+async def test_a_claim_never_takes_more_than_its_limit_even_when_due_times_tie(database: Database) -> None:
+    tenant, connection_id = await _connection_with_items(database, 6)
+    async with database.tenant_session(tenant.id) as session:
+        await session.execute(update(ExportItem).values(next_attempt_at=func.now() - text("interval '1 minute'")))
+    for expected in (3, 3, 0):
+        async with database.tenant_session(tenant.id) as session:
+            items = await claim_due_items(
+                session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=3, lease_seconds=60
+            )
+        assert len(items) == expected

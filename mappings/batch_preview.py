@@ -1,0 +1,107 @@
+"""Previews of many export items of one destination at once, as the export engine builds a batch.
+
+`preview.preview_item` answers one item and loads everything it needs for it: the item, the export settings, the
+whole mapping table and the item's expenses. A batch shares the settings and the mapping table, so they are loaded
+once, and the expenses of every item come in one query. Each answer is the one `preview_item` would give.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from core.domain import DocumentKind, Expense
+from core.errors import ValidationError
+from core.models import ExportItem, ExportItemRecord, SourceRecord
+from core.repository import TenantRepository
+from mappings.builders import PAYMENT_KINDS, build_document
+from mappings.errors import MissingMappingsError
+from mappings.expense_json import ExpenseFormatError, expense_from_json
+from mappings.mapping_table import MappingTable, load_mapping_table
+from mappings.preview import Preview
+from mappings.settings_store import StoredSettings, current_settings
+
+__all__ = ["preview_items"]
+
+_Linked = list[tuple[dict[str, object], datetime | None]]
+
+
+async def _linked_records(repository: TenantRepository, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Linked]:
+    """Every item's source records with when each link was released, in one query."""
+    query = (
+        select(ExportItemRecord.export_item_id, SourceRecord.data, ExportItemRecord.released_at)
+        .join(
+            ExportItemRecord,
+            (ExportItemRecord.tenant_id == SourceRecord.tenant_id)
+            & (ExportItemRecord.source_record_id == SourceRecord.id),
+        )
+        .where(ExportItemRecord.tenant_id == repository.tenant_id, ExportItemRecord.export_item_id.in_(item_ids))
+    )
+    linked: dict[uuid.UUID, _Linked] = defaultdict(list)
+    for item_id, data, released_at in (await repository.session.execute(query)).all():
+        linked[item_id].append((data, released_at))
+    return linked
+
+
+def _expenses(item: ExportItem, rows: _Linked) -> list[Expense]:
+    """The item's live expenses, or for an item whose links were released, the ones it had."""
+    live = [data for data, released_at in rows if released_at is None]
+    try:
+        return [expense_from_json(data) for data in (live or [data for data, _ in rows])]
+    except ExpenseFormatError as exc:
+        raise ValidationError(
+            f"export item {item.id}: a source record is not a readable expense ({exc}).",
+            code="unreadable_source_record",
+            hint="Pull the expense from the source again.",
+        ) from exc
+
+
+def _preview(
+    item: ExportItem, stored: StoredSettings | None, mappings: MappingTable, rows: _Linked, export_day: date
+) -> Preview:
+    version = stored.version if stored is not None else None
+    kind = DocumentKind(item.document_type)
+    try:
+        if stored is None:
+            raise ValidationError(
+                "No export settings are saved for this destination.", hint="Save export settings first."
+            )
+        if kind in PAYMENT_KINDS.values():
+            raise ValidationError(
+                f"A {kind.value} is built from the document it pays, when the destination reports it paid.",
+                code="not_previewable",
+            )
+        document = build_document(
+            kind=kind,
+            expenses=_expenses(item, rows),
+            settings=stored.settings,
+            mappings=mappings,
+            reference=item.idempotency_key,
+            export_day=export_day,
+        )
+    except MissingMappingsError as exc:
+        return Preview(item, version, None, missing=exc.details, error=exc)
+    except ValidationError as exc:
+        return Preview(item, version, None, error=exc)
+    return Preview(item, version, document)
+
+
+async def preview_items(
+    repository: TenantRepository, items: Sequence[ExportItem], *, export_day: date
+) -> list[Preview]:
+    """One preview per item, in order; settings and mappings are read once per destination connection."""
+    linked = await _linked_records(repository, [item.id for item in items])
+    shared: dict[uuid.UUID, tuple[StoredSettings | None, MappingTable]] = {}
+    previews = []
+    for item in items:
+        destination = item.destination_connection_id
+        if destination not in shared:
+            shared[destination] = (
+                await current_settings(repository, destination),
+                await load_mapping_table(repository, destination),
+            )
+        stored, mappings = shared[destination]
+        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), export_day))
+    return previews
