@@ -119,3 +119,11 @@ UNREADABLE_DATA_KEY: Final = "unreadable"
 UNREADABLE_SOURCE_KEY: Final = "source"
 STATUS_REASON_MAX_CHARS: Final = 500
 """Of `connections.status_reason`, when a refusal pauses a connection."""
+
+# Export chains (sync/export_chains.py): how many export jobs may work one destination connection at once.
+EXPORT_CHAIN_KEY: Final = "ledgerline:export-chain:{{{connection_id}}}:{slot}"
+DEFAULT_EXPORT_CHAINS: Final = 2
+"""For systems whose spec states no concurrency limit."""
+EXPORT_CONTINUE_AFTER_FAILURE_SECONDS: Final = 1.0
+"""A job that failed on a lost database connection hands its chain on this soon, instead of leaving the connection
+to the next reconcile period."""

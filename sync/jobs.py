@@ -6,8 +6,10 @@ the same time simply claim different items (SKIP LOCKED); a lost job is re-enque
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
@@ -16,10 +18,13 @@ from sync.backoff import BackoffSchedule
 from sync.circuit import CircuitBreaker
 from sync.constants import (
     BATCHES_PER_EXPORT_JOB,
+    DEFAULT_EXPORT_CHAINS,
+    EXPORT_CONTINUE_AFTER_FAILURE_SECONDS,
     RATE_LIMIT_SETTING,
     WORKER_HEARTBEAT_KEY,
     WORKER_HEARTBEAT_TTL_SECONDS,
 )
+from sync.export_chains import ExportChains
 from sync.export_engine import ConnectionGuards, ExportEngine
 from sync.queue import Queue
 from sync.rate_budget import RateBudget
@@ -57,10 +62,11 @@ async def reconcile_work(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 async def export_connection(
-    ctx: dict[str, Any], tenant_id: str, connection_id: str, generation: int = 0
+    ctx: dict[str, Any], tenant_id: str, connection_id: str, generation: int = 0, chain: str | None = None
 ) -> dict[str, int]:
     """Export a few batches of one destination connection, then hand over: a continuation job goes to the back of
-    the queue, so one tenant's backlog takes turns with everyone else's work."""
+    the queue, so one tenant's backlog takes turns with everyone else's work. A job is one link of a chain holding
+    one of the connection's few chain slots (`sync.export_chains`); a new job finding them all taken ends at once."""
     tenant, connection = uuid.UUID(tenant_id), uuid.UUID(connection_id)
     bind_context(tenant_id=tenant_id, connection_id=connection_id)
     connector = await open_connector(
@@ -73,14 +79,23 @@ async def export_connection(
     if not isinstance(connector, DestinationConnector):
         await connector.aclose()
         raise TypeError(f"connection {connection_id} is not a destination")
-    settings = ctx["settings"]
+    settings, redis = ctx["settings"], ctx["queue"].redis
+    chains = ExportChains(
+        redis,
+        connection,
+        slots=connector.spec.rate_limit.concurrency or DEFAULT_EXPORT_CHAINS,
+        ttl_seconds=settings.export_lease_seconds,
+    )
+    chain = chain if chain is not None and await chains.keep(chain) else await chains.take()
+    if chain is None:
+        await connector.aclose()
+        return {"busy": 1}
     engine = ExportEngine(
         ctx["database"],
         owner=ctx["worker_id"],
         lease_seconds=settings.export_lease_seconds,
         backoff=BackoffSchedule(base_seconds=settings.export_retry_base_seconds),
     )
-    redis = ctx["queue"].redis
     guards = ConnectionGuards(
         budget=RateBudget.from_spec(
             redis, connection, connector.spec.rate_limit, connector.context.settings.get(RATE_LIMIT_SETTING)
@@ -89,22 +104,40 @@ async def export_connection(
     )
     totals = {"claimed": 0, "succeeded": 0, "retrying": 0, "needs_action": 0}
     more = False
-    async with connector:
-        for _ in range(BATCHES_PER_EXPORT_JOB):
-            report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection, guards=guards)
-            for key in totals:
-                totals[key] += getattr(report, key)
-            if report.held is not None:
-                # Nothing more now. The reconciler re-enqueues the items once the connection may be called again
-                # (deferred, circuit) or once it is active and unpaused again (re-authorized).
-                log.info("export_held", reason=report.held.value, until=report.held_until)
-                break
-            if report.claimed == 0 or report.connection_error is not None:
-                break
-        else:
-            more = True
-    if more:  # a fresh id: a killed earlier continuation may still hold any id we could derive
+
+    async def hand_over(delay: float | None = None) -> None:
+        # A fresh id: a killed earlier continuation may still hold any id we could derive.
         await ctx["queue"].enqueue(
-            EXPORT_JOB, tenant_id, connection_id, generation + 1, job_id=f"export:{connection_id}:next:{uuid.uuid4()}"
+            EXPORT_JOB,
+            tenant_id,
+            connection_id,
+            generation + 1,
+            chain,
+            job_id=f"export:{connection_id}:next:{uuid.uuid4()}",
+            defer_until=None if delay is None else datetime.now(UTC) + timedelta(seconds=delay),
         )
+
+    try:
+        async with connector:
+            for _ in range(BATCHES_PER_EXPORT_JOB):
+                report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection, guards=guards)
+                for key in totals:
+                    totals[key] += getattr(report, key)
+                if report.held is not None:
+                    # Nothing more now. The reconciler re-enqueues the items once the connection may be called
+                    # again (deferred, circuit) or once it is active and unpaused again (re-authorized).
+                    log.info("export_held", reason=report.held.value, until=report.held_until)
+                    break
+                if report.claimed == 0 or report.connection_error is not None or not await chains.keep(chain):
+                    break
+            else:
+                more = True
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the database dropped us: carry on in a moment, not a reconcile period
+            await hand_over(EXPORT_CONTINUE_AFTER_FAILURE_SECONDS)
+        raise
+    if more:
+        await hand_over()
+    else:
+        await chains.release(chain)
     return totals
