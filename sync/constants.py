@@ -127,3 +127,25 @@ DEFAULT_EXPORT_CHAINS: Final = 2
 EXPORT_CONTINUE_AFTER_FAILURE_SECONDS: Final = 1.0
 """A job that failed on a lost database connection hands its chain on this soon, instead of leaving the connection
 to the next reconcile period."""
+PUSH_DIMENSIONS_SETTING: Final = "push_dimensions"
+"""A destination connection setting: which imported types a sync run mirrors into the source, e.g.
+`{"project": "projects", "department": "cost_centers"}` for Fyle. Absent: nothing is pushed."""
+
+# Receipts (sync/receipts.py): the source's files fetched into each document between build and push.
+RECEIPT_FETCH_CONCURRENCY: Final = 4
+"""Files one export job downloads at once, across its source connections: enough to hide latency, few enough not
+to crowd a tenant's source (Fyle publishes no quota) or to hold many files in memory."""
+RECEIPT_MAX_BYTES: Final = 10 * 1024 * 1024
+"""Largest receipt attached. Neither Sage Intacct's spec nor its simulator states a supporting-document limit; this
+is Fyle's own upload limit, so a larger file is an anomaly and is left out (and noted) rather than sent."""
+RECEIPT_DOCUMENT_MAX_BYTES: Final = 25 * 1024 * 1024
+"""Receipts carried by one document. Bounds one push request (base64 adds a third) and a chunk's memory; receipts
+past it, in the document's order, are left out and noted."""
+RECEIPTS_MISSING_NOTE: Final = "Receipts not attached: {files}."
+"""Appended to the memo of a document exported without some of its receipts, so the books say so."""
+RECEIPT_NOTE_SEPARATOR: Final = " | "
+AUDIT_RECEIPTS_MISSING: Final = "export_item.receipts_missing"
+"""An item's document was prepared without receipts its source could not provide."""
+CODE_RECEIPT_SOURCE_AUTH: Final = "receipt_source_auth"
+"""A receipt could not be fetched because the source refused our credentials: the item retries with backoff."""
+CODE_RECEIPT_UNREADABLE: Final = "receipt_unreadable_answer"

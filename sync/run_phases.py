@@ -22,9 +22,9 @@ from core.db import Database
 from core.errors import AuthError
 from core.models import Connection, ConnectionRole, ConnectionStatus, ExportItem, ExportState, SyncRun
 from core.settings import Settings
-from sync.constants import RUN_POLL_SECONDS
+from sync.constants import PUSH_DIMENSIONS_SETTING, RUN_POLL_SECONDS
 from sync.grouping_run import regroup_tenant
-from sync.import_engine import import_dimensions
+from sync.import_engine import import_dimensions, push_dimensions_to_source
 from sync.payment_engine import sync_payments
 from sync.pull_engine import pull_expenses
 from sync.queue import Queue
@@ -130,6 +130,22 @@ async def import_phase(context: RunContext) -> float | None:
     )
     context.counts["import"] = _jsonable(report)
     context.note(RunPhase.IMPORT, "dimensions imported", report=context.counts["import"])
+    pushes = (await context.destination()).context.settings.get(PUSH_DIMENSIONS_SETTING)
+    if not pushes:
+        return None
+    if not isinstance(pushes, dict) or not all(isinstance(value, str) for value in pushes.values()):
+        context.note(RunPhase.IMPORT, f"{PUSH_DIMENSIONS_SETTING} must map destination types to source dimensions")
+        return None
+    for source_id, source in await context.sources():
+        pushed = await push_dimensions_to_source(
+            context.database,
+            source,
+            tenant_id=context.tenant_id,
+            destination_connection_id=context.connection_id,
+            pushes=pushes,
+        )
+        context.counts.setdefault("pushed", {})[str(source_id)] = pushed
+        context.note(RunPhase.IMPORT, f"dimensions pushed to {source.spec.system}", **pushed)
     return None
 
 

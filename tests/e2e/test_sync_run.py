@@ -92,6 +92,7 @@ async def _books(database: Database, settings: Settings, sandbox: RunningSandbox
             provider="intacct",
             role="destination",
             credentials=vault.encrypt(credentials),
+            settings={"push_dimensions": {"project": "projects"}},
             webhook_key=secrets.token_hex(8),
         )
         session.add(destination)
@@ -146,6 +147,11 @@ async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_bac
 
     imported = sync(product_env, source.tenant_id, "--kind", "import")
     assert imported.returncode == 0, imported.stdout + imported.stderr + tail(worker)
+    async with database.tenant_session(source.tenant_id) as session:
+        projects = await session.scalar(select(func.count()).where(DestinationAttribute.attribute_type == "project"))
+    with sandbox.control() as control:
+        pushed = control.get("/fyle/writes", params={"kind": "projects"}).json()["count"]
+    assert projects and pushed == projects, "the imported projects (inactive ones as disabled) are mirrored into Fyle"
     pulled = sync(product_env, source.tenant_id, "--kind", "pull")
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     assert await _map_everything(database, source, destination_id) > 2
@@ -163,7 +169,8 @@ async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_bac
     assert {run.state for run in runs} == {"succeeded"}
     full = runs[-1]
     assert full.counts["export"]["succeeded"] == len(items) and full.counts["export"]["remaining"] == 0
-    assert [line["phase"] for line in full.log if line["phase"]][:2] == ["import", "pull"]
+    phases = [line["phase"] for line in full.log if line["phase"]]
+    assert list(dict.fromkeys(phases)) == ["import", "pull", "group", "export", "write_back", "payments"]
 
     with sandbox.control() as control:
         bills = control.get("/intacct/documents", params={"object": "APBILL"}).json()["data"]
