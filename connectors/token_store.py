@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.auth import OAuth2Tokens, Refresher
-from core.audit import append_event
+from core.connection_status import mark_needs_reauth
 from core.crypto import CredentialVault
 from core.db import Database
 from core.errors import AuthError
@@ -65,17 +65,8 @@ class DatabaseTokenStore:
 
     async def mark_needs_reauth(self, reason: str) -> None:
         async with self._database.tenant_session(self.tenant_id) as session:
-            row = await self._row(session, lock=True)
-            row.status = ConnectionStatus.NEEDS_REAUTH.value
-            row.status_reason = reason
-            await append_event(
-                session,
-                tenant_id=self.tenant_id,
-                actor=REFRESH_ACTOR,
-                action="connection.needs_reauth",
-                entity_type="connections",
-                entity_id=str(self.connection_id),
-                data={"reason": reason},
+            await mark_needs_reauth(
+                session, tenant_id=self.tenant_id, connection_id=self.connection_id, reason=reason, actor=REFRESH_ACTOR
             )
         self._cached = None
 

@@ -19,6 +19,10 @@ API_KEY_SCHEME: Final = "ll"
 API_KEY_PREFIX_BYTES: Final = 6
 API_KEY_SECRET_BYTES: Final = 24
 
+# Connections
+STATUS_REASON_MAX_CHARS: Final = 500
+"""A connection's `status_reason` (why it needs re-authorization) is cut to this."""
+
 # Request limits
 MAX_REQUEST_BODY_BYTES: Final = 1024 * 1024
 IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255

@@ -117,8 +117,6 @@ UNREADABLE_DATA_KEY: Final = "unreadable"
 """`source_records.data` of a record the source connector could not translate: `{"unreadable": why, "source": raw}`.
 `expense_from_json` refuses that shape, so such a record is never grouped, and the raw object is kept for a person."""
 UNREADABLE_SOURCE_KEY: Final = "source"
-STATUS_REASON_MAX_CHARS: Final = 500
-"""Of `connections.status_reason`, when a refusal pauses a connection."""
 
 # Export chains (sync/export_chains.py): how many export jobs may work one destination connection at once.
 EXPORT_CHAIN_KEY: Final = "ledgerline:export-chain:{{{connection_id}}}:{slot}"

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
+from core.connection_status import mark_needs_reauth
 from core.db import Database
 from core.domain import Document, DocumentKind, RemoteDocument
 from core.errors import (
@@ -48,7 +49,7 @@ from mappings.batch_preview import preview_items
 from mappings.errors import MissingMappingsError
 from sync.backoff import BackoffSchedule
 from sync.circuit import Admission, CircuitBreaker
-from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS, STATUS_REASON_MAX_CHARS
+from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS
 from sync.leases import claim_due_items, finish_item
 from sync.rate_budget import RateBudget
 
@@ -221,20 +222,17 @@ class ExportEngine:
 
     async def _pause_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, error: AuthError) -> None:
         """The system refused the connection's credentials: nothing more goes until a person re-authorizes it."""
-        reason = error.message[:STATUS_REASON_MAX_CHARS]
         async with self.database.tenant_session(tenant_id) as session:
-            repository = TenantRepository(session, tenant_id, f"worker:{self.owner}")
-            row = await repository.get(Connection, connection_id)
-            if row is None or row.status != ConnectionStatus.ACTIVE.value:
-                return  # already paused (by another worker, or by the token store on a refused refresh)
-            row.status, row.status_reason = ConnectionStatus.NEEDS_REAUTH.value, reason
-            await session.flush()
-            await repository.audit(
-                "connection.needs_reauth",
-                entity=row,
-                data={"reason": reason, "error_code": error.code, "provider_code": error.provider_code},
+            paused = await mark_needs_reauth(
+                session,
+                tenant_id=tenant_id,
+                connection_id=connection_id,
+                reason=error.message,
+                actor=f"worker:{self.owner}",
+                data={"error_code": error.code, "provider_code": error.provider_code},
             )
-        log.warning("connection_needs_reauth", connection_id=str(connection_id), reason=reason)
+        if paused:
+            log.warning("connection_needs_reauth", connection_id=str(connection_id), reason=error.message)
 
     async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from connectors.base import DestinationConnector, SourceConnector
 from connectors.factory import open_connector
+from core.connection_status import mark_needs_reauth
 from core.crypto import CredentialVault
 from core.db import Database
 from core.errors import AuthError
@@ -100,6 +101,18 @@ class RunContext:
     def note(self, phase: RunPhase, message: str, **data: Any) -> None:
         self.log.append(log_line(phase, message, **data))
 
+    async def refused(self, error: AuthError) -> None:
+        """The destination refused its credentials: it waits for re-authorization, like after a refused export."""
+        async with self.database.tenant_session(self.tenant_id) as session:
+            await mark_needs_reauth(
+                session,
+                tenant_id=self.tenant_id,
+                connection_id=self.connection_id,
+                reason=error.message,
+                actor=self.actor,
+                data={"error_code": error.code, "provider_code": error.provider_code},
+            )
+
     async def aclose(self) -> None:
         await self._stack.aclose()
 
@@ -121,13 +134,17 @@ def _jsonable(report: Any) -> Any:
 
 
 async def import_phase(context: RunContext) -> float | None:
-    report = await import_dimensions(
-        context.database,
-        await context.destination(),
-        tenant_id=context.tenant_id,
-        connection_id=context.connection_id,
-        actor=context.actor,
-    )
+    try:
+        report = await import_dimensions(
+            context.database,
+            await context.destination(),
+            tenant_id=context.tenant_id,
+            connection_id=context.connection_id,
+            actor=context.actor,
+        )
+    except AuthError as exc:
+        await context.refused(exc)
+        raise
     context.counts["import"] = _jsonable(report)
     context.note(RunPhase.IMPORT, "dimensions imported", report=context.counts["import"])
     pushes = (await context.destination()).context.settings.get(PUSH_DIMENSIONS_SETTING)

@@ -192,3 +192,29 @@ async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_bac
         )
     complete = {entry["data"]["id"] for entry in summaries if entry["data"]["state"] == "COMPLETE"}
     assert record_count and exported and exported <= complete, "every exported expense is reported back to Fyle"
+
+
+async def test_waiting_on_a_run_that_fails_exits_1_with_the_reason(
+    database: Database,
+    product_settings: Settings,
+    product_env: dict[str, str],
+    sandbox: RunningSandbox,
+    worker: Path,
+) -> None:
+    source, destination_id = await _books(database, product_settings, sandbox)
+    vault = CredentialVault(product_settings.vault_key_list())
+    wrong = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": "not-the-password"}
+    async with database.tenant_session(source.tenant_id) as session:
+        destination = await session.get(Connection, destination_id)
+        assert destination is not None
+        destination.credentials = vault.encrypt(wrong)
+    failed = sync(product_env, source.tenant_id, "--kind", "import")
+    assert failed.returncode == 1, failed.stdout + failed.stderr + tail(worker)
+    assert "failed" in failed.stdout and "auth" in failed.stdout.lower()
+    assert "not-the-password" not in failed.stdout + tail(worker)
+    async with database.tenant_session(source.tenant_id) as session:
+        destination = await session.get(Connection, destination_id, populate_existing=True)
+        assert destination is not None
+        assert destination.status == "needs_reauth" and destination.status_reason
+    refused = sync(product_env, source.tenant_id, "--kind", "import")
+    assert refused.returncode == 2 and "needs_reauth" in refused.stdout, "no run starts until it is re-authorized"
