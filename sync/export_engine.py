@@ -20,12 +20,12 @@ to pending. What happens to an item after a failure is decided once, from the er
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
@@ -52,6 +52,7 @@ from sync.circuit import Admission, CircuitBreaker
 from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS
 from sync.leases import claim_due_items, finish_item
 from sync.rate_budget import RateBudget
+from sync.receipts import ReceiptFetcher
 
 T = TypeVar("T")
 
@@ -128,6 +129,7 @@ class ExportEngine:
         connection_id: uuid.UUID,
         limit: int = CLAIM_BATCH,
         guards: ConnectionGuards | None = None,
+        receipts: ReceiptFetcher | None = None,
     ) -> BatchReport:
         guards = guards or ConnectionGuards()
         report = BatchReport()
@@ -142,7 +144,9 @@ class ExportEngine:
             report.probe = admission is Admission.PROBE
         call = _Calls(connector, guards)
         try:
-            await self._run(connector, tenant_id, connection_id, min(limit, 1) if report.probe else limit, call, report)
+            await self._run(
+                connector, tenant_id, connection_id, min(limit, 1) if report.probe else limit, call, report, receipts
+            )
         finally:
             if report.probe and not call.reported and guards.breaker is not None:
                 await guards.breaker.return_probe()  # nothing reached the system: the next batch probes
@@ -156,6 +160,7 @@ class ExportEngine:
         limit: int,
         call: "_Calls",
         report: BatchReport,
+        receipts: ReceiptFetcher | None = None,
     ) -> None:
         async with self.database.tenant_session(tenant_id) as session:
             # Checked in the claim's transaction: a job queued before the connection was paused claims nothing.
@@ -178,7 +183,7 @@ class ExportEngine:
         await self._build(tenant_id, work)
         try:
             await self._adopt_unknown(call, work)
-            await self._push(call, work)
+            await self._push(call, work, receipts)
         except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
             report.connection_error = exc
             for unit in work:
@@ -207,7 +212,7 @@ class ExportEngine:
                 if found is not None:
                     unit.result = RemoteDocument(remote_id=found.remote_id, url=found.url, adopted=True)
 
-    async def _push(self, call: "_Calls", work: Sequence[_Work]) -> None:
+    async def _push(self, call: "_Calls", work: Sequence[_Work], receipts: ReceiptFetcher | None = None) -> None:
         ready = [unit for unit in work if unit.result is None and unit.document is not None]
         size = call.connector.spec.batch_size
         for start in range(0, len(ready), size):
@@ -216,9 +221,21 @@ class ExportEngine:
                 for unit in chunk:
                     unit.result = call.stop
                 continue
+            if receipts is not None:  # receipts are fetched per chunk: one chunk's bytes in memory at a time
+                documents = [(unit.item.id, unit.document) for unit in chunk if unit.document is not None]
+                for unit, answer in zip(chunk, await receipts.attach(documents), strict=True):
+                    if isinstance(answer, LedgerlineError):
+                        unit.result = answer  # the source failed: this item retries, the others go
+                    else:
+                        unit.document = answer
+                chunk = [unit for unit in chunk if unit.result is None]
+                if not chunk:
+                    continue
             outcomes = await call.push([unit.document for unit in chunk if unit.document is not None])
             for unit, outcome in zip(chunk, outcomes, strict=True):
                 unit.result = outcome
+                if unit.document is not None and unit.document.attachments:
+                    unit.document = replace(unit.document, attachments=())  # sent: let the bytes go
 
     async def _pause_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, error: AuthError) -> None:
         """The system refused the connection's credentials: nothing more goes until a person re-authorizes it."""
@@ -236,6 +253,7 @@ class ExportEngine:
 
     async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)
+        attempts: list[dict[str, Any]] = []
         async with self.database.tenant_session(tenant_id) as session:
             for unit in work:
                 item, result = unit.item, unit.result
@@ -256,7 +274,7 @@ class ExportEngine:
                     report.lost_lease += 1
                     continue
                 if "attempt_count" not in values:  # an item that kept its attempt has no attempt row to number
-                    session.add(_attempt(item, self.owner, outcome, result, now))
+                    attempts.append(_attempt(item, self.owner, outcome, result, now))
                 report.outcomes[item.id] = target.value
                 if target is ExportState.SUCCEEDED:
                     report.succeeded += 1
@@ -265,6 +283,8 @@ class ExportEngine:
                     report.retrying += 1
                 else:
                     report.needs_action += 1
+            if attempts:  # one executemany, in the transaction of the items' states, instead of one INSERT each
+                await session.execute(insert(Attempt), attempts)
 
     def _decide(
         self, item: ExportItem, result: RemoteDocument | LedgerlineError, now: datetime
@@ -406,18 +426,21 @@ def _document_json(document: Document | None) -> dict[str, Any] | None:
 
 def _attempt(
     item: ExportItem, owner: str, outcome: AttemptOutcome, result: RemoteDocument | LedgerlineError, now: datetime
-) -> Attempt:
+) -> dict[str, Any]:
+    """The `attempts` row of this try."""
     error = result if isinstance(result, LedgerlineError) else None
-    return Attempt(
-        tenant_id=item.tenant_id,
-        export_item_id=item.id,
-        number=item.attempt_count,
-        worker=owner,
-        outcome=outcome.value,
-        error_class=error.error_class if error else None,
-        error_code=error.code if error else None,
-        error_message=error.message[:2000] if error else None,
-        request_excerpt=_excerpt(error.request) if error else None,
-        response_excerpt=_excerpt(error.response) if error else None,
-        finished_at=now,
-    )
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": item.tenant_id,
+        "export_item_id": item.id,
+        "number": item.attempt_count,
+        "worker": owner,
+        "outcome": outcome.value,
+        "error_class": error.error_class if error else None,
+        "error_code": error.code if error else None,
+        "error_message": error.message[:2000] if error else None,
+        # SQL NULL, not JSON null, when there is nothing to show (a bulk insert would send None as JSON null).
+        "request_excerpt": _excerpt(error.request) if error and error.request else null(),
+        "response_excerpt": _excerpt(error.response) if error and error.response else null(),
+        "finished_at": now,
+    }

@@ -28,6 +28,7 @@ from sync.export_chains import ExportChains
 from sync.export_engine import ConnectionGuards, ExportEngine
 from sync.queue import Queue
 from sync.rate_budget import RateBudget
+from sync.receipts import ReceiptFetcher
 from sync.reconciler import EXPORT_JOB, reconcile
 
 log = get_logger(__name__)
@@ -102,6 +103,9 @@ async def export_connection(
         ),
         breaker=CircuitBreaker(redis, connection),
     )
+    receipts = ReceiptFetcher(
+        ctx["database"], vault=ctx["vault"], settings=settings, tenant_id=tenant, actor=f"worker:{ctx['worker_id']}"
+    )
     totals = {"claimed": 0, "succeeded": 0, "retrying": 0, "needs_action": 0}
     more = False
 
@@ -118,9 +122,11 @@ async def export_connection(
         )
 
     try:
-        async with connector:
+        async with connector, receipts:
             for _ in range(BATCHES_PER_EXPORT_JOB):
-                report = await engine.run_batch(connector, tenant_id=tenant, connection_id=connection, guards=guards)
+                report = await engine.run_batch(
+                    connector, tenant_id=tenant, connection_id=connection, guards=guards, receipts=receipts
+                )
                 for key in totals:
                     totals[key] += getattr(report, key)
                 if report.held is not None:
