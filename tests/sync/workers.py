@@ -33,7 +33,7 @@ from tests.mappings.seed import expenses as store_expenses
 from tests.sync.conftest import BILL_SETTINGS
 
 WORKER_STOP_SECONDS = 60
-BACKLOG_CHUNK = 10_000
+BACKLOG_CHUNK = 2_500
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
