@@ -9,7 +9,7 @@ the table (trigger and grants); `ledgerline audit verify` re-computes every chai
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +76,16 @@ def _hashed_fields(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """One event to append: what happened to which entity."""
+
+    action: str
+    entity_type: str
+    entity_id: str | None
+    data: dict[str, Any] | None = None
+
+
 async def append_event(
     session: AsyncSession,
     *,
@@ -87,43 +97,66 @@ async def append_event(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to its tenant's chain, inside the caller's transaction (so it commits with the change)."""
+    (event,) = await append_events(
+        session, tenant_id=tenant_id, actor=actor, events=[EventDraft(action, entity_type, entity_id, data)]
+    )
+    return event
+
+
+async def append_events(
+    session: AsyncSession, *, tenant_id: uuid.UUID | None, actor: str, events: Sequence[EventDraft]
+) -> list[AuditEvent]:
+    """Append events to one tenant's chain in order: one lock, one read of the head and one insert for them all,
+    so a batch of a hundred state changes costs what one did."""
+    if not events:
+        return []
     chain = _chain_of(tenant_id)
     await session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_NAMESPACE, func.hashtext(chain))))
     last = (
         await session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain).order_by(AuditEvent.seq.desc())
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.chain == chain)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)  # the head only: without it every append read its whole chain
         )
     ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, AUDIT_GENESIS_HASH)
-    stored_data = _as_stored(data or {})
+    seq, prev_hash = (last[0], last[1]) if last else (0, AUDIT_GENESIS_HASH)
     created_at = datetime.now(UTC)
-    fields = _hashed_fields(
-        chain=chain,
-        seq=seq,
-        tenant_id=tenant_id,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        data=stored_data,
-        created_at=created_at,
-    )
-    event = AuditEvent(
-        chain=chain,
-        seq=seq,
-        tenant_id=tenant_id,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        data=stored_data,
-        created_at=created_at,
-        prev_hash=prev_hash,
-        hash=_event_hash(prev_hash, fields),
-    )
-    session.add(event)
+    appended: list[AuditEvent] = []
+    for draft in events:
+        seq += 1
+        stored_data = _as_stored(draft.data or {})
+        fields = _hashed_fields(
+            chain=chain,
+            seq=seq,
+            tenant_id=tenant_id,
+            actor=actor,
+            action=draft.action,
+            entity_type=draft.entity_type,
+            entity_id=draft.entity_id,
+            data=stored_data,
+            created_at=created_at,
+        )
+        event_hash = _event_hash(prev_hash, fields)
+        appended.append(
+            AuditEvent(
+                chain=chain,
+                seq=seq,
+                tenant_id=tenant_id,
+                actor=actor,
+                action=draft.action,
+                entity_type=draft.entity_type,
+                entity_id=draft.entity_id,
+                data=stored_data,
+                created_at=created_at,
+                prev_hash=prev_hash,
+                hash=event_hash,
+            )
+        )
+        prev_hash = event_hash
+    session.add_all(appended)
     await session.flush()
-    return event
+    return appended
 
 
 async def _rows_in_chain_order(session: AsyncSession) -> AsyncIterator[AuditEvent]:

@@ -53,6 +53,7 @@ from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS
 from sync.leases import claim_due_items, finish_item
 from sync.rate_budget import RateBudget
 from sync.receipts import ReceiptFetcher
+from sync.state_machine import Transition, record_transitions
 
 T = TypeVar("T")
 
@@ -254,6 +255,7 @@ class ExportEngine:
     async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)
         attempts: list[dict[str, Any]] = []
+        transitions: list[Transition] = []
         async with self.database.tenant_session(tenant_id) as session:
             for unit in work:
                 item, result = unit.item, unit.result
@@ -269,6 +271,7 @@ class ExportEngine:
                     target=target,
                     values=values,
                     details={"outcome": outcome.value, "error_class": values.get("error_class")},
+                    batch=transitions,
                 )
                 if not finished:
                     report.lost_lease += 1
@@ -285,6 +288,9 @@ class ExportEngine:
                     report.needs_action += 1
             if attempts:  # one executemany, in the transaction of the items' states, instead of one INSERT each
                 await session.execute(insert(Attempt), attempts)
+            await record_transitions(
+                session, tenant_id=tenant_id, actor=f"worker:{self.owner}", transitions=transitions
+            )
 
     def _decide(
         self, item: ExportItem, result: RemoteDocument | LedgerlineError, now: datetime

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import ExportItem, ExportState
-from sync.state_machine import record_transition
+from sync.state_machine import Transition, record_transitions
 
 
 async def claim_due_items(
@@ -58,16 +58,15 @@ async def claim_due_items(
             .execution_options(synchronize_session=False)
         )
     ).all()
-    for item in claimed:
-        await record_transition(
-            session,
-            tenant_id=tenant_id,
-            item_id=item.id,
-            source=ExportState.PENDING.value,
-            target=ExportState.RUNNING,
-            actor=f"worker:{owner}",
-            details={"attempt": item.attempt_count},
-        )
+    await record_transitions(
+        session,
+        tenant_id=tenant_id,
+        actor=f"worker:{owner}",
+        transitions=[
+            Transition(item.id, ExportState.PENDING.value, ExportState.RUNNING, {"attempt": item.attempt_count})
+            for item in claimed
+        ],
+    )
     return claimed
 
 
@@ -79,10 +78,12 @@ async def finish_item(
     target: ExportState,
     values: dict[str, Any],
     details: dict[str, Any] | None = None,
+    batch: list[Transition] | None = None,
 ) -> bool:
     """Move a running item we own to `target` with `values`; False when our lease was lost (nothing written).
 
-    Every finish owes the source a fresh export status (an item that needed action may have succeeded since)."""
+    Every finish owes the source a fresh export status (an item that needed action may have succeeded since).
+    With `batch`, the transition is added to it for the caller to record with the rest (`record_transitions`)."""
     done = await session.scalar(
         update(ExportItem)
         .where(
@@ -97,13 +98,9 @@ async def finish_item(
     )
     if done is None:
         return False
-    await record_transition(
-        session,
-        tenant_id=item.tenant_id,
-        item_id=item.id,
-        source=ExportState.RUNNING.value,
-        target=target,
-        actor=f"worker:{owner}",
-        details=details,
-    )
+    transition = Transition(item.id, ExportState.RUNNING.value, target, details)
+    if batch is not None:
+        batch.append(transition)
+    else:
+        await record_transitions(session, tenant_id=item.tenant_id, actor=f"worker:{owner}", transitions=[transition])
     return True

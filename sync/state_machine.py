@@ -6,11 +6,13 @@ pending ──claim──▶ running ──▶ succeeded
 """
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import append_event
+from core.audit import EventDraft, append_events
 from core.models import ExportState
 
 ALLOWED: dict[ExportState, frozenset[ExportState]] = {
@@ -42,13 +44,36 @@ async def record_transition(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Check a transition and write its audit event, in the caller's transaction (with the state change)."""
-    check_transition(source, target)
-    await append_event(
+    await record_transitions(
+        session, tenant_id=tenant_id, actor=actor, transitions=[Transition(item_id, source, target, details)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    item_id: uuid.UUID
+    source: str
+    target: ExportState
+    details: dict[str, Any] | None = None
+
+
+async def record_transitions(
+    session: AsyncSession, *, tenant_id: uuid.UUID, actor: str, transitions: Sequence[Transition]
+) -> None:
+    """Check and audit a batch of one tenant's transitions with one append (see `core.audit.append_events`)."""
+    for transition in transitions:
+        check_transition(transition.source, transition.target)
+    await append_events(
         session,
         tenant_id=tenant_id,
         actor=actor,
-        action=f"export_item.{target.value}",
-        entity_type="export_items",
-        entity_id=str(item_id),
-        data={"from": source, **(details or {})},
+        events=[
+            EventDraft(
+                action=f"export_item.{transition.target.value}",
+                entity_type="export_items",
+                entity_id=str(transition.item_id),
+                data={"from": transition.source, **(transition.details or {})},
+            )
+            for transition in transitions
+        ],
     )

@@ -9,8 +9,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from connectors.base import SourceConnector
 from core.db import Database
@@ -45,22 +46,17 @@ async def write_back_statuses(
     destination_connection_id: uuid.UUID,
     public_url: str,
 ) -> WriteBackReport:
-    """Send every owed status of `destination_connection_id`'s items whose expenses came from this source."""
+    """Send every owed status of `destination_connection_id`'s items whose expenses came from this source.
+
+    The owed items are read a page at a time in id order from their partial index, and each page's links and
+    records by their keys, so no plan has to join every record of the source against every owed item (the
+    planner does exactly that on freshly loaded tables, whose statistics still say they are empty). An item whose
+    expenses came from another source is passed over: that source's write-back sends it."""
     items = statuses = 0
-    from_source = (
-        select(ExportItemRecord.export_item_id)
-        .join(
-            SourceRecord,
-            and_(
-                SourceRecord.tenant_id == ExportItemRecord.tenant_id,
-                SourceRecord.id == ExportItemRecord.source_record_id,
-            ),
-        )
-        .where(ExportItemRecord.tenant_id == tenant_id, SourceRecord.connection_id == source_connection_id)
-    )
+    after: uuid.UUID | None = None
     while True:
         async with database.tenant_session(tenant_id) as session:
-            owed = (
+            page = (
                 await session.execute(
                     select(ExportItem.id, ExportItem.state, ExportItem.remote_url, ExportItem.error_message)
                     .add_columns(ExportItem.updated_at)
@@ -69,35 +65,42 @@ async def write_back_statuses(
                         ExportItem.destination_connection_id == destination_connection_id,
                         ExportItem.state.in_(list(_OUTCOMES)),
                         ExportItem.status_written_back_at.is_(None),
-                        ExportItem.id.in_(from_source),
+                        *(() if after is None else (ExportItem.id > after,)),
                     )
                     .order_by(ExportItem.id)
                     .limit(WRITE_BACK_BATCH)
                 )
             ).all()
-            expenses = (
+            if not page:
+                return WriteBackReport(items=items, statuses=statuses)
+            after = page[-1].id
+            links = (
                 await session.execute(
-                    select(ExportItemRecord.export_item_id, SourceRecord.remote_id)
-                    .join(
-                        SourceRecord,
-                        and_(
-                            SourceRecord.tenant_id == ExportItemRecord.tenant_id,
-                            SourceRecord.id == ExportItemRecord.source_record_id,
-                        ),
-                    )
-                    .where(
+                    select(ExportItemRecord.export_item_id, ExportItemRecord.source_record_id).where(
                         ExportItemRecord.tenant_id == tenant_id,
-                        ExportItemRecord.export_item_id.in_([row.id for row in owed]),
-                        SourceRecord.connection_id == source_connection_id,
-                        SourceRecord.kind == RecordKind.EXPENSE.value,
+                        ExportItemRecord.export_item_id.in_([row.id for row in page]),
                     )
                 )
             ).all()
-        if not owed:
-            return WriteBackReport(items=items, statuses=statuses)
+            remote_ids = dict(
+                (
+                    await session.execute(
+                        select(SourceRecord.id, SourceRecord.remote_id).where(
+                            SourceRecord.tenant_id == tenant_id,
+                            SourceRecord.id.in_({record_id for _, record_id in links}),
+                            SourceRecord.connection_id == source_connection_id,
+                            SourceRecord.kind == RecordKind.EXPENSE.value,
+                        )
+                    )
+                ).all()
+            )
         expense_ids: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for item_id, expense_id in expenses:
-            expense_ids[item_id].append(expense_id)
+        for item_id, record_id in links:
+            if record_id in remote_ids:
+                expense_ids[item_id].append(remote_ids[record_id])
+        owed = [row for row in page if row.id in expense_ids]
+        if not owed:
+            continue
         batch: list[ExportStatus] = []
         for item_id, state, remote_url, error, _ in owed:
             outcome = _OUTCOMES[state]
@@ -111,18 +114,22 @@ async def write_back_statuses(
                 )
                 for expense_id in sorted(expense_ids[item_id])
             )
-        if batch:
-            await source.write_export_status(batch)
+        await source.write_export_status(batch)
         async with database.tenant_session(tenant_id) as session:
-            for item_id, *_, seen_at in owed:
-                # Only if the item has not finished again meanwhile: a newer outcome stays owed.
-                await session.execute(
-                    update(ExportItem)
-                    .where(
-                        ExportItem.tenant_id == tenant_id, ExportItem.id == item_id, ExportItem.updated_at == seen_at
-                    )
-                    .values(status_written_back_at=datetime.now(UTC))
-                    .execution_options(synchronize_session=False)
+            # Only if the item has not finished again meanwhile: a newer outcome stays owed (for the next run).
+            table = cast(Table, ExportItem.__table__)
+            await session.execute(
+                update(table)
+                .where(
+                    table.c.tenant_id == tenant_id,
+                    table.c.id == bindparam("item_id"),
+                    table.c.updated_at == bindparam("seen_at"),
                 )
+                .values(status_written_back_at=bindparam("written_at")),
+                [
+                    {"item_id": item_id, "seen_at": seen_at, "written_at": datetime.now(UTC)}
+                    for item_id, *_, seen_at in owed
+                ],
+            )
         items += len(owed)
         statuses += len(batch)

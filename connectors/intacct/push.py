@@ -53,18 +53,27 @@ class Plan:
     folder: int | None = None
 
 
+def _cost(document: Document, *, folder_planned: bool) -> int:
+    """Functions a document adds to a request: its own, one for its attachments, and the attachment folder's if it
+    is the request's first document with attachments."""
+    if not document.attachments:
+        return 1
+    return 2 if folder_planned else 3
+
+
 def batches(documents: Sequence[Document], max_functions: int) -> Iterator[Sequence[Document]]:
-    """Cut documents into requests of at most `max_functions` functions (a document with attachments costs two;
-    one is kept for the attachment folder)."""
+    """Cut documents into requests of at most `max_functions` functions (see `_cost`)."""
     batch: list[Document] = []
-    used = 1
+    used, folder_planned = 0, False
     for document in documents:
-        cost = 2 if document.attachments else 1
+        cost = _cost(document, folder_planned=folder_planned)
         if batch and used + cost > max_functions:
             yield batch
-            batch, used = [], 1
+            batch, used, folder_planned = [], 0, False
+            cost = _cost(document, folder_planned=False)
         batch.append(document)
         used += cost
+        folder_planned = folder_planned or bool(document.attachments)
     if batch:
         yield batch
 

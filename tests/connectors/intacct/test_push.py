@@ -7,7 +7,8 @@ import pytest
 
 from connectors.intacct import IntacctConnector
 from connectors.intacct.attachments import supdoc_id
-from core.domain import Document, DocumentKind, RemoteDocument
+from connectors.intacct.push import batches
+from core.domain import Attachment, Document, DocumentKind, RemoteDocument
 from core.errors import DestinationRejected, LedgerlineError, OutcomeUnknown, Transient, ValidationError
 from sandbox.intacct.constants import MULTI_ENTITY_COMPANY
 from tests.connectors.conformance import inject
@@ -293,3 +294,13 @@ async def test_an_outage_during_a_push_is_transient_for_every_document(
     assert len(errors) == 2 and all(isinstance(error, Transient) for error in errors)
     assert not any(isinstance(error, OutcomeUnknown) for error in errors)
     assert (await control.get("/documents")).json()["count"] == 0
+
+
+def test_requests_are_filled_to_the_batch_size_and_keep_room_for_attachments_only_when_needed() -> None:
+    plain = [factories.bill(f"ref-{n}") for n in range(100)]
+    assert [len(batch) for batch in batches(plain, 50)] == [50, 50]
+    receipt = Attachment(name="r.pdf", content_type="application/pdf", content=b"%PDF")
+    with_receipts = [factories.bill(f"att-{n}", attachments=(receipt,)) for n in range(3)]
+    # One folder function, then two per document with attachments: 1 + 2 + 2 = 5 ≤ 6; the third needs a new request.
+    assert [len(batch) for batch in batches(with_receipts, 6)] == [2, 1]
+    assert [len(batch) for batch in batches([*plain[:4], *with_receipts[:1]], 6)] == [4, 1]

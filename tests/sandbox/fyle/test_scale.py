@@ -1,4 +1,4 @@
-"""A large organisation: 100,000 generated expenses, paged through incrementally, none lost or repeated.
+"""A large organisation: 20,000 generated expenses, paged through incrementally, none lost or repeated.
 
 Each page is answered by bisecting the (updated_at, id) index, so the cost of a page does not grow with the
 number of expenses; the test asserts what was returned, not how long it took.
@@ -9,7 +9,7 @@ import httpx
 from sandbox.fyle.constants import MAX_PAGE_LIMIT
 from tests.sandbox.fyle.conftest import Fyle
 
-GENERATED = 100_000
+GENERATED = 20_000
 
 
 def _page(api: httpx.Client, offset: int) -> tuple[int, list[str]]:
