@@ -7,11 +7,15 @@ from api import (
     connecting,
     connections,
     destination_attributes,
+    export_items,
     export_settings,
     mappings,
     previews,
+    replays,
     sync_runs,
     tenant,
+    webhook_events,
+    webhook_secrets,
 )
 
 v1 = APIRouter(prefix="/v1")
@@ -25,3 +29,7 @@ v1.include_router(destination_attributes.router)
 v1.include_router(previews.router)
 v1.include_router(sync_runs.router)
 v1.include_router(audit_events.router)
+v1.include_router(webhook_secrets.router)
+v1.include_router(webhook_events.router)
+v1.include_router(export_items.router)
+v1.include_router(replays.router)

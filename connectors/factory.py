@@ -8,7 +8,7 @@ from connectors.http import build_client
 from connectors.registry import connector_class
 from connectors.spec import AuthMode, ConnectorSpec
 from connectors.token_store import DatabaseTokenStore
-from core.crypto import CredentialVault
+from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.errors import AuthError
 from core.models import Connection
@@ -60,7 +60,14 @@ async def open_connector(
         store = DatabaseTokenStore(database, vault, tenant_id=tenant_id, connection_id=connection_id)
         auth = OAuth2Auth(store, oauth2_client(spec, settings))
     elif credentials is not None:
-        tenant_credentials = {key: str(value) for key, value in vault.decrypt(credentials).items()}
+        try:
+            tenant_credentials = {key: str(value) for key, value in vault.decrypt(credentials).items()}
+        except VaultError as exc:  # a vault key was retired too early: only a person re-entering them can help
+            raise AuthError(
+                "The stored credentials cannot be decrypted with the configured vault keys.",
+                code="credentials_unreadable",
+                hint="Enter the connection's credentials again, or restore the retired vault key.",
+            ) from exc
     context = ConnectorContext(
         tenant_id=tenant_id,
         connection_id=connection_id,

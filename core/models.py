@@ -180,6 +180,8 @@ class Connection(Base):
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     webhook_key: Mapped[str] = mapped_column(String(64), unique=True)
+    webhook_secrets: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Vault ciphertext of the webhook signing secrets (`webhooks.secrets`): the newest, and older ones in grace."""
     paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     sync_interval_minutes: Mapped[int | None] = mapped_column(Integer)
     """A destination with an interval gets a scheduled sync run that often; NULL runs only on demand or webhook."""
@@ -221,6 +223,9 @@ class SourceRecord(Base):
         UniqueConstraint("connection_id", "kind", "remote_id"),
         _tenant_fk(("tenant_id", "connection_id"), "connections"),
         Index(None, "connection_id", "kind", "parent_remote_id"),
+        # The retry dashboard finds items by expense or report id, across connections (and tenants, for support).
+        Index(None, "remote_id"),
+        Index(None, "parent_remote_id"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -286,6 +291,27 @@ class ExportItem(Base):
             postgresql_using="gin",
             postgresql_where=text("missing_mappings IS NOT NULL"),
         ),
+        # The retry dashboard (`sync.item_queries`): lists and counts across tenants, lookups by document reference,
+        # words of error messages (searched through `ledgerline_export_items_with_words`: row-level security keeps
+        # a non-leakproof `@@` from using an index in the service's own queries), and bulk replays in id order.
+        Index("ix_export_items_state_updated", "state", "updated_at", "id"),
+        Index("ix_export_items_state_created", "state", "created_at", "id"),
+        Index(
+            "ix_export_items_state_facets",
+            "state",
+            "error_class",
+            "id",
+            postgresql_include=["destination_provider", "tenant_id"],
+        ),
+        Index("ix_export_items_idempotency_key", "idempotency_key"),
+        Index("ix_export_items_remote_id", "remote_id", postgresql_where=text("remote_id IS NOT NULL")),
+        Index("ix_export_items_needs_action", "tenant_id", "id", postgresql_where=text("state = 'needs_action'")),
+        Index(
+            "ix_export_items_error_words",
+            text("to_tsvector('simple'::regconfig, error_message)"),
+            postgresql_using="gin",
+            postgresql_where=text("error_message IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -335,6 +361,7 @@ class ExportItemRecord(Base):
             unique=True,
             postgresql_where=text("released_at IS NULL"),
         ),
+        Index(None, "source_record_id"),
     )
 
     tenant_id: Mapped[uuid.UUID] = _tenant_id()
@@ -352,6 +379,13 @@ class Attempt(Base):
         UniqueConstraint("export_item_id", "number"),
         _tenant_fk(("tenant_id", "export_item_id"), "export_items"),
         _values_check("outcome", AttemptOutcome),
+        # Failures per hour for the dashboard's chart, counted from the index alone.
+        Index(
+            "ix_attempts_failed_finished",
+            "finished_at",
+            postgresql_include=["tenant_id"],
+            postgresql_where=text("outcome IN ('failed', 'outcome_unknown')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -404,6 +438,44 @@ class SyncRun(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
+class Replay(Base):
+    """A bulk replay: every `needs_action` item matching `filter` goes back to `pending`, in batches, resumably.
+
+    A unit of work like a sync run (state, lease, `next_attempt_at`). `cursor` is the last item id handled: items are
+    visited once in id order, so an item that fails again after its replay is not replayed a second time, and a
+    resumed job carries on after the last committed batch. `tenant_id` NULL: support staff's replay across tenants.
+    """
+
+    __tablename__ = "replays"
+    __table_args__ = (
+        _values_check("state", RunState),
+        CheckConstraint("total >= 0 AND done >= 0 AND failed >= 0", name="counts_not_negative"),
+        Index("ix_replays_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index("ix_replays_lease_expiry", "lease_expires_at", postgresql_where=text("state = 'running'")),
+        Index(None, "tenant_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    filter: Mapped[dict[str, Any]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), server_default=RunState.PENDING.value)
+    total: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Items matching the filter when the replay was requested."""
+    done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    failed: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cursor: Mapped[uuid.UUID | None] = mapped_column()
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _updated_at()
+
+
 class StreamCursor(Base):
     """Where the last incremental read of one stream of one connection stopped."""
 
@@ -430,6 +502,8 @@ class WebhookEvent(Base):
         _values_check("state", WebhookState),
         Index(None, "tenant_id", "state", "received_at"),
         Index("ix_webhook_events_due", "next_attempt_at", postgresql_where=text("state = 'received'")),
+        Index("ix_webhook_events_inbox", "connection_id", postgresql_where=text("state = 'received'")),
+        Index("ix_webhook_events_lease_expiry", "lease_expires_at", postgresql_where=text("state = 'received'")),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -498,6 +572,7 @@ class AuditEvent(Base):
     __table_args__ = (
         UniqueConstraint("chain", "seq"),
         Index(None, "tenant_id", "created_at"),
+        Index(None, "entity_type", "entity_id"),
         CheckConstraint("seq >= 1", name="seq_positive"),
     )
 
@@ -554,8 +629,9 @@ TENANT_SCOPED_TABLES: tuple[str, ...] = (
     "export_settings",
     "audit_events",
     "api_idempotency_keys",
+    "replays",
 )
 """Tables whose rows belong to one tenant; each gets the row-level security policy. `tenants` gets its own."""
 
-ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = ((Connection, "credentials"),)
+ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = ((Connection, "credentials"), (Connection, "webhook_secrets"))
 """Vault ciphertext columns; `ledgerline vault rotate` re-encrypts each of them."""

@@ -17,7 +17,10 @@ from core.constants import MAX_REQUEST_BODY_BYTES
 from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings, get_settings
+from dashboard import install_dashboard
 from sync.queue import Queue
+from webhooks.ingress import WebhookIngress
+from webhooks.router import router as webhooks_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,6 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vault = CredentialVault(settings.vault_key_list())
         app.state.database = Database(settings)
         app.state.queue = await Queue.connect(settings.redis_url, settings.queue_name)
+        app.state.webhook_ingress = WebhookIngress(
+            database=app.state.database, queue=app.state.queue, vault=app.state.vault
+        )
         try:
             yield
         finally:
@@ -48,4 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(v1)
+    app.include_router(webhooks_router)  # outside /v1: senders authenticate by signature, not by API key
+    install_dashboard(app)  # /dashboard: HTML pages behind a session cookie and CSRF tokens
     return app

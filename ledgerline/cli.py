@@ -68,7 +68,11 @@ def worker() -> None:
     """Run a queue worker. Start as many as you like on the same PostgreSQL and Redis."""
     settings = load_settings()
     require_database_url(settings)
-    create_worker(settings).run()
+    try:
+        create_worker(settings).run()
+    except asyncio.CancelledError:
+        # arq cancels the jobs still running when asked to stop; their leases expire and other workers resume them.
+        console.print("Worker stopped; jobs in flight were cancelled and will be resumed by other workers.")
 
 
 @app.command()

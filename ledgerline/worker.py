@@ -9,9 +9,10 @@ from typing import Any
 from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
-from sync import jobs, run_job
+from sync import jobs, replay, run_job
 from sync.constants import RECONCILE_EVERY_SECONDS, WORKER_HEARTBEAT_EVERY_SECONDS
 from sync.queue import Queue, Worker, build_worker, every_seconds
+from webhooks import dispatch
 
 
 def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
@@ -34,7 +35,7 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
     return build_worker(
         url=settings.redis_url,
         queue_name=settings.queue_name,
-        functions=[jobs.export_connection, run_job.run_sync],
+        functions=[jobs.export_connection, run_job.run_sync, replay.replay_items, dispatch.process_webhook_event],
         cron_jobs=[
             every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat"),
             every_seconds(jobs.reconcile_work, RECONCILE_EVERY_SECONDS, name="reconcile_work"),

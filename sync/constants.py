@@ -147,3 +147,24 @@ AUDIT_RECEIPTS_MISSING: Final = "export_item.receipts_missing"
 CODE_RECEIPT_SOURCE_AUTH: Final = "receipt_source_auth"
 """A receipt could not be fetched because the source refused our credentials: the item retries with backoff."""
 CODE_RECEIPT_UNREADABLE: Final = "receipt_unreadable_answer"
+
+# Retry dashboard (sync/item_queries.py) and replays (sync/replay.py).
+ITEM_MESSAGE_EXCERPT_CHARS: Final = 240
+"""How much of an item's error message a list row carries; the detail view has all of it."""
+ITEM_WORD_SEARCH_MAX_MATCHES: Final = 10_000
+"""Items a word search of error messages considers at most; a broader search should be narrowed by other filters."""
+ITEM_DETAIL_AUDIT_EVENTS: Final = 200
+"""Audit events shown with one item, newest last."""
+FAILURE_OUTCOMES: Final = ("failed", "outcome_unknown")
+"""Attempt outcomes counted as failures in the dashboard's chart."""
+REPLAY_JOB: Final = "replay_items"
+REPLAY_BATCH: Final = 500
+"""Items moved back to `pending` per transaction of a bulk replay."""
+REPLAY_LEASE_SECONDS: Final = 120
+"""A replay step holds its replay this long at most (steps stop after REPLAY_STEP_SECONDS); a dead worker's replay
+is resumed by the reconciler after it."""
+REPLAY_STEP_SECONDS: Final = 60.0
+"""A replay step works batches this long, then hands over to the back of the queue, within arq's job timeout."""
+REPLAY_RECONCILE_BATCH: Final = 200
+AUDIT_REPLAY_REQUESTED: Final = "replay.requested"
+AUDIT_REPLAY_FINISHED: Final = "replay.finished"

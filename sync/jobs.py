@@ -6,6 +6,7 @@ the same time simply claim different items (SKIP LOCKED); a lost job is re-enque
 
 import json
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
+from core.connection_status import mark_needs_reauth
+from core.errors import AuthError
 from core.log import bind_context, get_logger
 from sync.backoff import BackoffSchedule
 from sync.circuit import CircuitBreaker
@@ -30,6 +33,7 @@ from sync.queue import Queue
 from sync.rate_budget import RateBudget
 from sync.receipts import ReceiptFetcher
 from sync.reconciler import EXPORT_JOB, reconcile
+from sync.replay import enqueue_due_replays, return_expired_replays
 
 log = get_logger(__name__)
 
@@ -56,10 +60,14 @@ async def live_workers(queue: Queue) -> list[dict[str, Any]]:
 
 
 async def reconcile_work(ctx: dict[str, Any]) -> dict[str, int]:
-    report = await reconcile(ctx["database"], ctx["queue"])
+    database, queue = ctx["database"], ctx["queue"]
+    report = await reconcile(database, queue)
     if report.expired:
         log.warning("leases_expired", returned_to_pending=report.expired)
-    return {"expired": report.expired, "enqueued": report.enqueued}
+    # Replays sit above the reconciler (they ring its export bell), so they are reconciled here.
+    replays_expired = await return_expired_replays(database)
+    replays_enqueued = await enqueue_due_replays(database, queue)
+    return asdict(report) | {"replays_expired": replays_expired, "replays_enqueued": replays_enqueued}
 
 
 async def export_connection(
@@ -70,13 +78,25 @@ async def export_connection(
     one of the connection's few chain slots (`sync.export_chains`); a new job finding them all taken ends at once."""
     tenant, connection = uuid.UUID(tenant_id), uuid.UUID(connection_id)
     bind_context(tenant_id=tenant_id, connection_id=connection_id)
-    connector = await open_connector(
-        database=ctx["database"],
-        vault=ctx["vault"],
-        settings=ctx["settings"],
-        tenant_id=tenant,
-        connection_id=connection,
-    )
+    try:
+        connector = await open_connector(
+            database=ctx["database"],
+            vault=ctx["vault"],
+            settings=ctx["settings"],
+            tenant_id=tenant,
+            connection_id=connection,
+        )
+    except AuthError as exc:  # e.g. credentials no vault key opens: wait for a person, do not fail every period
+        async with ctx["database"].tenant_session(tenant) as session:
+            await mark_needs_reauth(
+                session,
+                tenant_id=tenant,
+                connection_id=connection,
+                reason=exc.message,
+                actor=f"worker:{ctx['worker_id']}",
+                data={"error_code": exc.code},
+            )
+        return {"needs_reauth": 1}
     if not isinstance(connector, DestinationConnector):
         await connector.aclose()
         raise TypeError(f"connection {connection_id} is not a destination")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import TextClause, func, text, update
 
 from core.db import Database
-from core.models import Connection, ExportItem, ExportState, RunState, SyncRun
+from core.models import Connection, ExportItem, ExportState, RunState, SyncRun, WebhookEvent, WebhookState
 from sync.constants import RECONCILE_BATCH, RECONCILE_EVERY_SECONDS, RUN_JOB, SCHEDULE_BATCH
 from sync.queue import Queue
 from sync.runs import RunKind, RunRefusedError, RunTrigger, request_run
@@ -23,6 +23,8 @@ from sync.state_machine import record_transition
 RECONCILER_ACTOR = "system:reconciler"
 SCHEDULER_ACTOR = "system:scheduler"
 EXPORT_JOB = "export_connection"
+WEBHOOK_JOB = "process_webhook_event"
+"""Handles one stored webhook event (`webhooks.dispatch`); args `(tenant_id, event_id)`, the row's ids."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class ReconcileReport:
     runs_expired: int = 0
     runs_enqueued: int = 0
     scheduled: int = 0
+    webhooks_expired: int = 0
+    webhooks_enqueued: int = 0
 
 
 async def return_expired_leases(database: Database) -> int:
@@ -115,6 +119,8 @@ def _window() -> int:
 _EXPIRED_RUNS = text("SELECT tenant_id, run_id FROM ledgerline_expired_run_leases(:n)")
 _DUE_RUNS = text("SELECT tenant_id, run_id FROM ledgerline_due_sync_runs(:n)")
 _DUE_SCHEDULES = text("SELECT tenant_id, connection_id FROM ledgerline_due_schedules(:n)")
+_EXPIRED_WEBHOOKS = text("SELECT tenant_id, event_id FROM ledgerline_expired_webhook_leases(:n)")
+_DUE_WEBHOOKS = text("SELECT tenant_id, event_id FROM ledgerline_due_webhook_events(:n)")
 
 
 async def _discover(database: Database, query: TextClause, limit: int) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -156,6 +162,36 @@ async def enqueue_due_runs(database: Database, queue: Queue) -> int:
     return enqueued
 
 
+async def return_expired_webhook_leases(database: Database) -> int:
+    """Events whose worker died while handling them are free again and due now. Handling is idempotent (runs
+    coalesce), so handling one again is harmless."""
+    returned = 0
+    for tenant_id, event_ids in (await _discover(database, _EXPIRED_WEBHOOKS, RECONCILE_BATCH)).items():
+        async with database.tenant_session(tenant_id) as session:
+            result = await session.execute(
+                update(WebhookEvent)
+                .where(
+                    WebhookEvent.id.in_(event_ids),
+                    WebhookEvent.state == WebhookState.RECEIVED.value,
+                    WebhookEvent.lease_expires_at < func.now(),
+                )
+                .values(lease_owner=None, lease_expires_at=None, next_attempt_at=func.now())
+                .execution_options(synchronize_session=False)
+            )
+            returned += result.rowcount  # type: ignore[attr-defined]
+    return returned
+
+
+async def enqueue_due_webhook_events(database: Database, queue: Queue) -> int:
+    enqueued = 0
+    for tenant_id, event_ids in (await _discover(database, _DUE_WEBHOOKS, RECONCILE_BATCH)).items():
+        for event_id in event_ids:
+            enqueued += await queue.enqueue(
+                WEBHOOK_JOB, str(tenant_id), str(event_id), job_id=f"webhook:{event_id}:{_window()}"
+            )
+    return enqueued
+
+
 async def schedule_due_runs(database: Database) -> int:
     """A pending sync run for every destination whose interval has passed since its last run; the bell for it is
     rung with the other due runs."""
@@ -181,6 +217,7 @@ async def schedule_due_runs(database: Database) -> int:
 async def reconcile(database: Database, queue: Queue) -> ReconcileReport:
     expired = await return_expired_leases(database)
     runs_expired = await return_expired_runs(database)
+    webhooks_expired = await return_expired_webhook_leases(database)
     scheduled = await schedule_due_runs(database)
     return ReconcileReport(
         expired=expired,
@@ -188,4 +225,6 @@ async def reconcile(database: Database, queue: Queue) -> ReconcileReport:
         runs_expired=runs_expired,
         runs_enqueued=await enqueue_due_runs(database, queue),
         scheduled=scheduled,
+        webhooks_expired=webhooks_expired,
+        webhooks_enqueued=await enqueue_due_webhook_events(database, queue),
     )

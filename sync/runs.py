@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import append_event
@@ -27,6 +27,8 @@ class RunKind(StrEnum):
     PULL = "pull"
     EXPORT = "export"
     PAYMENTS = "payments"
+    REALTIME = "realtime"
+    """Pull, group, export and write back at once: what a webhook starts when the tenant chose real-time export."""
 
 
 class RunPhase(StrEnum):
@@ -57,6 +59,7 @@ PHASES: dict[RunKind, tuple[RunPhase, ...]] = {
     RunKind.PULL: (RunPhase.PULL, RunPhase.GROUP),
     RunKind.EXPORT: (RunPhase.GROUP, RunPhase.EXPORT, RunPhase.WRITE_BACK),
     RunKind.PAYMENTS: (RunPhase.PAYMENTS,),
+    RunKind.REALTIME: (RunPhase.PULL, RunPhase.GROUP, RunPhase.EXPORT, RunPhase.WRITE_BACK),
 }
 
 OPEN_STATES = (RunState.PENDING.value, RunState.RUNNING.value)
@@ -82,11 +85,14 @@ async def request_run(
     kind: RunKind,
     trigger: RunTrigger,
     requested_by: str,
+    join_started: bool = True,
 ) -> tuple[SyncRun, bool]:
     """The open run of this kind for the connection, or a new pending one; True when it is new.
 
     Requests coalesce: a webhook storm or an impatient click while a run is waiting or running joins that run
-    instead of queueing another. Serialised per connection by locking its row."""
+    instead of queueing another. Serialised per connection by locking its row. With `join_started=False` only a
+    run not yet started is joined: a webhook says the source changed just now, and a run already past its pull
+    would not see that change, so one more run waits behind it (and every later event joins that one)."""
     if connection.role != ConnectionRole.DESTINATION.value:
         raise RunRefusedError("sync runs belong to destination connections; this one is a source")
     if connection.status != "active":
@@ -99,6 +105,7 @@ async def request_run(
             SyncRun.connection_id == connection.id,
             SyncRun.kind == kind.value,
             SyncRun.state.in_(OPEN_STATES),
+            true() if join_started else SyncRun.started_at.is_(None),
         )
         .order_by(SyncRun.created_at)
         .limit(1)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from core.db import Database
-from core.models import ExportItem
+from core.models import ExportItem, WebhookEvent
 from tests.conftest import TenantFixture
 from tests.mappings.factories import expense
 from tests.mappings.seed import api_world
@@ -25,7 +25,8 @@ async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, na
 
 
 async def _export_resources(client: httpx.AsyncClient, database: Database, owner: TenantFixture) -> dict[str, object]:
-    """A destination with saved export settings, one mapping, one export item and one sync run."""
+    """A destination with saved export settings, one mapping, one export item, one sync run, one webhook event and
+    one replay."""
     world = await api_world(client, database, owner, [expense(id="theirs")])
     destination = f"/v1/connections/{world.destination_id}"
     assert (await client.put(f"{destination}/export-settings", headers=owner.headers, json={})).status_code == 200
@@ -44,11 +45,27 @@ async def _export_resources(client: httpx.AsyncClient, database: Database, owner
         item_id = await session.scalar(select(ExportItem.id))
     run = await client.post(f"{destination}/sync-runs", headers=owner.headers, json={"kind": "import"})
     assert run.status_code == 202, run.text
+    event_id = uuid.uuid4()
+    async with database.tenant_session(owner.id) as session:
+        session.add(
+            WebhookEvent(
+                id=event_id,
+                tenant_id=owner.id,
+                connection_id=world.destination_id,
+                provider="generic",
+                event_id=f"msg_{event_id.hex}",
+                payload={"type": "ping"},
+            )
+        )
+    replay = await client.post("/v1/replays", headers=owner.headers, json={"connection_id": str(world.destination_id)})
+    assert replay.status_code == 202, replay.text
     return {
         "connection_id": world.destination_id,
         "mapping_id": mapping.json()["items"][0]["id"],
         "export_item_id": item_id,
         "run_id": run.json()["id"],
+        "webhook_event_id": event_id,
+        "replay_id": replay.json()["id"],
     }
 
 

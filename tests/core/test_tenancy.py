@@ -23,6 +23,7 @@ from core.models import (
     ExportItemRecord,
     ExportSettingsVersion,
     Mapping,
+    Replay,
     SourceRecord,
     StreamCursor,
     SyncRun,
@@ -79,6 +80,7 @@ async def seed_every_table(session: AsyncSession, tenant_id: uuid.UUID) -> dict[
             Attempt(tenant_id=tenant_id, export_item_id=item.id, number=1, outcome="failed"),
             StreamCursor(tenant_id=tenant_id, connection_id=connection.id, stream="expenses", cursor="c"),
             WebhookEvent(tenant_id=tenant_id, connection_id=connection.id, provider="fyle", event_id="e1", payload={}),
+            Replay(tenant_id=tenant_id, filter={}, requested_by="test"),
             Mapping(
                 tenant_id=tenant_id,
                 destination_connection_id=connection.id,

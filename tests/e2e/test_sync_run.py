@@ -1,71 +1,22 @@
 """The whole flow through the product's own doors: `ledgerline sync run --wait` against a real worker process,
 Fyle and Intacct simulators over HTTP. Import the chart, pull and group, map, then export, write back and settle."""
 
-import json
-import secrets
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from core.crypto import CredentialVault
 from core.db import Database
 from core.models import Connection, DestinationAttribute, ExportItem, ExportItemRecord, SourceRecord, SyncRun
-from core.repository import TenantRepository
 from core.settings import Settings
-from mappings.mapping_store import MappingChange, set_mappings
-from mappings.settings_store import save_settings
-from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
-from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
-from tests.conftest import LEDGERLINE_CLI, settings_env
+from sandbox.intacct.constants import SINGLE_ENTITY_COMPANY, USER_ID
+from tests.conftest import LEDGERLINE_CLI
+from tests.e2e.conftest import make_books, map_everything, tail
 from tests.sandbox_fixtures import RunningSandbox
-from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, make_source
 
 CLI_TIMEOUT_SECONDS = 120
-
-
-@pytest.fixture
-def product_settings(settings: Settings, sandbox: RunningSandbox) -> Settings:
-    """Settings sending both connectors to the sandbox, with Ledgerline's sandbox app credentials for each."""
-    apps = {
-        "fyle": {
-            "client_id": SecretStr(FYLE_SANDBOX_CLIENT_ID),
-            "client_secret": SecretStr(FYLE_SANDBOX_CLIENT_SECRET),
-        },
-        "intacct": {"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)},
-    }
-    return settings.model_copy(update={"sandbox_url": sandbox.url, "connector_apps": apps})
-
-
-@pytest.fixture
-def product_env(product_settings: Settings, sandbox: RunningSandbox) -> dict[str, str]:
-    apps = {system: product_settings.connector_app(system) for system in product_settings.connector_apps}
-    return {
-        **settings_env(product_settings),
-        "LEDGERLINE_SANDBOX_URL": sandbox.url,
-        "LEDGERLINE_CONNECTOR_APPS": json.dumps(apps),
-    }
-
-
-@pytest.fixture
-def worker(product_env: dict[str, str], tmp_path: Path) -> Iterator[Path]:
-    log = tmp_path / "worker.log"
-    process = subprocess.Popen(
-        [LEDGERLINE_CLI, "worker"], env=product_env, stdout=subprocess.DEVNULL, stderr=log.open("w")
-    )
-    try:
-        yield log
-    finally:
-        process.terminate()
-        assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
-
-
-def tail(log: Path) -> str:
-    return log.read_text()[-3000:]
 
 
 def sync(env: dict[str, str], tenant_id: uuid.UUID, *options: str) -> subprocess.CompletedProcess[str]:
@@ -79,63 +30,6 @@ def sync(env: dict[str, str], tenant_id: uuid.UUID, *options: str) -> subprocess
     )
 
 
-async def _books(database: Database, settings: Settings, sandbox: RunningSandbox) -> tuple[FyleSource, uuid.UUID]:
-    source = await make_source(database, settings, sandbox)
-    vault = CredentialVault(settings.vault_key_list())
-    credentials = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
-    destination_id = uuid.uuid4()
-    async with database.tenant_session(source.tenant_id) as session:
-        destination = Connection(
-            id=destination_id,
-            tenant_id=source.tenant_id,
-            name="intacct",
-            provider="intacct",
-            role="destination",
-            credentials=vault.encrypt(credentials),
-            settings={"push_dimensions": {"project": "projects"}},
-            webhook_key=secrets.token_hex(8),
-        )
-        session.add(destination)
-        await session.flush()
-        await save_settings(
-            TenantRepository(session, source.tenant_id, "admin"), destination=destination, settings=REIMBURSABLE_BILLS
-        )
-    return source, destination_id
-
-
-async def _map_everything(database: Database, source: FyleSource, destination_id: uuid.UUID) -> int:
-    """What an admin does after the first import and pull: every category to an account, every employee to a
-    vendor (the first active one of each; the test cares that the mapping exists, not which)."""
-    async with database.tenant_session(source.tenant_id) as session:
-        data = (await session.scalars(select(SourceRecord.data))).all()
-
-        async def first(attribute_type: str) -> uuid.UUID:
-            found = await session.scalar(
-                select(DestinationAttribute.id)
-                .where(
-                    DestinationAttribute.connection_id == destination_id,
-                    DestinationAttribute.attribute_type == attribute_type,
-                    DestinationAttribute.active.is_(True),
-                )
-                .order_by(DestinationAttribute.remote_id)
-                .limit(1)
-            )
-            assert found is not None, f"the import brought no {attribute_type}"
-            return found
-
-        account, vendor = await first("account"), await first("vendor")
-        changes = [
-            *(MappingChange("category", value, "account", account) for value in {row["category"] for row in data}),
-            *(MappingChange("employee", value, "vendor", vendor) for value in {row["employee_email"] for row in data}),
-        ]
-        await set_mappings(
-            TenantRepository(session, source.tenant_id, "admin"),
-            destination_connection_id=destination_id,
-            changes=changes,
-        )
-    return len(changes)
-
-
 async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_back(
     database: Database,
     product_settings: Settings,
@@ -143,7 +37,7 @@ async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_bac
     sandbox: RunningSandbox,
     worker: Path,
 ) -> None:
-    source, destination_id = await _books(database, product_settings, sandbox)
+    source, destination_id = await make_books(database, product_settings, sandbox)
 
     imported = sync(product_env, source.tenant_id, "--kind", "import")
     assert imported.returncode == 0, imported.stdout + imported.stderr + tail(worker)
@@ -154,7 +48,7 @@ async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_bac
     assert projects and pushed == projects, "the imported projects (inactive ones as disabled) are mirrored into Fyle"
     pulled = sync(product_env, source.tenant_id, "--kind", "pull")
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
-    assert await _map_everything(database, source, destination_id) > 2
+    assert await map_everything(database, source, destination_id) > 2
 
     synced = sync(product_env, source.tenant_id)
     assert synced.returncode == 0, synced.stdout + synced.stderr + tail(worker)
@@ -201,7 +95,7 @@ async def test_waiting_on_a_run_that_fails_exits_1_with_the_reason(
     sandbox: RunningSandbox,
     worker: Path,
 ) -> None:
-    source, destination_id = await _books(database, product_settings, sandbox)
+    source, destination_id = await make_books(database, product_settings, sandbox)
     vault = CredentialVault(product_settings.vault_key_list())
     wrong = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": "not-the-password"}
     async with database.tenant_session(source.tenant_id) as session:

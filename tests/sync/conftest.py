@@ -1,6 +1,5 @@
 """Fixtures for the sync tests: a tenant whose approved reports export as Intacct bills through the sandbox."""
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,24 +12,18 @@ from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, DestinationAttribute, Mapping
+from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.regrouping import regroup
-from mappings.settings import ExportSettings
-from mappings.settings_store import save_settings
-from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
-from tests.conftest import TenantFixture, make_tenant
+from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD
+from tests.conftest import TenantFixture
 from tests.mappings.factories import expense
 from tests.mappings.seed import expenses as store_expenses
 from tests.sandbox_fixtures import RunningSandbox
+from tests.sync.bill_books import BILL_SETTINGS, add_bill_tenant
 
-BILL_SETTINGS = ExportSettings.model_validate(
-    {
-        "reimbursable": {"export_type": "bill", "grouping": {"by": "report"}, "date": "last_spent"},
-        "employee_as": "vendor",
-    }
-)
+__all__ = ["BILL_SETTINGS", "Books", "sandbox_settings"]
 
 
 @dataclass
@@ -62,55 +55,13 @@ class Books:
 @pytest.fixture
 async def books(database: Database, settings: Settings, sandbox: RunningSandbox) -> AsyncIterator[Books]:
     """A tenant exporting reimbursable reports as Intacct bills, travel mapped to account 70004, Ada to V00004."""
-    tenant = await make_tenant(database, "Books")
-    vault = CredentialVault(settings.vault_key_list())
-    destination_id, source_id = uuid.uuid4(), uuid.uuid4()
+    made = await add_bill_tenant(database, settings, "Books")
+    tenant, vault = made.tenant, CredentialVault(settings.vault_key_list())
+    destination_id, source_id = made.destination_id, made.source_id
     async with database.tenant_session(tenant.id) as session:
-        credentials = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
-        for connection_id, provider, role, secret in (
-            (destination_id, "intacct", "destination", vault.encrypt(credentials)),
-            (source_id, "fyle", "source", None),
-        ):
-            session.add(
-                Connection(
-                    id=connection_id,
-                    tenant_id=tenant.id,
-                    name=provider,
-                    provider=provider,
-                    role=role,
-                    credentials=secret,
-                    webhook_key=secrets.token_urlsafe(12),
-                )
-            )
-        await session.flush()
-        for attribute_type, remote_id, source_type, source_value in (
-            ("account", "70004", "category", "Travel"),
-            ("vendor", "V00004", "employee", "ada@example.com"),
-        ):
-            attribute = DestinationAttribute(
-                id=uuid.uuid4(),
-                tenant_id=tenant.id,
-                connection_id=destination_id,
-                attribute_type=attribute_type,
-                remote_id=remote_id,
-                name=remote_id,
-            )
-            session.add(attribute)
-            await session.flush()
-            session.add(
-                Mapping(
-                    tenant_id=tenant.id,
-                    destination_connection_id=destination_id,
-                    source_type=source_type,
-                    source_value=source_value,
-                    destination_type=attribute_type,
-                    destination_attribute_id=attribute.id,
-                )
-            )
         repository = TenantRepository(session, tenant.id, "test")
         destination = await session.get(Connection, destination_id)
         assert destination is not None
-        await save_settings(repository, destination=destination, settings=BILL_SETTINGS)
         await store_expenses(
             session,
             tenant.id,
@@ -122,14 +73,7 @@ async def books(database: Database, settings: Settings, sandbox: RunningSandbox)
             ],
         )
         await regroup(repository, destination=destination, settings=BILL_SETTINGS)
-    configured = settings.model_copy(
-        update={
-            "sandbox_url": sandbox.url,
-            "connector_apps": {
-                "intacct": {"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)}
-            },
-        }
-    )
+    configured = sandbox_settings(settings, sandbox)
     connector = await open_connector(
         database=database, vault=vault, settings=configured, tenant_id=tenant.id, connection_id=destination_id
     )

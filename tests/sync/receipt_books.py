@@ -25,7 +25,7 @@ from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD
 from sync.constants import RECEIPT_FETCH_CONCURRENCY
 from sync.grouping_run import regroup_tenant
 from sync.receipts import ReceiptFetcher
-from tests.e2e.test_sync_run import _books
+from tests.e2e.conftest import make_books
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import FyleSource, fyle_store
 
@@ -118,7 +118,7 @@ class ReceiptBooks:
 async def receipt_books(database: Database, settings: Settings, sandbox: RunningSandbox) -> ReceiptBooks:
     """Pull the Fyle seed, map every category and employee, and group approved reports into bills."""
     configured = both_systems(settings, sandbox)
-    source, destination_id = await _books(database, configured, sandbox)
+    source, destination_id = await make_books(database, configured, sandbox)
     await source.pull()
     async with database.tenant_session(source.tenant_id) as session:
         data = (await session.scalars(select(SourceRecord.data))).all()

@@ -5,7 +5,6 @@ destination's writes commit and then fail. Afterwards every expense is in exactl
 import asyncio
 import random
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,19 +13,15 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.models import ExportItem, ExportItemRecord
 from core.settings import Settings
-from tests.conftest import LEDGERLINE_CLI
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import Books
 from tests.sync.test_worker_export import bills, states, worker_env
+from tests.sync.workers import start_worker
 
 EXPENSES = 2000
 KILLS = 20
 WORKERS = 2
 DEADLINE_SECONDS = 240
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([LEDGERLINE_CLI, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("a"))
 
 
 async def test_killed_workers_and_lost_answers_never_duplicate_or_lose_an_expense(

@@ -15,11 +15,11 @@ from core.models import ExportItem
 from core.settings import Settings
 from sync.constants import BATCHES_PER_EXPORT_JOB, CLAIM_BATCH, RECONCILE_EVERY_SECONDS
 from tests.sandbox_fixtures import RunningSandbox
+from tests.sync.bill_books import add_bill_tenant
 from tests.sync.conftest import Books
 from tests.sync.test_worker_export import bills, states, worker_env
 from tests.sync.workers import (
     add_backlog,
-    add_bill_tenant,
     item_states,
     remove_tenant_work,
     start_worker,

@@ -1,36 +1,27 @@
-"""Helpers for tests that run real `ledgerline worker` processes against the shared test database.
-
-`start_worker` repeats the one in test_crash_safety.py, and `add_bill_tenant` repeats the set-up of the `books`
-fixture in tests/sync/conftest.py (without opening a connector): a second tenant exporting bills to the sandbox.
-"""
+"""Helpers for tests that run real `ledgerline worker` processes against the shared test database: starting and
+stopping workers, counting item states, and a bulk backlog of pending bills."""
 
 import json
-import secrets
 import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, DestinationAttribute, ExportItem, Mapping
+from core.models import Connection, ExportItem
 from core.repository import TenantRepository
-from core.settings import Settings
 from mappings import expense_to_json
 from mappings.constants import IDEMPOTENCY_KEY_DIGEST_CHARS, IDEMPOTENCY_KEY_PREFIX
 from mappings.grouping import idempotency_key
 from mappings.regrouping import regroup
-from mappings.settings_store import save_settings
-from sandbox.intacct.constants import SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
-from tests.conftest import LEDGERLINE_CLI, TenantFixture, make_tenant
+from tests.conftest import LEDGERLINE_CLI
 from tests.mappings.factories import expense
 from tests.mappings.seed import expenses as store_expenses
-from tests.sync.conftest import BILL_SETTINGS
+from tests.sync.bill_books import BILL_SETTINGS, BillTenant
 
 WORKER_STOP_SECONDS = 60
 BACKLOG_CHUNK = 2_500
@@ -52,68 +43,6 @@ async def item_states(database: Database, tenant_id: uuid.UUID) -> dict[str, int
     async with database.tenant_session(tenant_id) as session:
         rows = await session.execute(select(ExportItem.state, func.count()).group_by(ExportItem.state))
         return {state: count for state, count in rows.all()}
-
-
-@dataclass(frozen=True)
-class BillTenant:
-    tenant: TenantFixture
-    destination_id: uuid.UUID
-    source_id: uuid.UUID
-
-
-async def add_bill_tenant(database: Database, settings: Settings, name: str) -> BillTenant:
-    """A tenant exporting reimbursable reports as Intacct bills (as the `books` fixture), with no items yet."""
-    tenant = await make_tenant(database, name)
-    vault = CredentialVault(settings.vault_key_list())
-    destination_id, source_id = uuid.uuid4(), uuid.uuid4()
-    async with database.tenant_session(tenant.id) as session:
-        credentials = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
-        for connection_id, provider, role, secret in (
-            (destination_id, "intacct", "destination", vault.encrypt(credentials)),
-            (source_id, "fyle", "source", None),
-        ):
-            session.add(
-                Connection(
-                    id=connection_id,
-                    tenant_id=tenant.id,
-                    name=provider,
-                    provider=provider,
-                    role=role,
-                    credentials=secret,
-                    webhook_key=secrets.token_urlsafe(12),
-                )
-            )
-        await session.flush()
-        for attribute_type, remote_id, source_type, source_value in (
-            ("account", "70004", "category", "Travel"),
-            ("vendor", "V00004", "employee", "ada@example.com"),
-        ):
-            attribute = DestinationAttribute(
-                id=uuid.uuid4(),
-                tenant_id=tenant.id,
-                connection_id=destination_id,
-                attribute_type=attribute_type,
-                remote_id=remote_id,
-                name=remote_id,
-            )
-            session.add(attribute)
-            await session.flush()
-            session.add(
-                Mapping(
-                    tenant_id=tenant.id,
-                    destination_connection_id=destination_id,
-                    source_type=source_type,
-                    source_value=source_value,
-                    destination_type=attribute_type,
-                    destination_attribute_id=attribute.id,
-                )
-            )
-        destination = await session.get(Connection, destination_id)
-        assert destination is not None
-        await save_settings(
-            TenantRepository(session, tenant.id, "test"), destination=destination, settings=BILL_SETTINGS
-        )
-    return BillTenant(tenant, destination_id, source_id)
 
 
 BACKLOG_REPORT = "rp-backlog-{n}"

@@ -1,0 +1,323 @@
+"""Export items for the retry dashboard's people: find what failed and why, then replay or skip it.
+
+A tenant admin's key sees its own tenant's items. A support key sees every tenant's, through a cross-tenant
+session (whose every opening is audited) — support may act (replay, skip) but never reads credentials.
+
+    GET  /v1/export-items                      filters as query parameters, cursor pagination
+    GET  /v1/export-items/{export_item_id}     the item, its expenses, attempts, audit events, missing mappings
+    POST /v1/items/{export_item_id}/replay     needs_action → pending (409 otherwise)
+    POST /v1/items/{export_item_id}/skip       {"reason": "…"} needs_action → skipped (409 otherwise)
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SEARCH_MAX_LENGTH
+from api.deps import DatabaseDep, PrincipalDep
+from api.problems import Problem
+from core.models import ApiKeyRole, ExportItem, ExportState
+from sync.item_queries import InvalidCursorError, ItemFilter, ItemSort, item_detail, list_items
+from sync.queue import Queue
+from sync.replay import ItemNotFoundError, ReplayRefusedError, SkipReasonRequiredError, ring_export_bell, skip_item
+from sync.replay import replay_item as replay_one
+
+router = APIRouter(tags=["export items"])
+
+ANY_STATE = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScope:
+    """The caller's view of export items: one tenant (admin) or every tenant (support, `tenant_id` None)."""
+
+    session: AsyncSession
+    tenant_id: uuid.UUID | None
+    actor: str
+
+
+async def get_item_scope(request: Request, database: DatabaseDep, principal: PrincipalDep) -> AsyncIterator[ItemScope]:
+    """One transaction per request: the admin's tenant session, or support's audited cross-tenant session."""
+    if principal.role is ApiKeyRole.ADMIN and principal.tenant_id is not None:
+        async with database.tenant_session(principal.tenant_id) as session:
+            yield ItemScope(session, principal.tenant_id, principal.actor)
+        return
+    reason = f"{request.method} {request.url.path}"
+    async with database.cross_tenant_session(actor=principal.actor, reason=reason) as session:
+        yield ItemScope(session, None, principal.actor)
+
+
+ItemScopeDep = Annotated[ItemScope, Depends(get_item_scope)]
+
+
+def _queue(request: Request) -> Queue:
+    queue: Queue = request.app.state.queue
+    return queue
+
+
+QueueDep = Annotated[Queue, Depends(_queue)]
+
+
+class ItemRowPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    tenant_name: str
+    tenant_slug: str
+    connection_id: uuid.UUID
+    connection_name: str
+    provider: str
+    document_type: str
+    state: str
+    error_class: str | None
+    error_code: str | None
+    error_message: str | None = Field(description="The start of the message; the item's detail has all of it.")
+    attempt_count: int
+    outcome_unknown: bool
+    group_key: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemRowsPublic(BaseModel):
+    items: list[ItemRowPublic]
+    next_cursor: str | None
+
+
+class ItemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    destination_connection_id: uuid.UUID
+    destination_provider: str
+    document_type: str
+    group_key: str
+    idempotency_key: str
+    state: str
+    attempt_count: int
+    next_attempt_at: datetime
+    outcome_unknown: bool
+    error_class: str | None
+    error_code: str | None
+    error_message: str | None
+    error_hint: str | None
+    skip_reason: str | None
+    missing_mappings: list[Any] | None
+    remote_id: str | None
+    remote_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SourceRecordPublic(BaseModel):
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    kind: str
+    remote_id: str = Field(description="The expense id at the source.")
+    parent_remote_id: str | None = Field(description="The report id at the source.")
+    remote_state: str | None
+    data: dict[str, Any]
+    skip_reason: str | None
+    changed_after_export: bool
+    released_at: datetime | None
+
+
+class AttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    worker: str | None
+    outcome: str | None
+    error_class: str | None
+    error_code: str | None
+    error_message: str | None
+    request_excerpt: dict[str, Any] | None
+    response_excerpt: dict[str, Any] | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class ItemAuditEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    actor: str
+    action: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class ItemDetailPublic(BaseModel):
+    item: ItemPublic
+    tenant_name: str
+    tenant_slug: str
+    connection_name: str
+    records: list[SourceRecordPublic]
+    attempts: list[AttemptPublic]
+    audit_events: list[ItemAuditEventPublic]
+    missing_mappings: list[Any]
+
+
+class SkipBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the item is not exported; kept and audited.")
+
+
+def item_filter(
+    scope: ItemScope,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    connection_id: uuid.UUID | None = None,
+    provider: str | None = None,
+    error_class: str | None = None,
+    state: str = ExportState.NEEDS_ACTION.value,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    updated_from: datetime | None = None,
+    updated_to: datetime | None = None,
+    search: str | None = None,
+    expense_id: str | None = None,
+    reference: str | None = None,
+) -> ItemFilter:
+    """The caller's filter, pinned to the admin's tenant (an admin's `tenant_id` cannot widen it)."""
+    if state != ANY_STATE and state not in ExportState._value2member_map_:
+        allowed = ", ".join([*ExportState._value2member_map_, ANY_STATE])
+        raise Problem(422, f"state must be one of: {allowed}.", problem="validation-failed")
+    return ItemFilter(
+        tenant_id=scope.tenant_id or tenant_id,
+        connection_id=connection_id,
+        provider=provider,
+        error_class=error_class,
+        state=None if state == ANY_STATE else ExportState(state),
+        created_from=created_from,
+        created_to=created_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+        search=search,
+        expense_id=expense_id,
+        reference=reference,
+    )
+
+
+async def _item_tenant(scope: ItemScope, item_id: uuid.UUID) -> uuid.UUID:
+    """The item's tenant, as far as the caller may see it (row-level security hides the rest): 404 otherwise."""
+    query = select(ExportItem.tenant_id).where(ExportItem.id == item_id)
+    if scope.tenant_id is not None:
+        query = query.where(ExportItem.tenant_id == scope.tenant_id)
+    tenant_id = await scope.session.scalar(query)
+    if tenant_id is None:
+        raise Problem(404, f"No export item {item_id} exists for this key.")
+    return tenant_id
+
+
+@router.get("/export-items", response_model=ItemRowsPublic, summary="List export items; those needing action first")
+async def list_export_items(
+    scope: ItemScopeDep,
+    tenant_id: Annotated[uuid.UUID | None, Query(description="Support keys: one tenant only.")] = None,
+    connection_id: Annotated[uuid.UUID | None, Query(description="The destination connection.")] = None,
+    provider: Annotated[str | None, Query(max_length=32)] = None,
+    error_class: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[str, Query(description="An item state, or `any`.")] = ExportState.NEEDS_ACTION.value,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+    updated_from: Annotated[datetime | None, Query()] = None,
+    updated_to: Annotated[datetime | None, Query()] = None,
+    search: Annotated[str | None, Query(max_length=SEARCH_MAX_LENGTH, description="Words of the error.")] = None,
+    expense_id: Annotated[str | None, Query(max_length=255, description="An expense or report id.")] = None,
+    reference: Annotated[str | None, Query(max_length=255, description="Idempotency key or remote id.")] = None,
+    sort: Annotated[ItemSort, Query()] = ItemSort.UPDATED_AT,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> ItemRowsPublic:
+    chosen = item_filter(
+        scope,
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        provider=provider,
+        error_class=error_class,
+        state=state,
+        created_from=created_from,
+        created_to=created_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+        search=search,
+        expense_id=expense_id,
+        reference=reference,
+    )
+    try:
+        rows, next_cursor = await list_items(scope.session, chosen, sort=sort, cursor=cursor, limit=limit)
+    except InvalidCursorError as exc:
+        raise Problem(
+            400,
+            "The cursor is not one issued for this sort; start again without it.",
+            problem="invalid-cursor",
+        ) from exc
+    return ItemRowsPublic(items=[ItemRowPublic.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/export-items/{export_item_id}",
+    response_model=ItemDetailPublic,
+    summary="Read an export item: why it failed, its expenses, attempts and history",
+)
+async def read_export_item(export_item_id: uuid.UUID, scope: ItemScopeDep) -> ItemDetailPublic:
+    await _item_tenant(scope, export_item_id)
+    detail = await item_detail(scope.session, export_item_id)
+    if detail is None:
+        raise Problem(404, f"No export item {export_item_id} exists for this key.")
+    return ItemDetailPublic(
+        item=ItemPublic.model_validate(detail.item),
+        tenant_name=detail.tenant_name,
+        tenant_slug=detail.tenant_slug,
+        connection_name=detail.connection_name,
+        records=[SourceRecordPublic.model_validate(record) for record in detail.records],
+        attempts=[AttemptPublic.model_validate(attempt) for attempt in detail.attempts],
+        audit_events=[ItemAuditEventPublic.model_validate(event) for event in detail.audit_events],
+        missing_mappings=detail.missing_mappings,
+    )
+
+
+@router.post("/items/{export_item_id}/replay", response_model=ItemPublic, summary="Replay an item that needs action")
+async def replay_export_item(export_item_id: uuid.UUID, scope: ItemScopeDep, queue: QueueDep) -> ItemPublic:
+    """Back to pending, due now, with the same idempotency key: the destination never gets a second document."""
+    tenant_id = await _item_tenant(scope, export_item_id)
+    try:
+        item = await replay_one(scope.session, tenant_id=tenant_id, item_id=export_item_id, actor=scope.actor)
+    except ItemNotFoundError as exc:
+        raise Problem(404, str(exc)) from exc
+    except ReplayRefusedError as exc:
+        raise Problem(409, str(exc), problem="not-replayable", state=await _state(scope, export_item_id)) from exc
+    public = ItemPublic.model_validate(item)
+    await scope.session.commit()  # a worker must see the item pending before the bell rings
+    await ring_export_bell(queue, tenant_id=tenant_id, connection_id=item.destination_connection_id)
+    return public
+
+
+@router.post("/items/{export_item_id}/skip", response_model=ItemPublic, summary="Skip an item that needs action")
+async def skip_export_item(export_item_id: uuid.UUID, body: SkipBody, scope: ItemScopeDep) -> ItemPublic:
+    """The item is not exported; its expenses stay linked to it so that no later grouping exports them either."""
+    tenant_id = await _item_tenant(scope, export_item_id)
+    try:
+        item = await skip_item(
+            scope.session, tenant_id=tenant_id, item_id=export_item_id, actor=scope.actor, reason=body.reason
+        )
+    except ItemNotFoundError as exc:
+        raise Problem(404, str(exc)) from exc
+    except SkipReasonRequiredError as exc:
+        raise Problem(422, str(exc), problem="validation-failed") from exc
+    except ReplayRefusedError as exc:
+        raise Problem(409, str(exc), problem="not-skippable", state=await _state(scope, export_item_id)) from exc
+    return ItemPublic.model_validate(item)
+
+
+async def _state(scope: ItemScope, item_id: uuid.UUID) -> str | None:
+    return await scope.session.scalar(select(ExportItem.state).where(ExportItem.id == item_id))

@@ -1,0 +1,133 @@
+"""Connections: health at a glance (active, needs re-authorization, paused), with pause and resume.
+
+Only descriptive columns are read: no page ever loads credentials or webhook secrets.
+"""
+
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from connectors.registry import UnknownSystemError, connector_class
+from connectors.spec import AuthMode
+from core.models import Connection, ConnectionStatus, ExportItem, ExportState
+from dashboard.constants import PREFIX
+from dashboard.csrf import CsrfUserDep
+from dashboard.pages.common import back, tenant_names
+from dashboard.scope import NotFoundPage, ScopeDep
+from dashboard.templating import render
+from sync.runs import set_paused
+
+router = APIRouter()
+
+PUBLIC_COLUMNS = (
+    Connection.id,
+    Connection.tenant_id,
+    Connection.name,
+    Connection.provider,
+    Connection.role,
+    Connection.status,
+    Connection.status_reason,
+    Connection.paused,
+    Connection.sync_interval_minutes,
+    Connection.updated_at,
+)
+
+
+def is_oauth(system: str) -> bool:
+    try:
+        return connector_class(system).spec.auth.mode is AuthMode.OAUTH2
+    except UnknownSystemError:
+        return False
+
+
+def reconnect_url(system: str, name: str) -> str | None:
+    """The API's re-authorization start for OAuth systems (credential systems re-connect with a form in the API)."""
+    if not is_oauth(system):
+        return None
+    return f"/v1/connections/{system}/authorize?{urlencode({'name': name})}"
+
+
+def needs_attention(row: Any) -> bool:
+    return bool(row.paused) or row.status != ConnectionStatus.ACTIVE.value
+
+
+async def connection_rows(session: Any, *, attention_only: bool = False) -> list[dict[str, Any]]:
+    waiting = (
+        select(ExportItem.destination_connection_id, func.count().label("count"))
+        .where(ExportItem.state == ExportState.NEEDS_ACTION.value)
+        .group_by(ExportItem.destination_connection_id)
+        .subquery()
+    )
+    query = (
+        select(*PUBLIC_COLUMNS, func.coalesce(waiting.c.count, 0).label("needs_action"))
+        .outerjoin(waiting, waiting.c.destination_connection_id == Connection.id)
+        # Those needing attention first (false sorts before true), then by name.
+        .order_by((Connection.status == ConnectionStatus.ACTIVE.value) & ~Connection.paused, Connection.name)
+    )
+    rows = (await session.execute(query)).all()
+    names = await tenant_names(session)
+    result = []
+    for row in rows:
+        if attention_only and not needs_attention(row):
+            continue
+        result.append(
+            {
+                **row._asdict(),
+                "tenant_name": names.get(row.tenant_id, str(row.tenant_id)),
+                "reconnect_url": reconnect_url(row.provider, row.name)
+                if row.status == ConnectionStatus.NEEDS_REAUTH.value
+                else None,
+            }
+        )
+    return result
+
+
+@router.get("/connections", name="dashboard_connections")
+async def connections_page(request: Request, scope: ScopeDep) -> Response:
+    async with scope.reading("connections") as session:
+        rows = await connection_rows(session)
+    return render(request, "connections.html", {"connections": rows, "live": True})
+
+
+async def _toggle(
+    request: Request, scope: ScopeDep, connection_id: uuid.UUID, *, paused: bool, next_path: str
+) -> Response:
+    async with scope.reading("locate connection") as session:
+        tenant_id = await session.scalar(select(Connection.tenant_id).where(Connection.id == connection_id))
+    if tenant_id is None:
+        raise NotFoundPage("connection")
+    async with scope.acting_for(tenant_id) as repository:
+        connection = await repository.get(Connection, connection_id)
+        if connection is None:
+            raise NotFoundPage("connection")
+        changed = await set_paused(repository.session, connection=connection, paused=paused, actor=repository.actor)
+        name = connection.name
+    verb = "paused" if paused else "resumed"
+    message = f"Connection “{name}” {verb}." if changed else f"Connection “{name}” was already {verb}."
+    return back(request, f"{PREFIX}/connections", message, to=next_path)
+
+
+@router.post("/connections/{connection_id}/pause")
+async def pause(
+    request: Request,
+    connection_id: uuid.UUID,
+    user: CsrfUserDep,
+    scope: ScopeDep,
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    return await _toggle(request, scope, connection_id, paused=True, next_path=next)
+
+
+@router.post("/connections/{connection_id}/resume")
+async def resume(
+    request: Request,
+    connection_id: uuid.UUID,
+    user: CsrfUserDep,
+    scope: ScopeDep,
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    return await _toggle(request, scope, connection_id, paused=False, next_path=next)

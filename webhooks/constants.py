@@ -1,0 +1,55 @@
+"""Every limit, TTL, header and key name of the webhook ingress, in one place."""
+
+from typing import Final
+
+# Standard Webhooks (https://www.standardwebhooks.com)
+STANDARD_ID_HEADER: Final = "webhook-id"
+STANDARD_TIMESTAMP_HEADER: Final = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER: Final = "webhook-signature"
+STANDARD_SIGNATURE_VERSION: Final = "v1"
+TIMESTAMP_TOLERANCE_SECONDS: Final = 5 * 60
+"""A delivery signed more than this far in the past or the future is refused (replay window)."""
+MAX_SIGNATURES_PER_HEADER: Final = 16
+"""A sender rotating its secrets sends a few; more than this is noise, and each costs a comparison."""
+MAX_EVENT_ID_LENGTH: Final = 255
+"""`webhook_events.event_id` is a String(255)."""
+MAX_EVENT_TYPE_LENGTH: Final = 128
+"""`webhook_events.event_type` is a String(128); longer types are cut."""
+
+# Secrets
+SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a prefix, not a secret
+SECRET_BYTES: Final = 32
+SECRET_ID_PREFIX: Final = "whs_"  # noqa: S105 - a prefix, not a secret
+SECRET_ID_BYTES: Final = 8
+SECRET_GRACE_SECONDS: Final = 24 * 3600
+"""After a rotation the previous secrets stay valid this long, so senders can switch without losing a delivery."""
+MAX_SECRETS_PER_CONNECTION: Final = 5
+"""Rotating again and again keeps at most this many (the newest); older ones are dropped at once."""
+SECRET_CACHE_TTL_SECONDS: Final = 30.0
+"""Decrypted secrets stay in process memory at most this long (the cache is keyed by ciphertext, so a rotation is
+seen at once; the TTL only bounds how long plaintext lingers)."""
+SECRET_CACHE_MAX_ENTRIES: Final = 4096
+
+# Backpressure
+RATE_LIMIT_KEY: Final = "ledgerline:webhooks:rate:{{{key_digest}}}:{window}"
+"""Fixed-window counter per connection key (hashed: the URL key itself never lands in Redis)."""
+RATE_LIMIT_REQUESTS: Final = 1000
+RATE_LIMIT_WINDOW_SECONDS: Final = 1
+INBOX_LIMIT: Final = 10_000
+"""A connection with this many events still `received` is refused with 429 until the dispatcher catches up."""
+INBOX_CHECK_EVERY_SECONDS: Final = 1.0
+"""How often one process counts a connection's inbox; between counts it trusts the last answer."""
+INBOX_RETRY_AFTER_SECONDS: Final = 30
+POOL_WAIT_SECONDS: Final = 0.25
+"""How long a delivery waits for a database connection before it is told to come back (429) instead of queueing."""
+POOL_RETRY_AFTER_SECONDS: Final = 1
+DATABASE_RETRY_AFTER_SECONDS: Final = 5
+
+# Dispatch
+PROCESS_JOB: Final = "process_webhook_event"
+"""The job that handles one stored event (`webhooks.dispatch`); args `(tenant_id, event_id)` as strings."""
+PROCESS_JOB_ID: Final = "webhook:{event_id}"
+
+# Media types
+JSON_MEDIA_TYPE: Final = "application/json"
+JSON_SUFFIX: Final = "+json"

@@ -1,0 +1,312 @@
+"""Receiving one webhook delivery: refuse what is not proven, store what is, once, before answering.
+
+Order of the checks (each answers problem+json, never a 500):
+
+1. unknown provider → 404; per-connection rate → 429; content type → 415; body not JSON → 400. None of these
+   depends on whether the key exists, so none reveals it.
+2. one short transaction: find the connection by its URL key (and scope to its tenant), verify the signature,
+   check the inbox, insert with `ON CONFLICT DO NOTHING`. An unknown key, or one of another provider, is verified
+   against a dummy secret all the same and answers 404: the same work either way, so timing does not tell which
+   keys exist. A pool that cannot give a connection within `pool_wait_seconds` answers 429 rather than queueing.
+3. after the commit, the caller enqueues the dispatch job (`announce`); if Redis is down the row stays `received`
+   and the reconciler finds it (`ledgerline_due_webhook_events`), so nothing valid is lost.
+"""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.problems import Problem
+from core.crypto import CredentialVault, VaultError
+from core.db import Database
+from core.log import get_logger
+from sync.queue import Queue
+from webhooks.constants import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    INBOX_CHECK_EVERY_SECONDS,
+    INBOX_LIMIT,
+    INBOX_RETRY_AFTER_SECONDS,
+    JSON_MEDIA_TYPE,
+    JSON_SUFFIX,
+    MAX_EVENT_ID_LENGTH,
+    POOL_RETRY_AFTER_SECONDS,
+    POOL_WAIT_SECONDS,
+    PROCESS_JOB,
+    PROCESS_JOB_ID,
+    RATE_LIMIT_REQUESTS,
+    RATE_LIMIT_WINDOW_SECONDS,
+)
+from webhooks.inbox_gauge import InboxGauge
+from webhooks.providers import PROVIDERS, WebhookProvider
+from webhooks.rate_limit import FixedWindowLimiter
+from webhooks.secret_cache import SecretCache
+from webhooks.secrets import new_secret, valid_secrets
+from webhooks.store import ConnectionForWebhooks, find_and_scope, inbox_depth, insert_event
+from webhooks.verifiers import Accepted, SignatureRejected, SignedRequest, Verdict
+
+log = get_logger(__name__)
+
+_NOT_FOUND = "No connection receives {provider} webhooks at this address."
+
+
+@dataclass(frozen=True, slots=True)
+class IngressLimits:
+    """The knobs of backpressure; the defaults are `webhooks.constants`."""
+
+    rate_limit_requests: int = RATE_LIMIT_REQUESTS
+    rate_limit_window_seconds: int = RATE_LIMIT_WINDOW_SECONDS
+    inbox_limit: int = INBOX_LIMIT
+    inbox_check_every_seconds: float = INBOX_CHECK_EVERY_SECONDS
+    pool_wait_seconds: float = POOL_WAIT_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the endpoint answers. `event_row_id` is set only for a newly stored event (it is then announced)."""
+
+    status: int
+    outcome: str
+    tenant_id: uuid.UUID | None = None
+    event_row_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    provider: str
+    connection_key: str
+    headers: Mapping[str, str]
+    body: bytes
+    content_type: str | None = None
+    received_at: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
+
+
+def _retry_after(seconds: int) -> dict[str, str]:
+    return {"Retry-After": str(seconds)}
+
+
+def _refuse(status: int, detail: str, *, problem: str, headers: dict[str, str] | None = None) -> NoReturn:
+    raise Problem(status, detail, problem=problem, headers=headers)
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == JSON_MEDIA_TYPE or (media.startswith("application/") and media.endswith(JSON_SUFFIX))
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> tuple[Any, str]:
+    """The payload and its text (stored as sent). Objects and arrays only: a webhook carries a document."""
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        _refuse(400, "The request body is not valid UTF-8 JSON.", problem="malformed-json")
+    if not isinstance(payload, dict | list):
+        _refuse(400, "The request body must be a JSON object or array.", problem="malformed-json")
+    return payload, text
+
+
+class WebhookIngress:
+    """One per process: owns the secret cache, the inbox gauge and the dummy secret."""
+
+    def __init__(
+        self, *, database: Database, queue: Queue, vault: CredentialVault, limits: IngressLimits | None = None
+    ) -> None:
+        self.database = database
+        self.queue = queue
+        self.limits = limits or IngressLimits()
+        self.secrets = SecretCache(vault)
+        self.inbox = InboxGauge()
+        self.limiter = FixedWindowLimiter(queue.redis)
+        self._dummy_secrets = [new_secret(now=datetime.now(UTC)).secret]
+
+    async def receive(self, *, delivery: Delivery) -> Receipt:
+        provider = PROVIDERS.get(delivery.provider)
+        if provider is None:
+            _refuse(
+                404,
+                f"Ledgerline takes no webhooks from {delivery.provider!r}; known providers: {', '.join(PROVIDERS)}.",
+                problem="unknown-provider",
+            )
+        await self._check_rate(delivery.connection_key)
+        if not _is_json(delivery.content_type):
+            _refuse(
+                415,
+                f"Send the webhook as {JSON_MEDIA_TYPE}; got {(delivery.content_type or 'no Content-Type')[:100]}.",
+                problem="unsupported-media-type",
+            )
+        payload, payload_json = parse_json(delivery.body)
+        signed = SignedRequest(headers=delivery.headers, body=delivery.body, payload=payload, now=delivery.received_at)
+        try:
+            async with self._connection() as connection, connection.begin():
+                return await self._store(connection, provider, delivery, signed, payload_json)
+        except (DataError, IntegrityError) as exc:
+            # The payload or id is valid JSON to Python but not to PostgreSQL (`\u0000`, lone surrogates, …).
+            log.info("webhook_unstorable", provider=provider.name, error=type(exc.orig).__name__)
+            _refuse(400, "The payload cannot be stored: PostgreSQL refuses its JSON.", problem="unstorable-payload")
+        except DBAPIError:
+            log.warning("webhook_database_unavailable", provider=provider.name, exc_info=True)
+            _refuse(
+                503,
+                "The database is not answering; the delivery was not stored. Send it again shortly.",
+                problem="database-unavailable",
+                headers=_retry_after(DATABASE_RETRY_AFTER_SECONDS),
+            )
+
+    async def _store(
+        self,
+        connection: AsyncConnection,
+        provider: WebhookProvider,
+        delivery: Delivery,
+        signed: SignedRequest,
+        payload_json: str,
+    ) -> Receipt:
+        found = await find_and_scope(connection, delivery.connection_key)
+        known = found is not None and found.provider == provider.name
+        verdict = self._verify(provider, signed, found if known else None)
+        assert found is not None  # _verify refuses unknown connections
+        if not isinstance(verdict, Accepted):
+            return Receipt(status=verdict.status, outcome="handshake", tenant_id=found.tenant_id)
+        if len(verdict.event_id) > MAX_EVENT_ID_LENGTH:
+            _refuse(400, f"The event id is longer than {MAX_EVENT_ID_LENGTH} characters.", problem="invalid-event-id")
+        await self._check_inbox(connection, found)
+        row_id = await insert_event(
+            connection,
+            found=found,
+            provider=provider.name,
+            event_id=verdict.event_id,
+            event_type=provider.event_type_of(signed.payload),
+            payload_json=payload_json,
+        )
+        if row_id is None:
+            return Receipt(status=200, outcome="duplicate", tenant_id=found.tenant_id)
+        return Receipt(status=202, outcome="accepted", tenant_id=found.tenant_id, event_row_id=row_id)
+
+    def _verify(self, provider: WebhookProvider, signed: SignedRequest, found: ConnectionForWebhooks | None) -> Verdict:
+        secrets = self._dummy_secrets
+        if found is not None and found.sealed_secrets is not None:
+            when = datetime.fromtimestamp(signed.now, UTC)
+            try:
+                opened = self.secrets.secrets(found.sealed_secrets)
+            except VaultError:
+                log.error("webhook_secrets_unreadable", connection_id=str(found.connection_id))
+                _refuse(
+                    503,
+                    "Ledgerline cannot read this connection's webhook secrets now; send the delivery again later.",
+                    problem="secrets-unavailable",
+                    headers=_retry_after(DATABASE_RETRY_AFTER_SECONDS),
+                )
+            secrets = valid_secrets(opened, now=when) or self._dummy_secrets
+        try:
+            verdict = provider.verifier.verify(signed, secrets)
+        except SignatureRejected as exc:
+            log.info(
+                "webhook_rejected",
+                provider=provider.name,
+                connection_id=str(found.connection_id) if found else None,
+                problem=exc.problem,
+            )
+            if found is None:
+                _refuse(404, _NOT_FOUND.format(provider=provider.name), problem="unknown-connection")
+            if found.sealed_secrets is None:
+                _refuse(
+                    401,
+                    "This connection has no webhook secret yet: create one with "
+                    "POST /v1/connections/{id}/webhook-secrets and give it to the sender.",
+                    problem="no-webhook-secret",
+                )
+            _refuse(401, exc.reason, problem=exc.problem)
+        if found is None or secrets is self._dummy_secrets:
+            # Only reachable by forging the process's random dummy secret; refuse like any unknown key.
+            _refuse(404, _NOT_FOUND.format(provider=provider.name), problem="unknown-connection")
+        return verdict
+
+    async def _check_rate(self, connection_key: str) -> None:
+        try:
+            decision = await self.limiter.hit(
+                connection_key,
+                limit=self.limits.rate_limit_requests,
+                window_seconds=self.limits.rate_limit_window_seconds,
+            )
+        except Exception:  # Redis down: let deliveries through rather than refuse valid events
+            log.warning("webhook_rate_limit_unavailable", exc_info=True)
+            return
+        if not decision.allowed:
+            _refuse(
+                429,
+                f"More than {self.limits.rate_limit_requests} deliveries in {self.limits.rate_limit_window_seconds} s "
+                "to this connection; slow down and retry after the indicated delay.",
+                problem="rate-limited",
+                headers=_retry_after(decision.retry_after_seconds),
+            )
+
+    async def _check_inbox(self, connection: AsyncConnection, found: ConnectionForWebhooks) -> None:
+        full = self.inbox.known_full(found.connection_id)
+        if full is None:
+            depth = await inbox_depth(connection, connection_id=found.connection_id, limit=self.limits.inbox_limit)
+            full = depth >= self.limits.inbox_limit
+            self.inbox.record(found.connection_id, full=full, fresh_for_seconds=self.limits.inbox_check_every_seconds)
+        if full:
+            _refuse(
+                429,
+                f"This connection has {self.limits.inbox_limit} or more events not yet handled; Ledgerline is catching "
+                "up. Send this delivery again later.",
+                problem="inbox-full",
+                headers=_retry_after(INBOX_RETRY_AFTER_SECONDS),
+            )
+
+    def _connection(self) -> "_PooledConnection":
+        return _PooledConnection(self.database, self.limits.pool_wait_seconds)
+
+    async def announce(self, *, receipt: Receipt) -> None:
+        """Ring the bell for a newly stored event; run after the commit (the row is the ledger, this only wakes a
+        worker). A failure is logged: the reconciler enqueues events still `received`."""
+        if receipt.event_row_id is None or receipt.tenant_id is None:
+            return
+        try:
+            await self.queue.enqueue(
+                PROCESS_JOB,
+                str(receipt.tenant_id),
+                str(receipt.event_row_id),
+                job_id=PROCESS_JOB_ID.format(event_id=receipt.event_row_id),
+            )
+        except Exception:
+            log.warning("webhook_enqueue_failed", event_row_id=str(receipt.event_row_id), exc_info=True)
+
+
+class _PooledConnection:
+    """A pooled connection, waited for at most `wait_seconds`; 429 with Retry-After when the pool is exhausted."""
+
+    def __init__(self, database: Database, wait_seconds: float) -> None:
+        self._database = database
+        self._wait = wait_seconds
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> AsyncConnection:
+        connection = self._database.app_engine.connect()
+        try:
+            async with asyncio.timeout(self._wait):
+                await connection.start()
+        except TimeoutError:
+            _refuse(
+                429,
+                "Ledgerline is busy receiving other deliveries; send this one again in a moment.",
+                problem="busy",
+                headers=_retry_after(POOL_RETRY_AFTER_SECONDS),
+            )
+        self._connection = connection
+        return connection
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()

@@ -1,0 +1,41 @@
+"""`POST /webhooks/{provider}/{connection_key}`: mounted at the root, outside `/v1` (senders do not send API keys;
+the signature is the authentication, and the key in the URL picks the connection)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
+
+from webhooks.ingress import Delivery, WebhookIngress
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+@router.post(
+    "/{provider}/{connection_key}",
+    status_code=202,
+    summary="Receive a webhook",
+    responses={
+        200: {"description": "A redelivery of an event already stored (acknowledged, dropped), or a handshake."},
+        202: {"description": "Stored; it will be handled shortly."},
+        400: {"description": "The body is not JSON, or cannot be stored."},
+        401: {"description": "Missing, wrong or stale signature."},
+        404: {"description": "Unknown provider, or no connection of that provider at this address."},
+        413: {"description": "The body is larger than 1 MiB."},
+        415: {"description": "Not application/json."},
+        429: {"description": "Too many deliveries, or too many events waiting; see Retry-After."},
+        503: {"description": "The database is not answering; see Retry-After."},
+    },
+)
+async def receive_webhook(provider: str, connection_key: str, request: Request) -> JSONResponse:
+    ingress: WebhookIngress = request.app.state.webhook_ingress
+    receipt = await ingress.receive(
+        delivery=Delivery(
+            provider=provider,
+            connection_key=connection_key,
+            headers=request.headers,
+            body=await request.body(),
+            content_type=request.headers.get("content-type"),
+        )
+    )
+    announce = BackgroundTask(ingress.announce, receipt=receipt) if receipt.event_row_id is not None else None
+    return JSONResponse({"outcome": receipt.outcome}, status_code=receipt.status, background=announce)
