@@ -14,7 +14,6 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core import migrate as migrations
 from core.api_keys import issue_key
 from core.audit import append_event, verify_chains
 from core.crypto import CredentialVault, VaultError
@@ -22,7 +21,6 @@ from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings
-from ledgerline.app import create_app
 from ledgerline.cli_support import (
     CLI_ACTOR,
     console,
@@ -32,8 +30,6 @@ from ledgerline.cli_support import (
     tenant_filter,
 )
 from ledgerline.cli_sync import sync_app
-from ledgerline.embedded import EmbeddedServices
-from ledgerline.worker import create_worker
 from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
 from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
 
@@ -58,6 +54,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the REST API (and, later, webhooks and the dashboard)."""
+    from ledgerline.app import create_app  # the heavy modules are imported by the commands that use them
+
     settings = load_settings()
     require_database_url(settings)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
@@ -66,6 +64,8 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a queue worker. Start as many as you like on the same PostgreSQL and Redis."""
+    from ledgerline.worker import create_worker
+
     settings = load_settings()
     require_database_url(settings)
     try:
@@ -81,6 +81,8 @@ def migrate(
     downgrade: Annotated[bool, typer.Option("--downgrade", help="Go down to REVISION instead of up.")] = False,
 ) -> None:
     """Bring the database schema to a revision (as the table owner)."""
+    from core import migrate as migrations
+
     settings = load_settings()
     url = require_database_url(settings)
     if downgrade:
@@ -324,6 +326,9 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
     """Run the whole product on this machine: embedded PostgreSQL and Redis unless URLs are configured."""
+    from core import migrate as migrations
+    from ledgerline.embedded import EmbeddedServices
+
     settings = Settings(env="dev")  # the demo runs on development secrets by design
     configure_logging(level=settings.log_level, json=False)
     embedded = EmbeddedServices(settings.data_dir)
@@ -363,6 +368,9 @@ async def _demo_tenant_key(database: Database) -> str:
 
 async def _serve_with_worker(settings: Settings, port: int) -> None:
     """API and one worker in one event loop, stopping both cleanly on SIGINT or SIGTERM."""
+    from ledgerline.app import create_app
+    from ledgerline.worker import create_worker
+
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=port, log_config=None))
     worker = create_worker(settings, handle_signals=False)
 

@@ -15,7 +15,6 @@ from core.db import Database
 from core.models import Connection, ConnectionRole, RunState, SyncRun, Tenant
 from core.settings import Settings
 from ledgerline.cli_support import CLI_ACTOR, console, load_settings, require_database_url, tenant_filter
-from sync.jobs import live_workers
 from sync.queue import Queue
 from sync.runs import RunKind, RunRefusedError, RunTrigger, enqueue_run, request_run, set_paused
 
@@ -140,6 +139,8 @@ def sync_run(
         console.print(f"{'Started' if created else 'Joined'} {run.kind} run {run.id} for {destination.name}.")
         if not wait:
             return
+        from sync.jobs import live_workers  # the engine's imports are only worth it when waiting
+
         if not await live_workers(queue):
             console.print("[yellow]No worker is running: start one with `ledgerline worker`.[/yellow]")
         outcome.append(await _follow(database, run))

@@ -5,7 +5,8 @@ Order of the checks (each answers problem+json, never a 500):
 1. unknown provider → 404; per-connection rate → 429; content type → 415; body not JSON → 400. None of these
    depends on whether the key exists, so none reveals it.
 2. one short transaction: find the connection by its URL key (and scope to its tenant), verify the signature,
-   check the inbox, insert with `ON CONFLICT DO NOTHING`. An unknown key, or one of another provider, is verified
+   check the inbox, insert with `ON CONFLICT DO NOTHING`; pipelined, so `BEGIN` and the lookup are one round trip
+   and the insert and `COMMIT` another (`webhooks.store`). An unknown key, or one of another provider, is verified
    against a dummy secret all the same and answers 404: the same work either way, so timing does not tell which
    keys exist. A pool that cannot give a connection within `pool_wait_seconds` answers 429 rather than queueing.
 3. after the commit, the caller enqueues the dispatch job (`announce`); if Redis is down the row stays `received`
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.problems import Problem
@@ -48,7 +50,7 @@ from webhooks.providers import PROVIDERS, WebhookProvider
 from webhooks.rate_limit import FixedWindowLimiter
 from webhooks.secret_cache import SecretCache
 from webhooks.secrets import new_secret, valid_secrets
-from webhooks.store import ConnectionForWebhooks, find_and_scope, inbox_depth, insert_event
+from webhooks.store import ConnectionForWebhooks, PendingInsert, find_and_scope, inbox_depth, insert_event
 from webhooks.verifiers import Accepted, SignatureRejected, SignedRequest, Verdict
 
 log = get_logger(__name__)
@@ -148,13 +150,20 @@ class WebhookIngress:
         payload, payload_json = parse_json(delivery.body)
         signed = SignedRequest(headers=delivery.headers, body=delivery.body, payload=payload, now=delivery.received_at)
         try:
-            async with self._connection() as connection, connection.begin():
-                return await self._store(connection, provider, delivery, signed, payload_json)
-        except (DataError, IntegrityError) as exc:
+            async with self._connection() as pooled:
+                driver = await _driver(pooled)
+                async with driver.pipeline():
+                    async with driver.transaction():
+                        stored = await self._store(driver, provider, delivery, signed, payload_json)
+                    if isinstance(stored, Receipt):
+                        return stored
+                    found, pending = stored
+                    row_id = await pending.row_id()  # read after the COMMIT: the row is durable
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # The payload or id is valid JSON to Python but not to PostgreSQL (`\u0000`, lone surrogates, …).
-            log.info("webhook_unstorable", provider=provider.name, error=type(exc.orig).__name__)
+            log.info("webhook_unstorable", provider=provider.name, error=type(exc).__name__)
             _refuse(400, "The payload cannot be stored: PostgreSQL refuses its JSON.", problem="unstorable-payload")
-        except DBAPIError:
+        except (DBAPIError, psycopg.Error):
             log.warning("webhook_database_unavailable", provider=provider.name, exc_info=True)
             _refuse(
                 503,
@@ -162,15 +171,19 @@ class WebhookIngress:
                 problem="database-unavailable",
                 headers=_retry_after(DATABASE_RETRY_AFTER_SECONDS),
             )
+        if row_id is None:
+            return Receipt(status=200, outcome="duplicate", tenant_id=found.tenant_id)
+        return Receipt(status=202, outcome="accepted", tenant_id=found.tenant_id, event_row_id=row_id)
 
     async def _store(
         self,
-        connection: AsyncConnection,
+        connection: psycopg.AsyncConnection[Any],
         provider: WebhookProvider,
         delivery: Delivery,
         signed: SignedRequest,
         payload_json: str,
-    ) -> Receipt:
+    ) -> Receipt | tuple[ConnectionForWebhooks, PendingInsert]:
+        """A receipt when the answer is already known (handshake), else the sent insert, settled by the COMMIT."""
         found = await find_and_scope(connection, delivery.connection_key)
         known = found is not None and found.provider == provider.name
         verdict = self._verify(provider, signed, found if known else None)
@@ -180,7 +193,7 @@ class WebhookIngress:
         if len(verdict.event_id) > MAX_EVENT_ID_LENGTH:
             _refuse(400, f"The event id is longer than {MAX_EVENT_ID_LENGTH} characters.", problem="invalid-event-id")
         await self._check_inbox(connection, found)
-        row_id = await insert_event(
+        pending = await insert_event(
             connection,
             found=found,
             provider=provider.name,
@@ -188,9 +201,7 @@ class WebhookIngress:
             event_type=provider.event_type_of(signed.payload),
             payload_json=payload_json,
         )
-        if row_id is None:
-            return Receipt(status=200, outcome="duplicate", tenant_id=found.tenant_id)
-        return Receipt(status=202, outcome="accepted", tenant_id=found.tenant_id, event_row_id=row_id)
+        return found, pending
 
     def _verify(self, provider: WebhookProvider, signed: SignedRequest, found: ConnectionForWebhooks | None) -> Verdict:
         secrets = self._dummy_secrets
@@ -250,7 +261,7 @@ class WebhookIngress:
                 headers=_retry_after(decision.retry_after_seconds),
             )
 
-    async def _check_inbox(self, connection: AsyncConnection, found: ConnectionForWebhooks) -> None:
+    async def _check_inbox(self, connection: psycopg.AsyncConnection[Any], found: ConnectionForWebhooks) -> None:
         full = self.inbox.known_full(found.connection_id)
         if full is None:
             depth = await inbox_depth(connection, connection_id=found.connection_id, limit=self.limits.inbox_limit)
@@ -282,6 +293,13 @@ class WebhookIngress:
             )
         except Exception:
             log.warning("webhook_enqueue_failed", event_row_id=str(receipt.event_row_id), exc_info=True)
+
+
+async def _driver(pooled: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under a pooled SQLAlchemy one (for pipeline mode); it goes back to the pool with it."""
+    driver = (await pooled.get_raw_connection()).driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
 
 
 class _PooledConnection:
