@@ -15,8 +15,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
+from redis.asyncio import Redis
 
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
 from api.deps import DatabaseDep, RepositoryDep, SettingsDep
@@ -30,6 +31,7 @@ from core.crypto import CredentialVault
 from core.errors import AuthError, LedgerlineError
 from core.models import Connection, ConnectionStatus
 from core.repository import TenantRepository
+from core.settings import Settings
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 callback_router = APIRouter(prefix="/connections", tags=["connections"])
@@ -93,6 +95,29 @@ async def authorize(
     settings: SettingsDep,
     name: Annotated[str, Query(pattern=NAME_PATTERN, description="Name of the connection to create or renew.")],
 ) -> JSONResponse:
+    url = await start_authorization(
+        settings=settings,
+        redis=request.app.state.queue.redis,
+        tenant_id=repository.tenant_id,
+        actor=repository.actor,
+        system=system,
+        name=name,
+    )
+    return JSONResponse({"authorize_url": url}, status_code=307, headers={"Location": url})
+
+
+async def start_authorization(
+    *,
+    settings: Settings,
+    redis: Redis,
+    tenant_id: uuid.UUID,
+    actor: str,
+    system: str,
+    name: str,
+    return_to: str | None = None,
+) -> str:
+    """The consent page to send a person to; state and PKCE verifier wait in Redis for the callback, which sends the
+    person on to `return_to` (a dashboard page) when given, else answers with the connection."""
     spec = _spec(system)
     if spec.auth.mode is not AuthMode.OAUTH2:
         raise Problem(400, f"{spec.display_name} connects with credentials: POST /v1/connections/{system}/credentials.")
@@ -104,16 +129,16 @@ async def authorize(
     pending = client.authorization_request(redirect_uri=redirect_uri)
     await client.aclose()
     remembered = {
-        "tenant_id": str(repository.tenant_id),
-        "actor": repository.actor,
+        "tenant_id": str(tenant_id),
+        "actor": actor,
         "system": system,
         "name": name,
         "verifier": pending.code_verifier,
         "redirect_uri": redirect_uri,
+        "return_to": return_to,
     }
-    redis = request.app.state.queue.redis
     await redis.set(OAUTH_STATE_KEY.format(state=pending.state), json.dumps(remembered), ex=OAUTH_STATE_TTL_SECONDS)
-    return JSONResponse({"authorize_url": pending.url}, status_code=307, headers={"Location": pending.url})
+    return pending.url
 
 
 @callback_router.get("/{system}/callback", response_model=ConnectionPublic, summary="OAuth2 redirect target")
@@ -125,7 +150,7 @@ async def callback(
     state: Annotated[str, Query(max_length=200)],
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
-) -> ConnectionPublic:
+) -> ConnectionPublic | RedirectResponse:
     spec = _spec(system)
     raw = await request.app.state.queue.redis.getdel(OAUTH_STATE_KEY.format(state=state))
     if raw is None:
@@ -170,7 +195,10 @@ async def callback(
             action="connection.authorize",
             settings=learned,
         )
-        return ConnectionPublic.of(row)
+        public = ConnectionPublic.of(row)
+    if remembered.get("return_to"):
+        return RedirectResponse(remembered["return_to"], status_code=303)
+    return public
 
 
 class CredentialsConnect(BaseModel):

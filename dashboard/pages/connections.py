@@ -5,18 +5,19 @@ Only descriptive columns are read: no page ever loads credentials or webhook sec
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from api.connecting import start_authorization
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode
 from core.models import Connection, ConnectionStatus, ExportItem, ExportState
 from dashboard.constants import PREFIX
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, tenant_names
+from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.templating import render
 from sync.runs import set_paused
@@ -44,11 +45,9 @@ def is_oauth(system: str) -> bool:
         return False
 
 
-def reconnect_url(system: str, name: str) -> str | None:
-    """The API's re-authorization start for OAuth systems (credential systems re-connect with a form in the API)."""
-    if not is_oauth(system):
-        return None
-    return f"/v1/connections/{system}/authorize?{urlencode({'name': name})}"
+def can_reconnect(system: str, status: str) -> bool:
+    """OAuth systems re-connect through their consent page from here; credential systems through the API."""
+    return status == ConnectionStatus.NEEDS_REAUTH.value and is_oauth(system)
 
 
 def needs_attention(row: Any) -> bool:
@@ -78,9 +77,7 @@ async def connection_rows(session: Any, *, attention_only: bool = False) -> list
             {
                 **row._asdict(),
                 "tenant_name": names.get(row.tenant_id, str(row.tenant_id)),
-                "reconnect_url": reconnect_url(row.provider, row.name)
-                if row.status == ConnectionStatus.NEEDS_REAUTH.value
-                else None,
+                "can_reconnect": can_reconnect(row.provider, row.status),
             }
         )
     return result
@@ -131,3 +128,28 @@ async def resume(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     return await _toggle(request, scope, connection_id, paused=False, next_path=next)
+
+
+@router.post("/connections/{connection_id}/reconnect")
+async def reconnect(request: Request, connection_id: uuid.UUID, user: CsrfUserDep, scope: ScopeDep) -> Response:
+    """Send the tenant admin to the system's consent page; the callback brings them back to this page."""
+    if user.is_support:
+        raise ForbiddenPage("Only the tenant's admin can authorize its connections again.")
+    async with scope.reading("reconnect connection") as session:
+        row = (
+            await session.execute(
+                select(Connection.tenant_id, Connection.provider, Connection.name).where(Connection.id == connection_id)
+            )
+        ).first()
+    if row is None or not scope.allows(row.tenant_id):
+        raise NotFoundPage("connection")
+    url = await start_authorization(
+        settings=request.app.state.settings,
+        redis=request.app.state.queue.redis,
+        tenant_id=row.tenant_id,
+        actor=user.actor,
+        system=row.provider,
+        name=row.name,
+        return_to=f"{PREFIX}/connections",
+    )
+    return RedirectResponse(url, status_code=303)

@@ -3,6 +3,8 @@ credentials proven with getAPISession before anything is stored."""
 
 import html
 import re
+import secrets
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
@@ -20,6 +22,7 @@ from ledgerline.app import create_app
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from tests.conftest import TenantFixture
+from tests.dashboard.conftest import csrf_of, make_support_key, sign_in
 from tests.sandbox_fixtures import RunningSandbox
 
 INTACCT = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
@@ -147,3 +150,49 @@ async def test_the_wrong_flow_for_a_system_says_which_one_to_use(api: httpx.Asyn
     assert oauth_via_credentials.status_code == 400 and "authorize" in oauth_via_credentials.json()["detail"]
     assert credentials_via_oauth.status_code == 400 and "credentials" in credentials_via_oauth.json()["detail"]
     assert unknown.status_code == 404
+
+
+async def test_a_tenant_admin_reconnects_from_the_dashboard_and_comes_back_to_it(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    assert (await api.get(local_path(consent(started.headers["location"], "allow")))).status_code == 200
+    async with database.tenant_session(tenant.id) as session:
+        row = (await session.scalars(select(Connection).where(Connection.name == "fyle"))).one()
+        row.status, row.status_reason = "needs_reauth", "Fyle refused the refresh token"
+        connection_id = row.id
+
+    assert (await sign_in(api, tenant.key)).status_code == 303
+    page = await api.get("/dashboard/connections")
+    assert "Re-connect fyle" in page.text
+    forged = await api.post(f"/dashboard/connections/{connection_id}/reconnect", data={})
+    assert forged.status_code == 403, "no CSRF token, no redirect to the consent page"
+    redirected = await api.post(
+        f"/dashboard/connections/{connection_id}/reconnect", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert redirected.status_code == 303
+    back = await api.get(local_path(consent(redirected.headers["location"], "allow")))
+    assert back.status_code == 303 and back.headers["location"] == "/dashboard/connections"
+    async with database.tenant_session(tenant.id) as session:
+        row = await session.get(Connection, connection_id, populate_existing=True)
+        assert row is not None and (row.status, row.status_reason) == ("active", None)
+
+
+async def test_support_cannot_start_a_tenants_authorization(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    async with database.tenant_session(tenant.id) as session:
+        row = Connection(
+            id=uuid.uuid4(),
+            tenant_id=tenant.id,
+            name="fyle",
+            provider="fyle",
+            role="source",
+            status="needs_reauth",
+            webhook_key=secrets.token_hex(8),
+        )
+        session.add(row)
+    assert (await sign_in(api, await make_support_key(database))).status_code == 303
+    token = csrf_of((await api.get("/dashboard/connections")).text)
+    refused = await api.post(f"/dashboard/connections/{row.id}/reconnect", data={"csrf_token": token})
+    assert refused.status_code == 403
