@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from core.errors import ERROR_CLASSES
 from core.models import Connection, ExportState
 from dashboard.constants import PAGE_SIZE, SEARCH_MAX_LENGTH, TIMELINE_EXCERPT_CHARS
 from dashboard.item_reads import mapping_fixes
@@ -129,19 +130,20 @@ async def filter_choices(session: Any, scope: Scope) -> dict[str, Any]:
     """What the filter's selects offer: the tenants, connections, systems and error classes in view."""
     names = await tenant_names(session)
     connections = (
-        await session.execute(select(Connection.id, Connection.name, Connection.tenant_id).order_by(Connection.name))
+        await session.execute(
+            select(Connection.id, Connection.name, Connection.tenant_id, Connection.provider).order_by(Connection.name)
+        )
     ).all()
-    in_view = ItemFilter(tenant_id=scope.tenant_id, state=None)
-    providers = await count_items(session, in_view, group_by=ItemFacet.PROVIDER)
-    classes = await count_items(session, in_view, group_by=ItemFacet.ERROR_CLASS)
+    # From the connections and the closed list of error classes, not by counting every item: at a million items
+    # that count was most of the page's time.
     return {
         "tenants": sorted(names.items(), key=lambda pair: pair[1]),
         "connections": [
             (row.id, row.name if len(names) <= 1 else f"{row.name} — {names.get(row.tenant_id, '')}")
             for row in connections
         ],
-        "providers": sorted(facet.key for facet in providers if facet.key),
-        "error_classes": sorted(facet.key for facet in classes if facet.key),
+        "providers": sorted({row.provider for row in connections}),
+        "error_classes": sorted(ERROR_CLASSES),
         "states": [s.value for s in ExportState],
     }
 
