@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)
+    # Outside /v1: senders authenticate by signature, not by API key. Matched before /v1's many routes, since
+    # deliveries are the hottest path.
+    app.include_router(webhooks_router)
     app.include_router(v1)
-    app.include_router(webhooks_router)  # outside /v1: senders authenticate by signature, not by API key
     install_dashboard(app)  # /dashboard: HTML pages behind a session cookie and CSRF tokens
     return app
