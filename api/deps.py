@@ -13,6 +13,7 @@ from core.log import bind_context
 from core.models import ApiKeyRole
 from core.repository import TenantRepository
 from core.settings import Settings
+from sync.queue import Queue
 
 
 def get_database(request: Request) -> Database:
@@ -25,8 +26,14 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_queue(request: Request) -> Queue:
+    queue: Queue = request.app.state.queue
+    return queue
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+QueueDep = Annotated[Queue, Depends(get_queue)]
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ledgerline"'}
 

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SEARCH_MAX_LENGTH
-from api.deps import DatabaseDep, PrincipalDep
+from api.deps import DatabaseDep, PrincipalDep, QueueDep
 from api.problems import Problem
 from core.models import ApiKeyRole, ExportItem, ExportState
 from sync.item_queries import InvalidCursorError, ItemFilter, ItemSort, item_detail, list_items
-from sync.queue import Queue
-from sync.replay import ItemNotFoundError, ReplayRefusedError, SkipReasonRequiredError, ring_export_bell, skip_item
+from sync.reconciler import ring_export_bell
+from sync.replay import ItemNotFoundError, ReplayRefusedError, SkipReasonRequiredError, skip_item
 from sync.replay import replay_item as replay_one
 
 router = APIRouter(tags=["export items"])
@@ -55,14 +55,6 @@ async def get_item_scope(request: Request, database: DatabaseDep, principal: Pri
 
 
 ItemScopeDep = Annotated[ItemScope, Depends(get_item_scope)]
-
-
-def _queue(request: Request) -> Queue:
-    queue: Queue = request.app.state.queue
-    return queue
-
-
-QueueDep = Annotated[Queue, Depends(_queue)]
 
 
 class ItemRowPublic(BaseModel):

@@ -5,10 +5,13 @@ import binascii
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.problems import Problem
@@ -45,3 +48,26 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise Problem(
             400, "The cursor is not one this API issued; start again without it.", problem="invalid-cursor"
         ) from exc
+
+
+Row = TypeVar("Row")
+
+
+async def newest_first(
+    session: AsyncSession,
+    query: Select[Row],
+    *,
+    at: InstrumentedAttribute[datetime],
+    ident: InstrumentedAttribute[uuid.UUID],
+    page: PageParams,
+) -> tuple[list[Row], str | None]:
+    """One page of `query`'s rows newest first by `(at, ident)`, and the cursor of the next page."""
+    query = query.order_by(at.desc(), ident.desc()).limit(page.limit + 1)
+    after = decode_cursor(page.cursor)
+    if after is not None:
+        query = query.where(tuple_(at, ident) < tuple_(*after))
+    rows = list((await session.scalars(query)).all())
+    if len(rows) <= page.limit:
+        return rows, None
+    last = rows[page.limit - 1]
+    return rows[: page.limit], encode_cursor((getattr(last, at.key), getattr(last, ident.key)))

@@ -15,7 +15,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.constants import SEARCH_MAX_LENGTH
-from api.export_items import ItemScopeDep, QueueDep, item_filter
+from api.deps import QueueDep
+from api.export_items import ItemScopeDep, item_filter
 from api.problems import Problem
 from core.models import ExportState
 from sync.replay import ReplayFilterError, enqueue_replay, get_replay, request_replay

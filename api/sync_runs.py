@@ -4,17 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import tuple_
 
 from api.connections import ConnectionPublic
-from api.deps import RepositoryDep
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from api.deps import QueueDep, RepositoryDep
+from api.pagination import PageParams, newest_first, page_params
 from api.problems import Problem
 from core.models import Connection, ConnectionRole, RunState, SyncRun
 from core.repository import TenantRepository
-from sync.queue import Queue
 from sync.runs import RunKind, RunRefusedError, RunTrigger, enqueue_run, request_run, set_paused
 
 router = APIRouter(tags=["sync runs"])
@@ -62,14 +60,6 @@ class ScheduleUpdate(BaseModel):
     )
 
 
-def _queue(request: Request) -> Queue:
-    queue: Queue = request.app.state.queue
-    return queue
-
-
-QueueDep = Annotated[Queue, Depends(_queue)]
-
-
 async def _connection(repository: TenantRepository, connection_id: uuid.UUID) -> Connection:
     row = await repository.get(Connection, connection_id)
     if row is None:
@@ -113,19 +103,15 @@ async def list_sync_runs(
     connection_id: Annotated[uuid.UUID | None, Query()] = None,
     state: Annotated[RunState | None, Query()] = None,
 ) -> SyncRunsPublic:
-    query = repository.scoped(SyncRun).order_by(SyncRun.created_at.desc(), SyncRun.id.desc()).limit(page.limit + 1)
+    query = repository.scoped(SyncRun)
     if connection_id is not None:
         query = query.where(SyncRun.connection_id == connection_id)
     if state is not None:
         query = query.where(SyncRun.state == state.value)
-    after = decode_cursor(page.cursor)
-    if after is not None:
-        query = query.where(tuple_(SyncRun.created_at, SyncRun.id) < tuple_(*after))
-    rows = list((await repository.session.scalars(query)).all())
-    position = (rows[page.limit - 1].created_at, rows[page.limit - 1].id) if len(rows) > page.limit else None
-    return SyncRunsPublic(
-        items=[SyncRunPublic.model_validate(row) for row in rows[: page.limit]], next_cursor=encode_cursor(position)
+    rows, next_cursor = await newest_first(
+        repository.session, query, at=SyncRun.created_at, ident=SyncRun.id, page=page
     )
+    return SyncRunsPublic(items=[SyncRunPublic.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/sync-runs/{run_id}", response_model=SyncRunPublic, summary="Read a sync run with its counts and log")

@@ -4,16 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import tuple_
 
-from api.deps import RepositoryDep
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from api.deps import QueueDep, RepositoryDep
+from api.pagination import PageParams, newest_first, page_params
 from api.problems import Problem
 from core.models import AuditEvent, WebhookEvent, WebhookState
 from core.repository import TenantRepository
-from sync.queue import Queue
 from webhooks.dispatch import NotReplayableError, enqueue_event, replay_event, replay_job_id
 
 router = APIRouter(tags=["webhook events"])
@@ -56,14 +54,6 @@ class WebhookEventDetail(WebhookEventPublic):
     history: list[WebhookEventHistory]
 
 
-def _queue(request: Request) -> Queue:
-    queue: Queue = request.app.state.queue
-    return queue
-
-
-QueueDep = Annotated[Queue, Depends(_queue)]
-
-
 async def _event(repository: TenantRepository, event_id: uuid.UUID) -> WebhookEvent:
     row = await repository.get(WebhookEvent, event_id)
     if row is None:
@@ -94,24 +84,15 @@ async def list_webhook_events(
     connection_id: Annotated[uuid.UUID | None, Query()] = None,
     state: Annotated[WebhookState | None, Query()] = None,
 ) -> WebhookEventsPublic:
-    query = (
-        repository.scoped(WebhookEvent)
-        .order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
-        .limit(page.limit + 1)
-    )
+    query = repository.scoped(WebhookEvent)
     if connection_id is not None:
         query = query.where(WebhookEvent.connection_id == connection_id)
     if state is not None:
         query = query.where(WebhookEvent.state == state.value)
-    after = decode_cursor(page.cursor)
-    if after is not None:
-        query = query.where(tuple_(WebhookEvent.received_at, WebhookEvent.id) < tuple_(*after))
-    rows = list((await repository.session.scalars(query)).all())
-    position = (rows[page.limit - 1].received_at, rows[page.limit - 1].id) if len(rows) > page.limit else None
-    return WebhookEventsPublic(
-        items=[WebhookEventPublic.model_validate(row) for row in rows[: page.limit]],
-        next_cursor=encode_cursor(position),
+    rows, next_cursor = await newest_first(
+        repository.session, query, at=WebhookEvent.received_at, ident=WebhookEvent.id, page=page
     )
+    return WebhookEventsPublic(items=[WebhookEventPublic.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(

@@ -1,12 +1,16 @@
-"""Preview: build an export item's document exactly as an export would, without sending (or saving) anything.
+"""Preview: build export items' documents exactly as an export would, without sending (or saving) anything.
 
 A preview that cannot build still answers: with every missing mapping of the item at once, or the reason the
-document would be invalid. That is the point of it: one look shows everything left to fix.
+document would be invalid. That is the point of it: one look shows everything left to fix. The export engine builds
+its batches through `preview_items`, which reads the settings and the mapping table once per destination and every
+item's expenses in one query.
 """
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -17,8 +21,8 @@ from core.repository import TenantRepository
 from mappings.builders import PAYMENT_KINDS, build_document
 from mappings.errors import MissingMapping, MissingMappingsError, NotFound
 from mappings.expense_json import ExpenseFormatError, expense_from_json
-from mappings.mapping_table import load_mapping_table
-from mappings.settings_store import current_settings
+from mappings.mapping_table import MappingTable, load_mapping_table
+from mappings.settings_store import StoredSettings, current_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,18 +34,28 @@ class Preview:
     error: LedgerlineError | None = None
 
 
-async def _item_expenses(repository: TenantRepository, item: ExportItem) -> list[Expense]:
-    """The item's expenses: its live links, or for an item whose links were released, the ones it had."""
+_Linked = list[tuple[dict[str, object], datetime | None]]
+
+
+async def _linked_records(repository: TenantRepository, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Linked]:
+    """Every item's source records with when each link was released, in one query."""
     query = (
-        select(SourceRecord.data, ExportItemRecord.released_at)
+        select(ExportItemRecord.export_item_id, SourceRecord.data, ExportItemRecord.released_at)
         .join(
             ExportItemRecord,
             (ExportItemRecord.tenant_id == SourceRecord.tenant_id)
             & (ExportItemRecord.source_record_id == SourceRecord.id),
         )
-        .where(ExportItemRecord.tenant_id == repository.tenant_id, ExportItemRecord.export_item_id == item.id)
+        .where(ExportItemRecord.tenant_id == repository.tenant_id, ExportItemRecord.export_item_id.in_(item_ids))
     )
-    rows = (await repository.session.execute(query)).all()
+    linked: dict[uuid.UUID, _Linked] = defaultdict(list)
+    for item_id, data, released_at in (await repository.session.execute(query)).all():
+        linked[item_id].append((data, released_at))
+    return linked
+
+
+def _expenses(item: ExportItem, rows: _Linked) -> list[Expense]:
+    """The item's live expenses, or for an item whose links were released, the ones it had."""
     live = [data for data, released_at in rows if released_at is None]
     try:
         return [expense_from_json(data) for data in (live or [data for data, _ in rows])]
@@ -53,11 +67,9 @@ async def _item_expenses(repository: TenantRepository, item: ExportItem) -> list
         ) from exc
 
 
-async def preview_item(repository: TenantRepository, *, export_item_id: uuid.UUID, export_day: date) -> Preview:
-    item = await repository.get(ExportItem, export_item_id)
-    if item is None:
-        raise NotFound(f"No export item {export_item_id} exists for this tenant.")
-    stored = await current_settings(repository, item.destination_connection_id)
+def _preview(
+    item: ExportItem, stored: StoredSettings | None, mappings: MappingTable, rows: _Linked, export_day: date
+) -> Preview:
     version = stored.version if stored is not None else None
     kind = DocumentKind(item.document_type)
     try:
@@ -72,9 +84,9 @@ async def preview_item(repository: TenantRepository, *, export_item_id: uuid.UUI
             )
         document = build_document(
             kind=kind,
-            expenses=await _item_expenses(repository, item),
+            expenses=_expenses(item, rows),
             settings=stored.settings,
-            mappings=await load_mapping_table(repository, item.destination_connection_id),
+            mappings=mappings,
             reference=item.idempotency_key,
             export_day=export_day,
         )
@@ -83,3 +95,30 @@ async def preview_item(repository: TenantRepository, *, export_item_id: uuid.UUI
     except ValidationError as exc:
         return Preview(item, version, None, error=exc)
     return Preview(item, version, document)
+
+
+async def preview_items(
+    repository: TenantRepository, items: Sequence[ExportItem], *, export_day: date
+) -> list[Preview]:
+    """One preview per item, in order; settings and mappings are read once per destination connection."""
+    linked = await _linked_records(repository, [item.id for item in items])
+    shared: dict[uuid.UUID, tuple[StoredSettings | None, MappingTable]] = {}
+    previews = []
+    for item in items:
+        destination = item.destination_connection_id
+        if destination not in shared:
+            shared[destination] = (
+                await current_settings(repository, destination),
+                await load_mapping_table(repository, destination),
+            )
+        stored, mappings = shared[destination]
+        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), export_day))
+    return previews
+
+
+async def preview_item(repository: TenantRepository, *, export_item_id: uuid.UUID, export_day: date) -> Preview:
+    item = await repository.get(ExportItem, export_item_id)
+    if item is None:
+        raise NotFound(f"No export item {export_item_id} exists for this tenant.")
+    (preview,) = await preview_items(repository, [item], export_day=export_day)
+    return preview

@@ -45,8 +45,8 @@ from core.errors import (
 from core.log import get_logger
 from core.models import Attempt, AttemptOutcome, Connection, ConnectionStatus, ExportItem, ExportState
 from core.repository import TenantRepository
-from mappings.batch_preview import preview_items
 from mappings.errors import MissingMappingsError
+from mappings.preview import preview_items
 from sync.backoff import BackoffSchedule
 from sync.circuit import Admission, CircuitBreaker
 from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS

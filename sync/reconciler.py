@@ -97,9 +97,14 @@ async def enqueue_due_exports(database: Database, queue: Queue) -> int:
         ).all()
     enqueued = 0
     for tenant_id, connection_id in rows:
-        if await queue.enqueue(EXPORT_JOB, str(tenant_id), str(connection_id), job_id=export_job_id(connection_id)):
+        if await ring_export_bell(queue, tenant_id=tenant_id, connection_id=connection_id):
             enqueued += 1
     return enqueued
+
+
+async def ring_export_bell(queue: Queue, *, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> bool:
+    """Ask for an export job of the connection now; it collapses with any other ring in the same window."""
+    return await queue.enqueue(EXPORT_JOB, str(tenant_id), str(connection_id), job_id=export_job_id(connection_id))
 
 
 def export_job_id(connection_id: uuid.UUID) -> str:

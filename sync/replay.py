@@ -12,7 +12,7 @@ support staff — each change is audited in the item's tenant chain with the per
         `item_filter.tenant_id` None: across tenants — only in a cross-tenant session. Raises ReplayFilterError.
         After committing, ring the bell: `await enqueue_replay(queue, replay)`.
     get_replay(session, replay_id) -> Replay | None
-    ring_export_bell(queue, *, tenant_id, connection_id) -> bool      after a single replay's commit
+    sync.reconciler.ring_export_bell(queue, *, tenant_id, connection_id)  after a single replay's commit
     replay_items(ctx, replay_id, tenant_id=None)                       the arq job (REPLAY_JOB)
     return_expired_replays(database) -> int; enqueue_due_replays(database, queue) -> int     for the reconciler
 
@@ -59,7 +59,7 @@ from sync.constants import (
 )
 from sync.item_queries import ItemFilter, matching_items
 from sync.queue import Queue
-from sync.reconciler import EXPORT_JOB, export_job_id
+from sync.reconciler import ring_export_bell
 from sync.state_machine import record_transition
 
 __all__ = [
@@ -73,7 +73,6 @@ __all__ = [
     "replay_items",
     "request_replay",
     "return_expired_replays",
-    "ring_export_bell",
     "skip_item",
     "work_replay",
 ]
@@ -165,11 +164,6 @@ async def skip_item(
     await session.flush()
     await session.refresh(item)
     return item
-
-
-async def ring_export_bell(queue: Queue, *, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> bool:
-    """Ask for an export job of the connection now (it collapses with the reconciler's for the same window)."""
-    return await queue.enqueue(EXPORT_JOB, str(tenant_id), str(connection_id), job_id=export_job_id(connection_id))
 
 
 # Bulk replays.

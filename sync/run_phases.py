@@ -29,7 +29,7 @@ from sync.import_engine import import_dimensions, push_dimensions_to_source
 from sync.payment_engine import sync_payments
 from sync.pull_engine import pull_expenses
 from sync.queue import Queue
-from sync.reconciler import EXPORT_JOB, export_job_id
+from sync.reconciler import ring_export_bell
 from sync.runs import RunPhase, log_line
 from sync.write_back import write_back_statuses
 
@@ -238,9 +238,7 @@ async def export_phase(context: RunContext) -> float | None:
     if progress["remaining"] == 0:
         context.note(RunPhase.EXPORT, "export finished", **progress)
         return None
-    await context.queue.enqueue(
-        EXPORT_JOB, str(context.tenant_id), str(context.connection_id), job_id=export_job_id(context.connection_id)
-    )
+    await ring_export_bell(context.queue, tenant_id=context.tenant_id, connection_id=context.connection_id)
     if first_look:
         context.note(RunPhase.EXPORT, f"{progress['remaining']} items to export")
     return RUN_POLL_SECONDS

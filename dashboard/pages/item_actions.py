@@ -21,12 +21,12 @@ from dashboard.scope import NotFoundPage, Scope, ScopeDep
 from mappings.errors import RejectedChange
 from mappings.mapping_store import MappingChange, set_mappings
 from sync.queue import Queue
+from sync.reconciler import ring_export_bell
 from sync.replay import (
     ItemNotFoundError,
     ReplayRefusedError,
     SkipReasonRequiredError,
     replay_item,
-    ring_export_bell,
     skip_item,
 )
 

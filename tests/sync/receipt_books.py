@@ -16,8 +16,8 @@ from core.domain import Document
 from core.models import AuditEvent, DestinationAttribute, ExportItem, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
-from mappings.batch_preview import preview_items
 from mappings.mapping_store import MappingChange, set_mappings
+from mappings.preview import preview_items
 from sandbox.constants import REQUEST_LOG_SIZE
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
 from sandbox.fyle.records import StoredFile
