@@ -7,8 +7,10 @@ the request was sent) — unless the request was a read, which is always safe to
 
 import json
 import re
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cache
 
 import httpx
 
@@ -31,6 +33,12 @@ XML_SECRET_ELEMENT = re.compile(
 """A secret element, also when a truncated body ends inside it."""
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs tens of milliseconds: done once per process, not once per connector."""
+    return httpx.create_ssl_context()
+
+
 def build_client(
     *, base_url: str = "", auth: httpx.Auth | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
@@ -42,6 +50,7 @@ def build_client(
         timeout=httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
         limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE),
         follow_redirects=False,
+        verify=_tls_context(),
     )
 
 

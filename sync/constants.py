@@ -8,6 +8,9 @@ WORKER_HEARTBEAT_TTL_SECONDS: Final = 30
 WORKER_HEARTBEAT_EVERY_SECONDS: Final = 10
 JOB_TIMEOUT_SECONDS: Final = 300
 MAX_CONCURRENT_JOBS: Final = 20
+QUEUE_POLL_SECONDS: Final = 0.05
+"""How often an idle worker asks Redis for due jobs (arq's default is 0.5 s): a continuation or a run's next look
+waits at most this long. One cheap sorted-set read per poll."""
 LEASE_SECONDS: Final = 120
 """How long a claimed item belongs to its worker; a worker that dies loses it to the reconciler after this."""
 CLAIM_BATCH: Final = 50
@@ -63,7 +66,7 @@ RUN_LEASE_SECONDS: Final = 120
 """A step holds its run this long at most (steps stop after RUN_STEP_SECONDS); a dead worker's run is resumed."""
 RUN_STEP_SECONDS: Final = 60.0
 """A step works phases for this long, then hands over to the back of the queue, within arq's job timeout."""
-RUN_POLL_SECONDS: Final = 1.0
+RUN_POLL_SECONDS: Final = 0.25
 """How often a run waiting on its export items looks again."""
 RUN_MAX_FAILURES: Final = 5
 """Transient failures of one run before it is marked failed (each retried with backoff)."""

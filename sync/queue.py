@@ -14,7 +14,7 @@ from arq.cron import CronJob, cron
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Worker
 
-from sync.constants import JOB_TIMEOUT_SECONDS, MAX_CONCURRENT_JOBS
+from sync.constants import JOB_TIMEOUT_SECONDS, MAX_CONCURRENT_JOBS, QUEUE_POLL_SECONDS
 
 JobFunction = Callable[..., Awaitable[Any]]
 """Our jobs take arq's context first; arq's own protocol types are narrower than plain async functions."""
@@ -89,5 +89,6 @@ def build_worker(
         handle_signals=handle_signals,
         job_timeout=JOB_TIMEOUT_SECONDS,
         max_jobs=MAX_CONCURRENT_JOBS,
+        poll_delay=QUEUE_POLL_SECONDS,
         keep_result=0,  # a finished job leaves no result behind, so its id can be enqueued again at once
     )
