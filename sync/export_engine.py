@@ -50,7 +50,7 @@ from mappings.preview import preview_items
 from sync.backoff import BackoffSchedule
 from sync.circuit import Admission, CircuitBreaker
 from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS
-from sync.leases import claim_due_items, finish_item
+from sync.leases import Finish, claim_due_items, finish_items
 from sync.rate_budget import RateBudget
 from sync.receipts import ReceiptFetcher
 from sync.state_machine import Transition, record_transitions
@@ -254,29 +254,32 @@ class ExportEngine:
 
     async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)
-        attempts: list[dict[str, Any]] = []
+        decided: list[tuple[_Work, Finish, AttemptOutcome]] = []
+        for unit in work:
+            assert unit.result is not None
+            target, values, outcome = self._decide(unit.item, unit.result, now)
+            document = _document_json(unit.document)
+            if document is not None:
+                values["document"] = document
+            details = {"outcome": outcome.value, "error_class": values.get("error_class")}
+            decided.append((unit, Finish(unit.item, target, values, details), outcome))
         transitions: list[Transition] = []
         async with self.database.tenant_session(tenant_id) as session:
-            for unit in work:
-                item, result = unit.item, unit.result
+            finished = await finish_items(
+                session,
+                tenant_id=tenant_id,
+                owner=self.owner,
+                finishes=[finish for _, finish, _ in decided],
+                batch=transitions,
+            )
+            attempts: list[dict[str, Any]] = []
+            for unit, finish, outcome in decided:
+                item, result, target = unit.item, unit.result, finish.target
                 assert result is not None
-                target, values, outcome = self._decide(item, result, now)
-                document = _document_json(unit.document)
-                if document is not None:
-                    values["document"] = document
-                finished = await finish_item(
-                    session,
-                    item=item,
-                    owner=self.owner,
-                    target=target,
-                    values=values,
-                    details={"outcome": outcome.value, "error_class": values.get("error_class")},
-                    batch=transitions,
-                )
-                if not finished:
+                if item.id not in finished:
                     report.lost_lease += 1
                     continue
-                if "attempt_count" not in values:  # an item that kept its attempt has no attempt row to number
+                if "attempt_count" not in finish.values:  # an item that kept its attempt has no attempt row
                     attempts.append(_attempt(item, self.owner, outcome, result, now))
                 report.outcomes[item.id] = target.value
                 if target is ExportState.SUCCEEDED:

@@ -8,10 +8,12 @@ drops its result instead of overwriting the newer one.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, column, func, select, update, values
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import ExportItem, ExportState
@@ -70,37 +72,55 @@ async def claim_due_items(
     return claimed
 
 
-async def finish_item(
-    session: AsyncSession,
-    *,
-    item: ExportItem,
-    owner: str,
-    target: ExportState,
-    values: dict[str, Any],
-    details: dict[str, Any] | None = None,
-    batch: list[Transition] | None = None,
-) -> bool:
-    """Move a running item we own to `target` with `values`; False when our lease was lost (nothing written).
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """How one running item ends: its target state, the columns that change, and the audit details."""
 
-    Every finish owes the source a fresh export status (an item that needed action may have succeeded since).
-    With `batch`, the transition is added to it for the caller to record with the rest (`record_transitions`)."""
-    done = await session.scalar(
-        update(ExportItem)
-        .where(
-            ExportItem.id == item.id,
-            ExportItem.tenant_id == item.tenant_id,
-            ExportItem.lease_owner == owner,
-            ExportItem.state == ExportState.RUNNING.value,
+    item: ExportItem
+    target: ExportState
+    values: dict[str, Any]
+    details: dict[str, Any] | None = None
+
+
+async def finish_items(
+    session: AsyncSession, *, tenant_id: uuid.UUID, owner: str, finishes: Sequence[Finish], batch: list[Transition]
+) -> set[uuid.UUID]:
+    """Move running items we own to their targets; the ids finished, without those whose lease was lost (nothing
+    written for them). Their transitions are added to `batch` for the caller to record (`record_transitions`).
+
+    One `UPDATE … FROM (VALUES …)` per target and set of columns — usually one for a whole batch — instead of one
+    statement per item. Every finish owes the source a fresh export status (an item that needed action may have
+    succeeded since)."""
+    groups: dict[tuple[ExportState, tuple[str, ...]], list[Finish]] = {}
+    for finish in finishes:
+        groups.setdefault((finish.target, tuple(sorted(finish.values))), []).append(finish)
+    columns = cast(Table, ExportItem.__table__).c
+    finished: set[uuid.UUID] = set()
+    for (target, names), members in groups.items():
+        rows = values(
+            column("id", columns.id.type), *(column(name, columns[name].type) for name in names), name="finish"
+        ).data([(finish.item.id, *(finish.values[name] for name in names)) for finish in members])
+        done = await session.scalars(
+            update(ExportItem)
+            .where(
+                ExportItem.id == rows.c.id,
+                ExportItem.tenant_id == tenant_id,
+                ExportItem.lease_owner == owner,
+                ExportItem.state == ExportState.RUNNING.value,
+            )
+            .values(
+                state=target.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                status_written_back_at=None,
+                # VALUES columns take their types from the first row: cast each to its column's type.
+                **{name: sql_cast(rows.c[name], columns[name].type) for name in names},
+            )
+            .returning(ExportItem.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(state=target.value, lease_owner=None, lease_expires_at=None, status_written_back_at=None, **values)
-        .returning(ExportItem.id)
-        .execution_options(synchronize_session=False)
-    )
-    if done is None:
-        return False
-    transition = Transition(item.id, ExportState.RUNNING.value, target, details)
-    if batch is not None:
-        batch.append(transition)
-    else:
-        await record_transitions(session, tenant_id=item.tenant_id, actor=f"worker:{owner}", transitions=[transition])
-    return True
+        finished.update(done)
+    for finish in finishes:
+        if finish.item.id in finished:
+            batch.append(Transition(finish.item.id, ExportState.RUNNING.value, finish.target, finish.details))
+    return finished

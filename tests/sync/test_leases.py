@@ -3,14 +3,15 @@
 import asyncio
 import secrets
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from core.db import Database
 from core.models import AuditEvent, Connection, ExportItem, ExportState
-from sync.leases import claim_due_items, finish_item
-from sync.state_machine import IllegalTransitionError, check_transition
+from sync.leases import Finish, claim_due_items, finish_items
+from sync.state_machine import IllegalTransitionError, Transition, check_transition
 from tests.conftest import TenantFixture, make_tenant
 
 
@@ -74,15 +75,68 @@ async def test_finishing_is_fenced_on_the_lease(database: Database) -> None:
     async with database.tenant_session(tenant.id) as session:  # the reconciler handed it to another worker
         await session.execute(update(ExportItem).where(ExportItem.id == item.id).values(lease_owner="new"))
     async with database.tenant_session(tenant.id) as session:
-        stale = await finish_item(
-            session, item=item, owner="old", target=ExportState.SUCCEEDED, values={"remote_id": "B1"}
+        stale = await finish_items(
+            session,
+            tenant_id=tenant.id,
+            owner="old",
+            finishes=[Finish(item, ExportState.SUCCEEDED, {"remote_id": "B1"})],
+            batch=[],
         )
-        fresh = await finish_item(
-            session, item=item, owner="new", target=ExportState.SUCCEEDED, values={"remote_id": "B2"}
+        fresh = await finish_items(
+            session,
+            tenant_id=tenant.id,
+            owner="new",
+            finishes=[Finish(item, ExportState.SUCCEEDED, {"remote_id": "B2"})],
+            batch=[],
         )
         row = await session.get(ExportItem, item.id)
-    assert (stale, fresh) == (False, True)
+    assert (stale, fresh) == (set(), {item.id})
     assert row is not None and (row.state, row.remote_id, row.lease_owner) == ("succeeded", "B2", None)
+
+
+async def test_a_batch_finishes_each_item_its_own_way_in_one_go(database: Database) -> None:
+    """Items of one batch end differently (document JSON, cleared errors as NULL, a retry time, a kept attempt);
+    an item whose lease went elsewhere keeps the other owner's state."""
+    tenant, connection_id = await _connection_with_items(database, 4)
+    async with database.tenant_session(tenant.id) as session:
+        done, retrying, stuck, lost = await claim_due_items(
+            session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=4, lease_seconds=60
+        )
+        await session.execute(update(ExportItem).where(ExportItem.id == lost.id).values(lease_owner="other"))
+    retry_at = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    cleared = {"error_class": None, "error_message": None}
+    batch: list[Transition] = []
+    async with database.tenant_session(tenant.id) as session:
+        finished = await finish_items(
+            session,
+            tenant_id=tenant.id,
+            owner="w",
+            finishes=[
+                Finish(done, ExportState.SUCCEEDED, {**cleared, "remote_id": "B1", "document": {"total": "1.10"}}),
+                Finish(retrying, ExportState.PENDING, {"error_class": "transient", "next_attempt_at": retry_at}),
+                Finish(stuck, ExportState.NEEDS_ACTION, {"error_class": "validation", "error_message": "no vendor"}),
+                Finish(lost, ExportState.SUCCEEDED, {**cleared, "remote_id": "B4", "document": None}),
+            ],
+            batch=batch,
+        )
+    async with database.tenant_session(tenant.id) as session:
+        rows = {row.id: row for row in await session.scalars(select(ExportItem))}
+    assert finished == {done.id, retrying.id, stuck.id}
+    assert [(transition.item_id, transition.target) for transition in batch] == [
+        (done.id, ExportState.SUCCEEDED),
+        (retrying.id, ExportState.PENDING),
+        (stuck.id, ExportState.NEEDS_ACTION),
+    ]
+    first, second, third, fourth = (rows[item.id] for item in (done, retrying, stuck, lost))
+    assert (first.state, first.remote_id, first.document, first.error_class) == (
+        "succeeded",
+        "B1",
+        {"total": "1.10"},
+        None,
+    )
+    assert (second.state, second.next_attempt_at, second.lease_owner) == ("pending", retry_at, None)
+    assert (third.state, third.error_message) == ("needs_action", "no vendor")
+    assert (fourth.state, fourth.remote_id, fourth.lease_owner) == ("running", None, "other")
 
 
 async def test_nothing_due_later_is_claimed(database: Database) -> None:
