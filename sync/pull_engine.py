@@ -15,6 +15,7 @@ committed was updated at or after the saved cursor. Records at exactly the curso
 their page transactions on an advisory lock, and the cursor only moves forward.
 """
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -392,36 +393,44 @@ async def pull_expenses(
     since = await read_cursor(database, tenant_id=tenant_id, connection_id=connection_id)
     report.cursor = since
     page: dict[str, Incoming] = {}
+    writing: asyncio.Task[None] | None = None
 
     async def flush() -> None:
-        await _write_page(
-            database,
-            tenant_id=tenant_id,
-            connection_id=connection_id,
-            actor=actor,
-            page=list(page.values()),
-            report=report,
-        )
+        """Write the page while the next one is read: the source, this process and the database work at once.
+        Pages are still written one after another, in order, so the saved cursor only moves forward."""
+        nonlocal writing
+        if writing is not None:
+            await writing
+        rows = list(page.values())
         page.clear()
-
-    async for item in connector.stream(PULL_EXPENSE_STREAM, since=since):
-        report.read += 1
-        incoming = translate(connector, item)
-        if incoming.problem is not None:
-            report.unreadable += 1
-            log.warning(
-                "pull.unreadable_record",
-                connection_id=str(connection_id),
-                remote_id=item.remote_id,
-                problem=incoming.problem,
+        writing = asyncio.create_task(
+            _write_page(
+                database, tenant_id=tenant_id, connection_id=connection_id, actor=actor, page=rows, report=report
             )
-        # A record read twice in one page (updated while the stream ran) is written once, as last read.
-        page.pop(item.remote_id, None)
-        page[item.remote_id] = incoming
-        if len(page) >= page_rows:
+        )
+
+    try:
+        async for item in connector.stream(PULL_EXPENSE_STREAM, since=since):
+            report.read += 1
+            incoming = translate(connector, item)
+            if incoming.problem is not None:
+                report.unreadable += 1
+                log.warning(
+                    "pull.unreadable_record",
+                    connection_id=str(connection_id),
+                    remote_id=item.remote_id,
+                    problem=incoming.problem,
+                )
+            # A record read twice in one page (updated while the stream ran) is written once, as last read.
+            page.pop(item.remote_id, None)
+            page[item.remote_id] = incoming
+            if len(page) >= page_rows:
+                await flush()
+        if page:
             await flush()
-    if page:
-        await flush()
+    finally:  # a failing source still leaves the pages read so far committed
+        if writing is not None:
+            await writing
     log.info("pull.done", connection_id=str(connection_id), **_counts(report))
     return report
 
