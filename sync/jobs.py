@@ -21,6 +21,7 @@ from sync.backoff import BackoffSchedule
 from sync.circuit import CircuitBreaker
 from sync.constants import (
     BATCHES_PER_EXPORT_JOB,
+    CLAIM_BATCH,
     DEFAULT_EXPORT_CHAINS,
     EXPORT_CONTINUE_AFTER_FAILURE_SECONDS,
     RATE_LIMIT_SETTING,
@@ -143,10 +144,16 @@ async def export_connection(
 
     try:
         async with connector, receipts:
-            for _ in range(BATCHES_PER_EXPORT_JOB):
+            for batch in range(BATCHES_PER_EXPORT_JOB):
                 report = await engine.run_batch(
                     connector, tenant_id=tenant, connection_id=connection, guards=guards, receipts=receipts
                 )
+                if batch == 0 and report.claimed >= CLAIM_BATCH and chains.slots > 1:
+                    # A full batch: more is due. A sibling job starts another chain if a slot is free (else it
+                    # ends at once), so the system works one batch while this process builds or finishes another.
+                    await ctx["queue"].enqueue(
+                        EXPORT_JOB, tenant_id, connection_id, job_id=f"export:{connection_id}:more:{uuid.uuid4()}"
+                    )
                 for key in totals:
                     totals[key] += getattr(report, key)
                 if report.held is not None:
