@@ -292,9 +292,18 @@ class ExportItem(Base):
             postgresql_where=text("missing_mappings IS NOT NULL"),
         ),
         # The retry dashboard (`sync.item_queries`): lists and counts across tenants, lookups by document reference,
-        # words of error messages (searched through `ledgerline_export_items_with_words`: row-level security keeps
+        # words of error messages (narrowed through `ledgerline_export_item_ids_with_words`: row-level security keeps
         # a non-leakproof `@@` from using an index in the service's own queries), and bulk replays in id order.
         Index("ix_export_items_state_updated", "state", "updated_at", "id"),
+        Index(
+            "ix_export_items_state_class_provider_updated",
+            "state",
+            "error_class",
+            "destination_provider",
+            "updated_at",
+            "id",
+            postgresql_include=["tenant_id"],
+        ),
         Index("ix_export_items_state_created", "state", "created_at", "id"),
         Index(
             "ix_export_items_state_facets",
@@ -343,8 +352,16 @@ class ExportItem(Base):
     """When the destination document was first seen paid."""
     paid_written_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the source was told it is paid; NULL while owed."""
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a person last replayed the item (alone or in a bulk replay); NULL if never."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+
+    @property
+    def retry_window_start(self) -> datetime:
+        """Where transient retries are counted from: a replay gives the item a fresh window, or an item older than the
+        window would go straight back to `needs_action` on its first transient error after the replay."""
+        return self.replayed_at or self.created_at
 
 
 class ExportItemRecord(Base):

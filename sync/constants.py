@@ -154,8 +154,9 @@ CODE_RECEIPT_UNREADABLE: Final = "receipt_unreadable_answer"
 # Retry dashboard (sync/item_queries.py) and replays (sync/replay.py).
 ITEM_MESSAGE_EXCERPT_CHARS: Final = 240
 """How much of an item's error message a list row carries; the detail view has all of it."""
-ITEM_WORD_SEARCH_MAX_MATCHES: Final = 10_000
-"""Items a word search of error messages considers at most; a broader search should be narrowed by other filters."""
+ITEM_WORD_SEARCH_MAX_MATCHES: Final = 1_000
+"""A word search of error messages matching at most this many items is narrowed to them through the words' index; a
+broader one is checked row by row along the list's order, and its total is counted up to this many ("more than")."""
 ITEM_DETAIL_AUDIT_EVENTS: Final = 200
 """Audit events shown with one item, newest last."""
 FAILURE_OUTCOMES: Final = ("failed", "outcome_unknown")

@@ -328,7 +328,9 @@ class ExportEngine:
             retry_at = error.retry_at if isinstance(error, RateLimited) and error.retry_at else now
             values |= {"attempt_count": item.attempt_count - 1, "next_attempt_at": retry_at}
             return ExportState.PENDING, values, outcome
-        next_at = self.backoff.next_attempt(attempt=item.attempt_count, first_attempt_at=item.created_at, now=now)
+        next_at = self.backoff.next_attempt(
+            attempt=item.attempt_count, first_attempt_at=item.retry_window_start, now=now
+        )
         if next_at is None:
             values["error_hint"] = f"Retried for a day without success. {error.hint or ''}".strip()
             return ExportState.NEEDS_ACTION, values, outcome

@@ -24,9 +24,15 @@ sees one tenant — and in a cross-tenant session — support staff, who see eve
         The item with its tenant and connection names, its source records (remote ids, data, released or not), its
         attempts (oldest first, with redacted excerpts), its audit events and its missing mappings.
 
-Every list and count is shaped for an index (migration 0006). Words are searched through an owner-run function
-that applies the row-level security policy itself, because the policy keeps a non-leakproof operator such as `@@`
-from using an index in the service's own queries.
+    total_items(session, filter) -> ItemTotal
+        How many items the filter matches, for a page's heading: exact, except a broad word search, counted up to
+        ITEM_WORD_SEARCH_MAX_MATCHES ("more than …").
+
+Every list and count is shaped for an index (migrations 0006, 0007). Words are checked on every row a query walks,
+so a search is exact in any order, filter and page; when they match few items, an owner-run function that applies
+the row-level security policy itself first narrows the rows to those through the words' index (the policy keeps a
+non-leakproof operator such as `@@` from using an index in the service's own queries). A broad search needs no
+narrowing: its matches are dense, and the list's own index reaches a page of them after a few rows.
 """
 
 import base64
@@ -39,7 +45,22 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import (
@@ -68,14 +89,17 @@ __all__ = [
     "ItemFilter",
     "ItemRow",
     "ItemSort",
+    "ItemTotal",
     "count_items",
     "failures_by_hour",
     "item_detail",
     "list_items",
     "matching_items",
+    "total_items",
 ]
 
 _WORD = re.compile(r"\w+")
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
 class InvalidCursorError(ValueError):
@@ -184,6 +208,13 @@ class FacetCount:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemTotal:
+    count: int
+    exact: bool
+    """False: more than `count` items match; a broad word search stops counting there."""
+
+
+@dataclass(frozen=True, slots=True)
 class HourCount:
     hour: datetime
     failures: int
@@ -235,13 +266,7 @@ def _conditions(item_filter: ItemFilter) -> list[ColumnElement[bool]]:
         where.append(ExportItem.updated_at < f.updated_to)
     if f.search is not None and f.search.strip():
         words = word_query(f.search)
-        if words is None:
-            where.append(false())
-        else:
-            matches = func.ledgerline_export_items_with_words(
-                words, f.state.value if f.state else None, ITEM_WORD_SEARCH_MAX_MATCHES
-            ).table_valued(column("item_id"))
-            where.append(ExportItem.id.in_(select(matches.c.item_id)))
+        where.append(false() if words is None else _words_match(words))
     if f.expense_id is not None and f.expense_id.strip():
         expense = f.expense_id.strip()
         linked = (
@@ -260,6 +285,27 @@ def _conditions(item_filter: ItemFilter) -> list[ColumnElement[bool]]:
         reference = f.reference.strip()
         where.append(or_(ExportItem.idempotency_key == reference, ExportItem.remote_id == reference))
     return where
+
+
+def _words_match(words: str) -> ColumnElement[bool]:
+    """The words' check on one row, written as the function behind `@@`: under row-level security the planner may not
+    read the operator's statistics and guesses almost nothing matches (then sorts every item in view to find a page),
+    while a function call is guessed to match a third, and a broad search walks the list's index in its order."""
+    return func.ts_match_vq(func.to_tsvector(_SIMPLE, ExportItem.error_message), func.to_tsquery(_SIMPLE, words))
+
+
+async def _narrowed(session: AsyncSession, item_filter: ItemFilter) -> list[ColumnElement[bool]]:
+    """The items a word search can match, through the words' index, when they are few (nothing to add otherwise)."""
+    words = word_query(item_filter.search) if item_filter.search else None
+    if words is None:
+        return []
+    state = item_filter.state.value if item_filter.state else None
+    ids = await session.scalar(
+        select(func.ledgerline_export_item_ids_with_words(words, state, ITEM_WORD_SEARCH_MAX_MATCHES))
+    )
+    if ids is None:  # broad: the words are checked along the query's own index
+        return []
+    return [ExportItem.id == any_(bindparam("word_matches", ids, type_=ARRAY(Uuid)))]
 
 
 def matching_items(item_filter: ItemFilter) -> Select[uuid.UUID]:
@@ -389,7 +435,8 @@ async def list_items(
 ) -> tuple[list[ItemRow], str | None]:
     columns, descending = _order(sort)
     ordering = [col.desc() for col in columns] if descending else [col.asc() for col in columns]
-    cut = select(*_LISTED).where(*_conditions(item_filter)).order_by(*ordering).limit(limit + 1)
+    where = [*_conditions(item_filter), *await _narrowed(session, item_filter)]
+    cut = select(*_LISTED).where(*where).order_by(*ordering).limit(limit + 1)
     if cursor is not None:
         cut = cut.where(_after(sort, _decode(sort, cursor)))
     page = cut.subquery("page")  # a subquery with LIMIT is planned on its own, never flattened into the join
@@ -412,7 +459,8 @@ async def count_items(
         ItemFacet.CONNECTION: ExportItem.destination_connection_id,
     }
     key = keys[group_by].label("key")
-    counted = select(key, ExportItem.tenant_id).where(*_conditions(item_filter)).subquery()
+    where = [*_conditions(item_filter), *await _narrowed(session, item_filter)]
+    counted = select(key, ExportItem.tenant_id).where(*where).subquery()
     if group_by is ItemFacet.CONNECTION:
         grouped = (
             select(counted.c.key, func.min(Connection.name).label("label"), func.count().label("n"))
@@ -435,6 +483,18 @@ async def count_items(
     rows = (await session.execute(grouped)).all()
     counts = [FacetCount(key=None if row.key is None else str(row.key), label=row.label, count=row.n) for row in rows]
     return sorted(counts, key=lambda facet: (-facet.count, facet.key or ""))
+
+
+async def total_items(session: AsyncSession, item_filter: ItemFilter) -> ItemTotal:
+    narrowed = await _narrowed(session, item_filter)
+    matching = select(ExportItem.id).where(*_conditions(item_filter), *narrowed)
+    broad = word_query(item_filter.search or "") is not None and not narrowed
+    if broad:  # counting every match would check the words of every row in view
+        matching = matching.limit(ITEM_WORD_SEARCH_MAX_MATCHES + 1)
+    count = await session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    if count > ITEM_WORD_SEARCH_MAX_MATCHES and broad:
+        return ItemTotal(count=ITEM_WORD_SEARCH_MAX_MATCHES, exact=False)
+    return ItemTotal(count=count, exact=True)
 
 
 async def failures_by_hour(

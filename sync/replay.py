@@ -16,10 +16,13 @@ support staff — each change is audited in the item's tenant chain with the per
     replay_items(ctx, replay_id, tenant_id=None)                       the arq job (REPLAY_JOB)
     return_expired_replays(database) -> int; enqueue_due_replays(database, queue) -> int     for the reconciler
 
-Never a duplicate: a replay changes the state and the due time only. The idempotency key stays, so the destination
-refuses or finds a second send; an item whose last outcome is unknown keeps `outcome_unknown`, so the engine looks
-its reference up (and adopts what it finds) before sending anything. The error fields stay for history until the
-next attempt overwrites them; the attempts timeline keeps every one.
+A replay starts the item's retry window afresh (`replayed_at`): transient errors after it are retried with backoff
+for a whole window again, however old the item is.
+
+Never a duplicate: a replay changes the state, the due time and the window's start only. The idempotency key stays,
+so the destination refuses or finds a second send; an item whose last outcome is unknown keeps `outcome_unknown`, so
+the engine looks its reference up (and adopts what it finds) before sending anything. The error fields stay for
+history until the next attempt overwrites them; the attempts timeline keeps every one.
 
 A skipped item keeps its expenses linked. Skipping says "these expenses must not reach the books through us" (they
 were entered by hand, or are wrong at the source): releasing them would let the next grouping put them in a new
@@ -134,7 +137,7 @@ async def replay_item(session: AsyncSession, *, tenant_id: uuid.UUID, item_id: u
         details={"reason": "replay", "outcome_unknown": item.outcome_unknown, "error_class": item.error_class},
     )
     item.state = ExportState.PENDING.value
-    item.next_attempt_at = datetime.now(UTC)
+    item.next_attempt_at = item.replayed_at = datetime.now(UTC)
     await session.flush()
     await session.refresh(item)
     return item
@@ -266,7 +269,7 @@ async def _batch(
         await session.execute(
             update(ExportItem)
             .where(ExportItem.id.in_(ids), ExportItem.state == ExportState.NEEDS_ACTION.value)
-            .values(state=ExportState.PENDING.value, next_attempt_at=func.now())
+            .values(state=ExportState.PENDING.value, next_attempt_at=func.now(), replayed_at=func.now())
             .returning(
                 ExportItem.tenant_id, ExportItem.id, ExportItem.destination_connection_id, ExportItem.error_class
             )

@@ -21,12 +21,11 @@ from dashboard.scope import NotFoundPage, Scope, ScopeDep
 from dashboard.templating import render
 from sync.item_queries import (
     InvalidCursorError,
-    ItemFacet,
     ItemFilter,
     ItemSort,
-    count_items,
     item_detail,
     list_items,
+    total_items,
 )
 
 router = APIRouter()
@@ -159,7 +158,7 @@ async def items_page(request: Request, scope: ScopeDep, form: FilterDep, cursor:
         except InvalidCursorError:  # a stale link: start from the first page
             cursor = None
             rows, next_cursor = await list_items(session, item_filter, sort=form.sort_order, limit=PAGE_SIZE)
-        total = sum(facet.count for facet in await count_items(session, item_filter, group_by=ItemFacet.STATE))
+        total = await total_items(session, item_filter)
         choices = await filter_choices(session, scope)
     query = form.query()
     return render(
