@@ -6,7 +6,8 @@ every unsuccessful answer into the error taxonomy through the one `classify` hoo
 - a source: `stream` (records since a cursor), `to_expense` (its expense JSON in neutral terms),
   `write_export_status`, and `classify`;
 - a destination: `push` (a batch of documents, each with its own idempotency), `find_by_reference`, and
-  `classify`; plus `import_dimensions` and `payment_status` for the read side.
+  `classify`; plus `import_dimensions` and `payment_status` for the read side, and optionally `record_payments`
+  (payments the source made, recorded against exported documents).
 
 `connectors/fyle` and `connectors/intacct` are the two worked examples.
 """
@@ -14,7 +15,8 @@ every unsuccessful answer into the error taxonomy through the one `classify` hoo
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -52,6 +54,33 @@ class ConnectorContext:
     auth: httpx.Auth | None = None
     transport: httpx.AsyncBaseTransport | None = None
     """Only for tests of HTTP edge cases (respx, MockTransport)."""
+
+
+@dataclass(frozen=True)
+class PaymentToRecord:
+    """A payment the source made (it reimbursed the employee), to record against one exported document."""
+
+    kind: DocumentKind
+    """Of the paid document: a bill or an expense report."""
+    remote_id: str
+    """The paid document."""
+    reference: str
+    """The payment's idempotency key: one reference records at most one payment, however often it is sent."""
+    paid_on: date
+    account: str
+    """The destination's bank account the money is recorded as leaving."""
+    method: str | None = None
+    """The destination's payment method; None for the connector's default."""
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    """What became of one `PaymentToRecord`: the destination now shows its document paid."""
+
+    payment: RemoteDocument | None
+    """The payment (`adopted` when an earlier attempt had recorded it); None when the document owed nothing."""
+    amount: Decimal
+    """What this call paid: the document's amount due, or zero when adopted or nothing was due."""
 
 
 class Connector:
@@ -143,6 +172,14 @@ class UnreadableRecord(ValidationError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
+class PaymentsUnsupported(ValidationError):
+    """The destination connector cannot record payments (the default of `DestinationConnector.record_payments`)."""
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        kwargs.setdefault("code", "payments_unsupported")
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
 class SourceConnector(Connector):
     """An expense platform: where records come from and where export results are written back."""
 
@@ -195,3 +232,11 @@ class DestinationConnector(Connector):
 
     async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
         raise NotImplementedError
+
+    async def record_payments(self, payments: Sequence[PaymentToRecord]) -> list[RecordedPayment | LedgerlineError]:
+        """Record each payment once (its `reference` is its idempotency key), paying no more than the document
+        still owes. One outcome per payment, in order; a failure of one must not fail the others."""
+        raise PaymentsUnsupported(
+            f"{self.spec.display_name} cannot record payments made in the source.",
+            hint="Pay the documents in the destination; Ledgerline then tells the source.",
+        )

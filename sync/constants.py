@@ -172,3 +172,13 @@ REPLAY_STEP_SECONDS: Final = 60.0
 REPLAY_RECONCILE_BATCH: Final = 200
 AUDIT_REPLAY_REQUESTED: Final = "replay.requested"
 AUDIT_REPLAY_FINISHED: Final = "replay.finished"
+
+# Payments the source made (sync/source_payments.py), recorded in the destination when its connection opts in.
+RECORD_SOURCE_PAYMENTS_SETTING: Final = "record_source_payments"
+"""A destination connection setting, `{"account": "<bank account id>", "payment_method": "<method>"}` (the method
+may be left out: the connector's default). Absent: the destination is only read for payments, never written."""
+REIMBURSED_SOURCE_STATES: Final = ("PAYMENT_PROCESSING", "PAID")
+"""Source expense states (`source_records.remote_state`, Fyle's names) meaning the employee has been reimbursed."""
+SOURCE_PAYMENT_REFERENCE: Final = "{idempotency_key}-paid"
+"""An item's payment reference: its idempotency key in the destination, so a payment is recorded at most once."""
+AUDIT_ITEM_SOURCE_PAYMENT_RECORDED: Final = "export_item.source_payment_recorded"

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +54,7 @@ class PaymentReport:
     paid_item_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-def _live_link() -> ColumnElement[bool]:
+def live_link() -> ColumnElement[bool]:
     return and_(
         SourceRecord.tenant_id == ExportItemRecord.tenant_id,
         SourceRecord.id == ExportItemRecord.source_record_id,
@@ -66,9 +67,22 @@ def _report_of() -> ColumnElement[str | None]:
     return func.coalesce(SourceRecord.parent_remote_id, SourceRecord.data["report_id"].astext)
 
 
-def _reimbursable() -> ColumnElement[bool]:
+def reimbursable() -> ColumnElement[bool]:
     flag: ColumnElement[bool | None] = SourceRecord.data["is_reimbursable"].as_boolean()
     return flag.is_(True)
+
+
+def carries_reimbursable() -> ColumnElement[bool]:
+    """The export item has a live reimbursable expense: someone owes the employee for it."""
+    return exists(
+        select(ExportItemRecord.export_item_id)
+        .join(SourceRecord, live_link())
+        .where(
+            ExportItemRecord.tenant_id == ExportItem.tenant_id,
+            ExportItemRecord.export_item_id == ExportItem.id,
+            reimbursable(),
+        )
+    )
 
 
 async def sync_payments(
@@ -98,15 +112,6 @@ async def _detect(
     destination_connection_id: uuid.UUID,
     actor: str,
 ) -> None:
-    carries_reimbursable = exists(
-        select(ExportItemRecord.export_item_id)
-        .join(SourceRecord, _live_link())
-        .where(
-            ExportItemRecord.tenant_id == ExportItem.tenant_id,
-            ExportItemRecord.export_item_id == ExportItem.id,
-            _reimbursable(),
-        )
-    )
     after: uuid.UUID | None = None
     while True:
         async with database.tenant_session(tenant_id) as session:
@@ -119,7 +124,7 @@ async def _detect(
                     ExportItem.paid_at.is_(None),
                     ExportItem.document_type == kind.value,
                     ExportItem.remote_id.is_not(None),
-                    carries_reimbursable,
+                    carries_reimbursable(),
                 )
                 .order_by(ExportItem.id)
                 .limit(destination.spec.batch_size)
@@ -144,7 +149,14 @@ async def _detect(
         if paid:
             async with database.tenant_session(tenant_id) as session:
                 for item_id, status in paid:
-                    if await _mark_item_paid(session, tenant_id, item_id, status, actor):
+                    data = {
+                        "remote_id": status.remote_id,
+                        "paid_amount": str(status.paid_amount),
+                        "paid_on": status.paid_on.isoformat() if status.paid_on else None,
+                    }
+                    if await mark_item_paid(
+                        session, tenant_id, item_id, actor=actor, action=AUDIT_ITEM_PAID, data=data
+                    ):
                         report.newly_paid += 1
                         report.paid_item_ids.append(item_id)
 
@@ -153,13 +165,25 @@ def _is_paid(status: PaymentStatus | None) -> bool:
     return status is not None and status.state is PaymentState.PAID
 
 
-async def _mark_item_paid(
-    session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID, status: PaymentStatus, actor: str
+async def mark_item_paid(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
+    *,
+    actor: str,
+    action: str,
+    data: dict[str, Any],
+    source_knows: bool = False,
 ) -> bool:
+    """Set `paid_at` once, audited as `action`; False when another run saw it first. `source_knows` also settles the
+    write-back, for a payment the source made itself."""
+    values: dict[str, Any] = {"paid_at": func.now()}
+    if source_knows:
+        values["paid_written_back_at"] = func.now()
     marked = await session.scalar(
         update(ExportItem)
         .where(ExportItem.tenant_id == tenant_id, ExportItem.id == item_id, ExportItem.paid_at.is_(None))
-        .values(paid_at=func.now())
+        .values(values)
         .returning(ExportItem.id)
         .execution_options(synchronize_session=False)
     )
@@ -169,14 +193,10 @@ async def _mark_item_paid(
         session,
         tenant_id=tenant_id,
         actor=actor,
-        action=AUDIT_ITEM_PAID,
+        action=action,
         entity_type="export_items",
         entity_id=str(item_id),
-        data={
-            "remote_id": status.remote_id,
-            "paid_amount": str(status.paid_amount),
-            "paid_on": status.paid_on.isoformat() if status.paid_on else None,
-        },
+        data=data,
     )
     return True
 
@@ -253,7 +273,7 @@ async def _owed_items(
     """Paid items not yet told to the source, exporting expenses of this source."""
     from_source = (
         select(ExportItemRecord.export_item_id)
-        .join(SourceRecord, _live_link())
+        .join(SourceRecord, live_link())
         .where(ExportItemRecord.tenant_id == tenant_id, SourceRecord.connection_id == source_connection_id)
     )
     query = (
@@ -279,13 +299,13 @@ async def _reports_of_items(
     """item → the source reports of its reimbursable expenses (none for expenses outside any report)."""
     rows = await session.execute(
         select(ExportItemRecord.export_item_id, _report_of())
-        .join(SourceRecord, _live_link())
+        .join(SourceRecord, live_link())
         .where(
             ExportItemRecord.tenant_id == tenant_id,
             ExportItemRecord.export_item_id.in_(items),
             SourceRecord.connection_id == source_connection_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            _reimbursable(),
+            reimbursable(),
         )
     )
     found: dict[uuid.UUID, set[str]] = defaultdict(set)
@@ -308,7 +328,7 @@ async def _settled_reports(
         .select_from(SourceRecord)
         .join(
             ExportItemRecord,
-            _live_link(),
+            live_link(),
         )
         .join(
             ExportItem,
@@ -318,7 +338,7 @@ async def _settled_reports(
             SourceRecord.tenant_id == tenant_id,
             SourceRecord.connection_id == source_connection_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            _reimbursable(),
+            reimbursable(),
             report.in_(sorted(report_ids)),
         )
         .group_by(report)

@@ -23,7 +23,7 @@ from core.db import Database
 from core.errors import AuthError
 from core.models import Connection, ConnectionRole, ConnectionStatus, ExportItem, ExportState, SyncRun
 from core.settings import Settings
-from sync.constants import PUSH_DIMENSIONS_SETTING, RUN_POLL_SECONDS
+from sync.constants import PUSH_DIMENSIONS_SETTING, RECORD_SOURCE_PAYMENTS_SETTING, RUN_POLL_SECONDS
 from sync.grouping_run import regroup_tenant
 from sync.import_engine import import_dimensions, push_dimensions_to_source
 from sync.payment_engine import sync_payments
@@ -31,6 +31,7 @@ from sync.pull_engine import pull_expenses
 from sync.queue import Queue
 from sync.reconciler import ring_export_bell
 from sync.runs import RunPhase, log_line
+from sync.source_payments import SourcePaymentSettings, record_source_payments
 from sync.write_back import write_back_statuses
 
 
@@ -263,9 +264,10 @@ async def write_back_phase(context: RunContext) -> float | None:
 
 async def payments_phase(context: RunContext) -> float | None:
     sources = await context.sources()
+    destination = await context.destination()
     report = await sync_payments(
         context.database,
-        await context.destination(),
+        destination,
         sources[0][1] if sources else None,
         tenant_id=context.tenant_id,
         destination_connection_id=context.connection_id,
@@ -273,7 +275,32 @@ async def payments_phase(context: RunContext) -> float | None:
     )
     context.counts["payments"] = _jsonable(report)
     context.note(RunPhase.PAYMENTS, "payment status synchronised", report=context.counts["payments"])
+    await _source_payments(context, destination)
     return None
+
+
+async def _source_payments(context: RunContext, destination: DestinationConnector) -> None:
+    """When the destination connection opts in, what the source reimbursed is recorded as paid in the destination."""
+    try:
+        settings = SourcePaymentSettings.of(destination.context.settings)
+    except ValueError as exc:
+        context.note(RunPhase.PAYMENTS, str(exc))
+        return
+    if settings is None:
+        return
+    report = await record_source_payments(
+        context.database,
+        destination,
+        tenant_id=context.tenant_id,
+        destination_connection_id=context.connection_id,
+        settings=settings,
+        actor=context.actor,
+    )
+    context.counts["source_payments"] = _jsonable(report)
+    if report.unsupported is not None:
+        context.note(RunPhase.PAYMENTS, f"{RECORD_SOURCE_PAYMENTS_SETTING} ignored: {report.unsupported}")
+    else:
+        context.note(RunPhase.PAYMENTS, "source payments recorded", report=context.counts["source_payments"])
 
 
 PHASE_WORK: dict[RunPhase, PhaseWork] = {

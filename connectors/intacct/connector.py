@@ -4,7 +4,8 @@
 - `check`: a fresh `getAPISession`;
 - `import_dimensions`: readByQuery + readMore through the spec's `result_id` paginator;
 - `push`: several documents per request, each idempotent by its function control id (see `push.py`);
-- `find_by_reference` and `payment_status`: `query` and `read` over the stored documents.
+- `find_by_reference` and `payment_status`: `query` and `read` over the stored documents;
+- `record_payments`: payments the source made, as AP payments and reimbursement requests (see `reimbursements.py`).
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -13,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 import httpx
 
-from connectors.base import ConnectorContext, DestinationConnector
+from connectors.base import ConnectorContext, DestinationConnector, PaymentToRecord, RecordedPayment
 from connectors.http import request_excerpt, response_excerpt
 from connectors.intacct import constants as names
 from connectors.intacct.dimensions import OBJECTS, DimensionObject, udd_object_name, unknown_type, user_defined
@@ -25,6 +26,7 @@ from connectors.intacct.payments import FIELDS, PAYABLE_OBJECTS, status_of
 from connectors.intacct.push import Folder, Outcome, batches, push_batch
 from connectors.intacct.reads import get_dimensions, page, read_by_query, read_keys, read_more, user_defined_dimensions
 from connectors.intacct.references import find_many
+from connectors.intacct.reimbursements import record_payments
 from connectors.pagination import Page, PageRequest, Paginator
 from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument
 from core.errors import AuthError, LedgerlineError, ValidationError
@@ -128,6 +130,9 @@ class IntacctConnector(DestinationConnector):
             for row in (await self._read(read_keys(object_name, FIELDS, keys))).rows():
                 statuses[row["RECORDNO"]] = status_of(row)
         return [statuses[remote_id] for remote_id in remote_ids if remote_id in statuses]
+
+    async def record_payments(self, payments: Sequence[PaymentToRecord]) -> list[RecordedPayment | LedgerlineError]:
+        return await record_payments(self.gateway, payments, self.spec.batch_size)
 
     async def _read(self, body: Element) -> Result:
         """One read function; its failure raised as classified."""

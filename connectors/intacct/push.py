@@ -115,7 +115,11 @@ def _cause(answer: Answer, planned: Planned) -> int:
 
 
 async def push_batch(gateway: Gateway, documents: Sequence[Document], folder: Folder) -> list[Outcome]:
-    batch = plan(documents, folder)
+    return await send_plan(gateway, plan(documents, folder), len(documents), folder)
+
+
+async def send_plan(gateway: Gateway, batch: Plan, count: int, folder: Folder) -> list[Outcome]:
+    """Send a planned batch of `count` documents in one request; one outcome per document, in order."""
     outcomes: dict[int, Outcome] = dict(batch.refused)
     if batch.planned:
         try:
@@ -127,7 +131,7 @@ async def push_batch(gateway: Gateway, documents: Sequence[Document], folder: Fo
                 folder_result = answer.results[batch.folder]
                 folder.ready = folder_result.ok or already_exists(folder_result.errors)
             outcomes.update(await _outcomes(gateway, batch.planned, answer))
-    return [outcomes[position] for position in range(len(documents))]
+    return [outcomes[position] for position in range(count)]
 
 
 async def _outcomes(gateway: Gateway, planned: Sequence[Planned], answer: Answer) -> dict[int, Outcome]:

@@ -4,6 +4,7 @@ The source connection of `books` gets tokens from a real refresh grant and its c
 and expenses are added to real Fyle reports, so that marking a report paid reaches the Fyle simulator.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,13 +12,13 @@ from datetime import date
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.factory import open_connector
 from connectors.fyle import FyleConnector
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, ExportItem, ExportItemRecord, SourceRecord
+from core.models import Connection, DestinationAttribute, ExportItem, ExportItemRecord, Mapping, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.regrouping import regroup
@@ -33,6 +34,13 @@ from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 
 MARK_PAID_OPERATION = "POST /platform/v1/admin/reports/mark_paid/bulk"
+EXPENSE_REPORT_SETTINGS = ExportSettings.model_validate(
+    {
+        "reimbursable": {"export_type": "expense_report", "grouping": {"by": "report"}, "date": "last_spent"},
+        "employee_as": "employee",
+    }
+)
+"""Reimbursable reports exported as Intacct expense reports (see `FyleBooks.map_for_expense_reports`)."""
 
 
 @dataclass
@@ -105,6 +113,53 @@ class FyleBooks:
         body: dict[str, Any] = {} if amount is None else {"amount": amount}
         with self.sandbox.control() as control:
             control.post(f"/intacct/documents/APBILL/{item.remote_id}/paid", json=body).raise_for_status()
+
+    async def reimburse(self, database: Database, report_id: str, state: str = "PAID") -> None:
+        """Reimburse a report in Fyle and bring its expenses' new state in, as the next pull would (the expenses
+        `add_expenses` stores are not Fyle's own, so a real pull would not reach them)."""
+        with self.sandbox.control() as control:
+            control.post(f"/fyle/reports/{report_id}/state", json={"state": state}).raise_for_status()
+        async with database.tenant_session(self.books.tenant.id) as session:
+            await session.execute(
+                update(SourceRecord).where(SourceRecord.parent_remote_id == report_id).values(remote_state=state)
+            )
+
+    def documents(self, object_name: str) -> list[dict[str, Any]]:
+        """Every document of `object_name` (APBILL, APPYMT, EEXPENSES, EPPAYMENT, …) in the Intacct simulator."""
+        with self.sandbox.control() as control:
+            answer = control.get("/intacct/documents", params={"object": object_name})
+        answer.raise_for_status()
+        documents: list[dict[str, Any]] = answer.json()["data"]
+        return documents
+
+    async def map_for_expense_reports(self, database: Database) -> None:
+        """Map Travel to the seeded expense type and Ada to employee 1004, so reports export as expense reports."""
+        books = self.books
+        async with database.tenant_session(books.tenant.id) as session:
+            for attribute_type, remote_id, source_type, source_value in (
+                ("expense_type", "Travel", "category", "Travel"),
+                ("employee", "1004", "employee", "ada@example.com"),
+            ):
+                attribute = DestinationAttribute(
+                    id=uuid.uuid4(),
+                    tenant_id=books.tenant.id,
+                    connection_id=books.destination_id,
+                    attribute_type=attribute_type,
+                    remote_id=remote_id,
+                    name=remote_id,
+                )
+                session.add(attribute)
+                await session.flush()
+                session.add(
+                    Mapping(
+                        tenant_id=books.tenant.id,
+                        destination_connection_id=books.destination_id,
+                        source_type=source_type,
+                        source_value=source_value,
+                        destination_type=attribute_type,
+                        destination_attribute_id=attribute.id,
+                    )
+                )
 
     def mark_paid_requests(self) -> int:
         with self.sandbox.control() as control:
