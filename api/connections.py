@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,9 @@ from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from api.problems import Problem
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
+from sync.constants import PUSH_DIMENSIONS_SETTING, RATE_LIMIT_SETTING, RECORD_SOURCE_PAYMENTS_SETTING
+from sync.source_payments import SourcePaymentSettings
+from webhooks.handlers import REALTIME_EXPORT_SETTING
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -31,6 +35,62 @@ class ConnectionCreate(BaseModel):
         default_factory=dict, max_length=50, description="Stored encrypted; never returned."
     )
     settings: JsonObject = Field(default_factory=dict)
+
+
+class ConnectionUpdate(BaseModel):
+    """A JSON merge patch of the connection (RFC 7396): `settings` keys given replace theirs, `null` removes one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    settings: JsonObject = Field(default_factory=dict)
+
+
+def _flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _rate_limit(value: Any) -> str | None:
+    limits = ("per_minute", "per_day", "concurrency")
+    if not isinstance(value, dict) or not value or set(value) - set(limits):
+        return f"must be an object of {', '.join(limits)}"
+    if any(isinstance(number, bool) or not isinstance(number, int) or number < 1 for number in value.values()):
+        return "limits must be whole numbers of at least 1"
+    return None
+
+
+def _source_payments(value: Any) -> str | None:
+    try:
+        SourcePaymentSettings.of({RECORD_SOURCE_PAYMENTS_SETTING: value})
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+EDITABLE_SETTINGS: dict[str, Callable[[Any], str | None]] = {
+    PUSH_DIMENSIONS_SETTING: _flag,
+    REALTIME_EXPORT_SETTING: _flag,
+    RATE_LIMIT_SETTING: _rate_limit,
+    RECORD_SOURCE_PAYMENTS_SETTING: _source_payments,
+}
+"""The settings a person may change, each with its check (a problem, or None). Others — such as what an OAuth
+authorization learned — are the system's, not to be edited."""
+
+
+def _patched(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    problems = []
+    for key, value in patch.items():
+        check = EDITABLE_SETTINGS.get(key)
+        if check is None:
+            problems.append(
+                f"{key}: not a setting that can be changed (those are {', '.join(sorted(EDITABLE_SETTINGS))})"
+            )
+        elif value is not None and (problem := check(value)) is not None:
+            problems.append(f"{key}: {problem}")
+    if problems:
+        raise Problem(422, "; ".join(problems), problem="invalid-settings")
+    merged = {**current, **patch}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 class ConnectionPublic(BaseModel):
@@ -101,6 +161,30 @@ async def create_connection(body: ConnectionCreate, repository: RepositoryDep, v
         row,
         audit_action="connection.create",
         audit_data={"provider": body.provider, "role": body.role.value, "credential_fields": sorted(body.credentials)},
+    )
+    await repository.session.refresh(row)
+    return ConnectionPublic.of(row)
+
+
+@router.patch("/{connection_id}", response_model=ConnectionPublic, summary="Rename a connection or change its settings")
+async def update_connection(
+    connection_id: uuid.UUID, body: ConnectionUpdate, repository: RepositoryDep
+) -> ConnectionPublic:
+    row = await repository.get(Connection, connection_id)
+    if row is None:
+        raise Problem(404, f"No connection {connection_id} exists for this tenant.")
+    settings = _patched(dict(row.settings), body.settings)
+    if body.name is not None and body.name != row.name:
+        taken = await repository.session.execute(repository.scoped(Connection).where(Connection.name == body.name))
+        if taken.first() is not None:
+            raise Problem(409, f"A connection named {body.name!r} already exists.", problem="duplicate-name")
+        row.name = body.name
+    row.settings = settings
+    await repository.session.flush()
+    await repository.audit(
+        "connection.update",
+        entity=row,
+        data={"name": body.name, "settings": body.settings},
     )
     await repository.session.refresh(row)
     return ConnectionPublic.of(row)

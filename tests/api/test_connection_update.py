@@ -1,0 +1,106 @@
+"""`PATCH /v1/connections/{id}`: a person renames a connection or changes its settings after creating it; settings are
+merged (null removes one), each checked for its shape, and the system's own settings cannot be edited."""
+
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import AuditEvent
+from tests.conftest import TenantFixture
+
+
+async def _destination(client: httpx.AsyncClient, tenant: TenantFixture, settings: dict[str, object]) -> str:
+    response = await client.post(
+        "/v1/connections",
+        json={
+            "name": f"books-{uuid.uuid4().hex[:6]}",
+            "provider": "intacct",
+            "role": "destination",
+            "settings": settings,
+        },
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    connection_id: str = response.json()["id"]
+    return connection_id
+
+
+async def test_settings_are_merged_removed_by_null_and_audited(
+    client: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    connection_id = await _destination(client, tenant, {"realm_id": "learned", "push_dimensions": True})
+    changed = await client.patch(
+        f"/v1/connections/{connection_id}",
+        json={
+            "name": "Intacct (main)",
+            "settings": {
+                "push_dimensions": None,
+                "realtime_export": True,
+                "rate_limit": {"per_minute": 120, "concurrency": 1},
+                "record_source_payments": {"account": "BOA-01", "payment_method": "EFT"},
+            },
+        },
+        headers=tenant.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["name"] == "Intacct (main)"
+    assert changed.json()["settings"] == {
+        "realm_id": "learned",
+        "realtime_export": True,
+        "rate_limit": {"per_minute": 120, "concurrency": 1},
+        "record_source_payments": {"account": "BOA-01", "payment_method": "EFT"},
+    }
+    read = await client.get(f"/v1/connections/{connection_id}", headers=tenant.headers)
+    assert read.json()["settings"] == changed.json()["settings"]
+    async with database.tenant_session(tenant.id) as session:
+        events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "connection.update"))).all()
+    assert [event.entity_id for event in events] == [connection_id]
+    assert events[0].data["settings"]["realtime_export"] is True
+
+
+async def test_bad_settings_are_refused_with_every_reason_and_change_nothing(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    connection_id = await _destination(client, tenant, {"realm_id": "learned"})
+    refused = await client.patch(
+        f"/v1/connections/{connection_id}",
+        json={
+            "settings": {
+                "realm_id": "mine now",
+                "push_dimensions": "yes",
+                "rate_limit": {"per_minute": 0},
+                "record_source_payments": {"account": ""},
+            }
+        },
+        headers=tenant.headers,
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    detail = refused.json()["detail"]
+    for reason in (
+        "realm_id: not a setting that can be changed",
+        "push_dimensions: must be true or false",
+        "rate_limit: limits must be whole numbers of at least 1",
+        "record_source_payments: record_source_payments must be",
+    ):
+        assert reason in detail, detail
+    read = await client.get(f"/v1/connections/{connection_id}", headers=tenant.headers)
+    assert read.json()["settings"] == {"realm_id": "learned"}
+
+
+async def test_a_name_in_use_and_another_tenants_connection_are_refused(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    first = await _destination(client, tenant, {})
+    second = await _destination(client, tenant, {})
+    name = (await client.get(f"/v1/connections/{first}", headers=tenant.headers)).json()["name"]
+    taken = await client.patch(f"/v1/connections/{second}", json={"name": name}, headers=tenant.headers)
+    assert taken.status_code == 409
+    foreign = await client.patch(
+        f"/v1/connections/{first}", json={"settings": {"push_dimensions": True}}, headers=other_tenant.headers
+    )
+    assert foreign.status_code == 404
+    read = await client.get(f"/v1/connections/{first}", headers=tenant.headers)
+    assert read.json()["settings"] == {}
