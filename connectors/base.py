@@ -13,7 +13,7 @@ every unsuccessful answer into the error taxonomy through the one `classify` hoo
 """
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,6 +54,9 @@ class ConnectorContext:
     auth: httpx.Auth | None = None
     transport: httpx.AsyncBaseTransport | None = None
     """Only for tests of HTTP edge cases (respx, MockTransport)."""
+    shared: MutableMapping[str, Any] | None = field(default=None, repr=False)
+    """What connectors of one process keep beyond one connector's life, each under keys of its own (an Intacct API
+    session by its login's fingerprint). A worker lends one for its lifetime; None: nothing outlives the connector."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Opens the connector of one stored connection: resolves URLs, app and tenant credentials, and auth."""
 
 import uuid
+from collections.abc import MutableMapping
+from typing import Any
 
 from connectors.auth import OAuth2Auth, OAuth2Client
 from connectors.base import Connector, ConnectorContext
@@ -45,7 +47,13 @@ def oauth2_client(spec: ConnectorSpec, settings: Settings) -> OAuth2Client:
 
 
 async def open_connector(
-    *, database: Database, vault: CredentialVault, settings: Settings, tenant_id: uuid.UUID, connection_id: uuid.UUID
+    *,
+    database: Database,
+    vault: CredentialVault,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    shared: MutableMapping[str, Any] | None = None,
 ) -> Connector:
     async with database.tenant_session(tenant_id) as session:
         row = await session.get(Connection, connection_id)
@@ -76,5 +84,6 @@ async def open_connector(
         credentials=tenant_credentials,
         settings=connection_settings,
         auth=auth,
+        shared=shared,
     )
     return cls(context)

@@ -10,7 +10,7 @@ from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
 from sync import jobs, replay, run_job
-from sync.constants import RECONCILE_EVERY_SECONDS, WORKER_HEARTBEAT_EVERY_SECONDS
+from sync.constants import CONNECTOR_STATE, RECONCILE_EVERY_SECONDS, WORKER_HEARTBEAT_EVERY_SECONDS
 from sync.queue import Queue, Worker, build_worker, every_seconds
 from webhooks import dispatch
 
@@ -24,6 +24,7 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
         ctx["settings"] = settings
         ctx["vault"] = CredentialVault(settings.vault_key_list())
         ctx["worker_id"] = worker_id
+        ctx[CONNECTOR_STATE] = {}
         ctx["queue_name"] = settings.queue_name
         ctx["started_at"] = datetime.now(UTC).isoformat()
 

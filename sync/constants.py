@@ -8,6 +8,8 @@ WORKER_HEARTBEAT_TTL_SECONDS: Final = 30
 WORKER_HEARTBEAT_EVERY_SECONDS: Final = 10
 JOB_TIMEOUT_SECONDS: Final = 300
 MAX_CONCURRENT_JOBS: Final = 20
+CONNECTOR_STATE: Final = "connector_state"
+"""The worker context's key of what its connectors share for the worker's lifetime (`ConnectorContext.shared`)."""
 QUEUE_POLL_SECONDS: Final = 0.05
 """How often an idle worker asks Redis for due jobs (arq's default is 0.5 s): a continuation or a run's next look
 waits at most this long. One cheap sorted-set read per poll."""

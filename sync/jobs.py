@@ -22,6 +22,7 @@ from sync.circuit import CircuitBreaker
 from sync.constants import (
     BATCHES_PER_EXPORT_JOB,
     CLAIM_BATCH,
+    CONNECTOR_STATE,
     DEFAULT_EXPORT_CHAINS,
     EXPORT_CONTINUE_AFTER_FAILURE_SECONDS,
     RATE_LIMIT_SETTING,
@@ -86,6 +87,7 @@ async def export_connection(
             settings=ctx["settings"],
             tenant_id=tenant,
             connection_id=connection,
+            shared=ctx.get(CONNECTOR_STATE),
         )
     except AuthError as exc:  # e.g. credentials no vault key opens: wait for a person, do not fail every period
         async with ctx["database"].tenant_session(tenant) as session:

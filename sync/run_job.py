@@ -14,7 +14,7 @@ from core.errors import LedgerlineError, OutcomeUnknown, RateLimited, Transient
 from core.log import bind_context, get_logger
 from core.models import RunState
 from sync.backoff import BackoffSchedule
-from sync.constants import RUN_LEASE_SECONDS, RUN_MAX_FAILURES, RUN_STEP_SECONDS
+from sync.constants import CONNECTOR_STATE, RUN_LEASE_SECONDS, RUN_MAX_FAILURES, RUN_STEP_SECONDS
 from sync.run_phases import PHASE_WORK, RunContext
 from sync.runs import RunKind, RunPhase, claim_run, enqueue_run, log_line, next_phase, save_step
 
@@ -36,6 +36,7 @@ async def run_sync(ctx: dict[str, Any], tenant_id: str, run_id: str) -> str:
         run=run,
         actor=f"worker:{owner}",
         counts=dict(run.counts),
+        shared=ctx.get(CONNECTOR_STATE),
     )
     try:
         state, phase, at, failures, error = await _work(context)

@@ -6,7 +6,7 @@ run resumed after a crash simply repeats the phase it was in.
 
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,6 +46,8 @@ class RunContext:
     run: SyncRun
     actor: str
     counts: dict[str, Any]
+    shared: MutableMapping[str, Any] | None = None
+    """The worker's connector state (`ConnectorContext.shared`)."""
     log: list[dict[str, Any]] = field(default_factory=list)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _destination: DestinationConnector | None = None
@@ -66,6 +68,7 @@ class RunContext:
             settings=self.settings,
             tenant_id=self.tenant_id,
             connection_id=connection_id,
+            shared=self.shared,
         )
         return await self._stack.enter_async_context(connector)
 

@@ -50,6 +50,7 @@ class IntacctConnector(DestinationConnector):
                 password=credentials.get(names.USER_PASSWORD, ""),
                 entity_id=credentials.get(names.ENTITY_ID, ""),
             ),
+            shared=context.shared,
         )
         self._folder = Folder()
 

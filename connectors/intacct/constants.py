@@ -93,3 +93,6 @@ CONTINUATION_SEPARATOR: Final = "#"
 DATE_FORMAT: Final = "%m/%d/%Y"
 TIMESTAMP_FORMAT: Final = "%m/%d/%Y %H:%M:%S"
 CENTS: Final = "0.01"
+SHARED_SESSION_MAX_AGE_SECONDS: Final = 600.0
+"""How long a process reuses one login's API session across connectors. Intacct sessions live longer (the company
+sets it, often an hour); a session that expired sooner costs one refused call and a fresh login."""

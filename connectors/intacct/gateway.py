@@ -5,9 +5,11 @@ Whole-call failures (control block, authentication, HTTP status, unreadable body
 each of which may still have failed on its own.
 """
 
+import hashlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import astuple, dataclass, field
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import httpx
@@ -51,12 +53,19 @@ def new_control_id() -> str:
 
 
 class Gateway:
-    def __init__(self, send: Send, *, url: str, sender: Sender, user: Login) -> None:
+    def __init__(
+        self, send: Send, *, url: str, sender: Sender, user: Login, shared: MutableMapping[str, Any] | None = None
+    ) -> None:
         self._send = send
         self._url = url
         self._sender = sender
         self._user = user
-        self.sessions = SessionKeeper(self._login)
+        self.sessions = SessionKeeper(self._login, shared=shared, key=self._login_fingerprint())
+
+    def _login_fingerprint(self) -> str:
+        """Who logs in where, as a digest: connectors with equal logins share a session, and no secret is kept."""
+        parts = (self._url, self._sender.sender_id, self._sender.password, *astuple(self._user))
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     async def call(self, functions: Sequence[Function]) -> Answer:
         """Run the functions in one request; an expired session is renewed once and the request sent again

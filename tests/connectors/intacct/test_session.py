@@ -1,6 +1,8 @@
 """API sessions: one login reused, renewed once when it expires (between pages, mid-batch, under concurrency)."""
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -45,6 +47,28 @@ async def test_one_login_serves_every_call(connector: IntacctConnector, sandbox_
     await connector.payment_status(DocumentKind.BILL, ["1"])
 
     assert await logins(sandbox_control) == 1
+
+
+async def test_connectors_sharing_a_workers_state_share_one_login_per_login_and_renew_a_stale_one(
+    sandbox: RunningSandbox, sandbox_control: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
+    """Each export job opens its own connector; with the worker's shared state they log in once between them."""
+    shared: dict[str, Any] = {}
+    for index in range(3):
+        async with IntacctConnector(replace(context_for(sandbox.url), shared=shared)) as connector:
+            await connector.find_by_reference(DocumentKind.BILL, f"ll-shared-{index}")
+    assert await logins(sandbox_control) == 1
+
+    async with IntacctConnector(context_for(sandbox.url)) as alone:  # a connector lent no state logs in itself
+        await alone.find_by_reference(DocumentKind.BILL, "ll-shared-alone")
+    assert await logins(sandbox_control) == 2
+
+    (await control.delete("/sessions")).raise_for_status()  # the shared session expires
+    async with IntacctConnector(replace(context_for(sandbox.url), shared=shared)) as connector:
+        found = await connector.find_by_reference(DocumentKind.BILL, "ll-shared-0")
+    assert found is None
+    assert await logins(sandbox_control) == 3
+    assert len(shared) == 1, "the renewed session replaced the stale one"
 
 
 async def test_a_session_expiring_mid_batch_is_renewed_and_the_push_completes(
