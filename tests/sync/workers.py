@@ -83,7 +83,9 @@ async def add_backlog(database: Database, books: BillTenant, target: int, *, bud
     chunks of BACKLOG_CHUNK) until `target` or `budget_seconds` is reached; returns how many were made.
 
     A template report is grouped by `regroup` first and the bulk rows copy its shape, so the backlog is what grouping
-    would have made, only faster; the template item itself is then dropped.
+    would have made, only faster; the template item itself is then dropped. The bulk rows go in as the table owner:
+    they name their tenant explicitly, and checking the row-level security policies row by row would make 100,000
+    take a minute instead of about ten seconds (the foreign keys are still checked).
     """
     started = time.monotonic()
     template = expense(id=BACKLOG_EXPENSE.format(n=0), report_id=_TEMPLATE_REPORT, spent_on=date(2024, 3, 1))
@@ -118,7 +120,7 @@ async def add_backlog(database: Database, books: BillTenant, target: int, *, bud
     made = 0
     while made < target and time.monotonic() - started < budget_seconds:
         last = min(made + BACKLOG_CHUNK, target)
-        async with database.tenant_session(books.tenant.id) as session:
+        async with database.owner_session() as session:
             for statement in (_BACKLOG_RECORDS, _BACKLOG_ITEMS, _BACKLOG_LINKS):
                 await session.execute(text(statement), {**parameters, "first": made + 1, "last": last})
         made = last
