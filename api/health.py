@@ -10,6 +10,7 @@ from api.problems import problem_response
 from core.db import Database
 from core.log import get_logger
 from core.metrics import METRICS_CONTENT_TYPE, render_metrics
+from core.work_gauges import WorkGauges
 from sync.jobs import live_workers
 from sync.queue import Queue
 
@@ -54,6 +55,18 @@ async def readyz(request: Request) -> Response | dict[str, Any]:
     return {"status": "ok", "checks": checks, "workers": len(workers)}
 
 
+def _work_gauges(request: Request) -> WorkGauges:
+    """The app's gauge reader, made on the first scrape (its throttle must outlive one request)."""
+    state = request.app.state
+    if getattr(state, "work_gauges", None) is None:
+        state.work_gauges = WorkGauges(state.database)
+    gauges: WorkGauges = state.work_gauges
+    return gauges
+
+
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """This process's counters, plus the work ledger's gauges (queue depth, oldest due age, connections by health)
+    read from PostgreSQL: the API answers for the whole ledger, each worker only for what it did."""
+    await _work_gauges(request).refresh()
     return Response(render_metrics(), media_type=METRICS_CONTENT_TYPE)

@@ -31,6 +31,10 @@ IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS: Final = 300
 """An in-flight key older than this belongs to a request that died; a retry may take it over."""
 IDEMPOTENT_RESPONSE_MAX_BYTES: Final = 1024 * 1024
 
+# Metrics
+WORK_GAUGES_MIN_INTERVAL_SECONDS: Final = 5.0
+"""The ledger gauges are read from PostgreSQL at most this often per process, however often `/metrics` is scraped."""
+
 # Logs
 REDACTED: Final = "[redacted]"
 SECRET_FIELD_MARKERS: Final = (

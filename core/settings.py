@@ -80,8 +80,19 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".ledgerline-data"), description="Where embedded PostgreSQL and Redis keep their data."
     )
-    host: str = Field(default="127.0.0.1", description="Address `serve` and `demo` listen on.")
+    host: str = Field(
+        default="127.0.0.1", description="Address `serve`, `demo` and a worker's metrics endpoint listen on."
+    )
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` and `demo` listen on.")
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description=(
+            "Port `worker` serves Prometheus `/metrics` on (exports, destination call latency, rate-budget waits, "
+            "jobs). Unset: no endpoint. Each worker process needs its own port on one host."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Minimum log level.")
     log_json: bool = Field(default=True, description="JSON log lines (true) or human-readable console lines (false).")
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from core.api_keys import Principal, authenticate
 from core.db import Database
+from core.log import bind_context
 from core.models import ApiKeyRole
 from core.settings import Settings
 from dashboard.constants import (
@@ -147,6 +148,7 @@ async def current_user(request: Request) -> DashboardUser:
             target = f"{target}?{request.url.query}"
         raise LoginRequired(target)
     request.state.dashboard_user = user
+    bind_context(api_key_id=str(user.key_id), tenant_id=str(user.tenant_id or "*"))  # as the API's keys do
     return user
 
 

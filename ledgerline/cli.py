@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
@@ -68,6 +69,9 @@ def worker() -> None:
 
     settings = load_settings()
     require_database_url(settings)
+    if settings.worker_metrics_port is not None:  # the API's /metrics cannot see what this process counts
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
+        console.print(f"Worker metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics")
     try:
         create_worker(settings).run()
     except asyncio.CancelledError:

@@ -20,6 +20,7 @@ to pending. What happens to an item after a failure is decided once, from the er
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,6 +44,7 @@ from core.errors import (
     Transient,
 )
 from core.log import get_logger
+from core.metrics import count_export, timed_destination_call
 from core.models import Attempt, AttemptOutcome, Connection, ConnectionStatus, ExportItem, ExportState
 from core.repository import TenantRepository
 from mappings.errors import MissingMappingsError
@@ -294,6 +296,19 @@ class ExportEngine:
             await record_transitions(
                 session, tenant_id=tenant_id, actor=f"worker:{self.owner}", transitions=transitions
             )
+        for unit, finish, _ in decided:  # counted once committed: a rolled-back finish decided nothing
+            result, state = unit.result, finish.target.value if unit.item.id in finished else None
+            error = result if isinstance(result, LedgerlineError) else None
+            adopted = isinstance(result, RemoteDocument) and result.adopted
+            count_export(state=state, adopted=adopted, error_class=error.error_class if error else None)
+            if error is not None:
+                log.info(
+                    "export_item_failed",
+                    item_id=str(unit.item.id),
+                    state=state or "lost_lease",
+                    error_class=error.error_class,
+                    error_code=error.code,
+                )
 
     def _decide(
         self, item: ExportItem, result: RemoteDocument | LedgerlineError, now: datetime
@@ -375,12 +390,11 @@ class _Calls:
 
     async def _guarded(self, send: Callable[[], Awaitable[T]], *, single: bool) -> T:
         budget = self.guards.budget
+        slot: AbstractAsyncContextManager[object] = nullcontext() if budget is None else budget.slot(counted=False)
         try:
-            if budget is None:
+            async with slot, timed_destination_call(self.connector.system, "lookup" if single else "push") as timing:
                 answer = await send()
-            else:
-                async with budget.slot(counted=False):
-                    answer = await send()
+                timing.settle(answer if isinstance(answer, list) else [answer])
         except LedgerlineError as error:
             await self._observe([error])
             raise

@@ -1,9 +1,12 @@
 """The only door to arq. Redis rings the bell; PostgreSQL keeps the ledger of work (DESIGN.md).
 
 Job ids are deterministic where a unit of work has one (`export:{item_id}:{attempt}`), so duplicate enqueues
-collapse: `enqueue` then answers False and nothing is queued twice.
+collapse: `enqueue` then answers False and nothing is queued twice. Every job and cron job runs `observed`: its
+log lines carry the job's name, id, try and worker, and its outcome is counted in `ledgerline_jobs_total`.
 """
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -14,13 +17,24 @@ from arq.cron import CronJob, cron
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Worker
 
+from core.log import bind_context
+from core.metrics import JOBS
 from sync.constants import JOB_TIMEOUT_SECONDS, MAX_CONCURRENT_JOBS, QUEUE_POLL_SECONDS
 
 JobFunction = Callable[..., Awaitable[Any]]
 """Our jobs take arq's context first; arq's own protocol types are narrower than plain async functions."""
 Hook = Callable[[dict[str, Any]], Awaitable[None]]
 
-__all__ = ["CronJob", "Queue", "QueueNotConfiguredError", "Worker", "build_worker", "every_seconds", "redis_settings"]
+__all__ = [
+    "CronJob",
+    "Queue",
+    "QueueNotConfiguredError",
+    "Worker",
+    "build_worker",
+    "every_seconds",
+    "observed",
+    "redis_settings",
+]
 
 
 class QueueNotConfiguredError(RuntimeError):
@@ -62,10 +76,38 @@ class Queue:
         await self.redis.aclose()
 
 
+def observed(function: JobFunction) -> JobFunction:
+    """`function` as a job that binds its arq ids into the log context and counts how it ended.
+
+    arq runs each job in its own task, so what a job binds stays with that job.
+    """
+    name = function.__name__
+
+    @functools.wraps(function)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        bind_context(job=name, job_id=ctx.get("job_id"), job_try=ctx.get("job_try"), worker_id=ctx.get("worker_id"))
+        try:
+            result = await function(ctx, *args, **kwargs)
+        except asyncio.CancelledError:  # a job timeout or a worker shutting down; the reconciler resumes the work
+            JOBS.labels(name, "cancelled").inc()
+            raise
+        except Exception:
+            JOBS.labels(name, "failed").inc()
+            raise
+        JOBS.labels(name, "succeeded").inc()
+        return result
+
+    return run
+
+
 def every_seconds(function: JobFunction, seconds: int, *, name: str) -> CronJob:
     """A job run every `seconds` (a divisor of 60), at most once at a time, also right after start-up."""
     return cron(
-        cast(WorkerCoroutine, function), name=name, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True
+        cast(WorkerCoroutine, observed(function)),
+        name=name,
+        second=set(range(0, 60, seconds)),
+        run_at_startup=True,
+        unique=True,
     )
 
 
@@ -80,7 +122,7 @@ def build_worker(
     handle_signals: bool = True,
 ) -> Worker:
     return Worker(
-        functions=[cast(WorkerCoroutine, function) for function in functions],
+        functions=[cast(WorkerCoroutine, observed(function)) for function in functions],
         cron_jobs=list(cron_jobs),
         queue_name=queue_name,
         redis_settings=redis_settings(url),

@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from connectors.http import retry_at
 from connectors.spec import RateLimitSpec
 from core.errors import RateLimited
+from core.metrics import RATE_BUDGET_REFUSALS, RATE_BUDGET_WAIT_SECONDS, RATE_BUDGET_WAITS
 from sync.constants import (
     BUDGET_IDLE_TTL_SECONDS,
     BUDGET_KEY,
@@ -273,14 +274,18 @@ class RateBudget:
         """A permit, waiting for one at most `max_wait` seconds; `RateLimited` (code `BUDGET_REFUSAL_CODE`, with
         the moment the budget names) as soon as the wait would overrun."""
         deadline = time.monotonic() + max_wait
+        grain = "slot" if hold else "request"
         while not isinstance(outcome := await self.acquire(counted=counted, hold=hold), Permit):
             if time.monotonic() + outcome > deadline:
+                RATE_BUDGET_REFUSALS.labels(grain).inc()
                 raise RateLimited(
                     f"the rate budget of connection {self.connection_id} is spent for {outcome:.1f} s",
                     code=BUDGET_REFUSAL_CODE,
                     retry_at=datetime.now(UTC) + timedelta(seconds=outcome),
                     hint="Ledgerline spaces the calls to the system; the item waits for its turn.",
                 )
+            RATE_BUDGET_WAITS.labels(grain).inc()
+            RATE_BUDGET_WAIT_SECONDS.labels(grain).inc(outcome)
             await asyncio.sleep(outcome)
         return outcome
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -176,3 +177,25 @@ def test_the_sandbox_command_refuses_unknown_systems(demo_env: dict[str, str]) -
     )
     assert result.returncode == 2
     assert "unknown systems ['netsuite']" in result.stdout
+
+
+def test_a_worker_serves_its_own_metrics_when_given_a_port(settings: Settings) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "worker"],
+        env={**settings_env(settings), "LEDGERLINE_WORKER_METRICS_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline, body = time.monotonic() + 30, ""
+        # The heartbeat cron runs at start-up: its outcome is counted by this process, so only its endpoint has it.
+        while time.monotonic() < deadline and 'function="record_heartbeat",outcome="succeeded"' not in body:
+            with suppress(httpx.TransportError):
+                body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            time.sleep(0.2)
+        assert 'ledgerline_jobs_total{function="record_heartbeat",outcome="succeeded"}' in body
+    finally:
+        code, output = _stop(process, signal.SIGTERM)
+    assert code == 0, output
