@@ -72,8 +72,8 @@ def reimbursable() -> ColumnElement[bool]:
     return flag.is_(True)
 
 
-def carries_reimbursable() -> ColumnElement[bool]:
-    """The export item has a live reimbursable expense: someone owes the employee for it."""
+def carries_reimbursable(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The export item has a live reimbursable expense (also matching `where`): someone owes the employee for it."""
     return exists(
         select(ExportItemRecord.export_item_id)
         .join(SourceRecord, live_link())
@@ -81,6 +81,7 @@ def carries_reimbursable() -> ColumnElement[bool]:
             ExportItemRecord.tenant_id == ExportItem.tenant_id,
             ExportItemRecord.export_item_id == ExportItem.id,
             reimbursable(),
+            *where,
         )
     )
 

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector, PaymentsUnsupported, PaymentToRecord, RecordedPayment
@@ -24,14 +24,14 @@ from core.db import Database
 from core.domain import DocumentKind
 from core.errors import LedgerlineError
 from core.log import get_logger
-from core.models import ExportItem, ExportItemRecord, ExportState, SourceRecord
+from core.models import ExportItem, ExportState, SourceRecord
 from sync.constants import (
     AUDIT_ITEM_SOURCE_PAYMENT_RECORDED,
     RECORD_SOURCE_PAYMENTS_SETTING,
     REIMBURSED_SOURCE_STATES,
     SOURCE_PAYMENT_REFERENCE,
 )
-from sync.payment_engine import PAID_KINDS, carries_reimbursable, live_link, mark_item_paid, reimbursable
+from sync.payment_engine import PAID_KINDS, carries_reimbursable, mark_item_paid
 
 log = get_logger(__name__)
 
@@ -143,15 +143,8 @@ async def _owed_items(
     limit: int,
 ) -> list[_Owed]:
     """Unpaid exported bills and expense reports whose every live reimbursable expense the source reimbursed."""
-    not_reimbursed = exists(
-        select(ExportItemRecord.export_item_id)
-        .join(SourceRecord, live_link())
-        .where(
-            ExportItemRecord.tenant_id == ExportItem.tenant_id,
-            ExportItemRecord.export_item_id == ExportItem.id,
-            reimbursable(),
-            or_(SourceRecord.remote_state.is_(None), SourceRecord.remote_state.not_in(REIMBURSED_SOURCE_STATES)),
-        )
+    not_reimbursed = carries_reimbursable(
+        or_(SourceRecord.remote_state.is_(None), SourceRecord.remote_state.not_in(REIMBURSED_SOURCE_STATES))
     )
     query = (
         select(ExportItem.id, ExportItem.document_type, ExportItem.remote_id, ExportItem.idempotency_key)
