@@ -54,7 +54,7 @@ class PaymentReport:
     paid_item_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-def live_link() -> ColumnElement[bool]:
+def _live_link() -> ColumnElement[bool]:
     return and_(
         SourceRecord.tenant_id == ExportItemRecord.tenant_id,
         SourceRecord.id == ExportItemRecord.source_record_id,
@@ -67,7 +67,7 @@ def _report_of() -> ColumnElement[str | None]:
     return func.coalesce(SourceRecord.parent_remote_id, SourceRecord.data["report_id"].astext)
 
 
-def reimbursable() -> ColumnElement[bool]:
+def _reimbursable() -> ColumnElement[bool]:
     flag: ColumnElement[bool | None] = SourceRecord.data["is_reimbursable"].as_boolean()
     return flag.is_(True)
 
@@ -76,11 +76,11 @@ def carries_reimbursable(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     """The export item has a live reimbursable expense (also matching `where`): someone owes the employee for it."""
     return exists(
         select(ExportItemRecord.export_item_id)
-        .join(SourceRecord, live_link())
+        .join(SourceRecord, _live_link())
         .where(
             ExportItemRecord.tenant_id == ExportItem.tenant_id,
             ExportItemRecord.export_item_id == ExportItem.id,
-            reimbursable(),
+            _reimbursable(),
             *where,
         )
     )
@@ -274,7 +274,7 @@ async def _owed_items(
     """Paid items not yet told to the source, exporting expenses of this source."""
     from_source = (
         select(ExportItemRecord.export_item_id)
-        .join(SourceRecord, live_link())
+        .join(SourceRecord, _live_link())
         .where(ExportItemRecord.tenant_id == tenant_id, SourceRecord.connection_id == source_connection_id)
     )
     query = (
@@ -300,13 +300,13 @@ async def _reports_of_items(
     """item → the source reports of its reimbursable expenses (none for expenses outside any report)."""
     rows = await session.execute(
         select(ExportItemRecord.export_item_id, _report_of())
-        .join(SourceRecord, live_link())
+        .join(SourceRecord, _live_link())
         .where(
             ExportItemRecord.tenant_id == tenant_id,
             ExportItemRecord.export_item_id.in_(items),
             SourceRecord.connection_id == source_connection_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            reimbursable(),
+            _reimbursable(),
         )
     )
     found: dict[uuid.UUID, set[str]] = defaultdict(set)
@@ -329,7 +329,7 @@ async def _settled_reports(
         .select_from(SourceRecord)
         .join(
             ExportItemRecord,
-            live_link(),
+            _live_link(),
         )
         .join(
             ExportItem,
@@ -339,7 +339,7 @@ async def _settled_reports(
             SourceRecord.tenant_id == tenant_id,
             SourceRecord.connection_id == source_connection_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            reimbursable(),
+            _reimbursable(),
             report.in_(sorted(report_ids)),
         )
         .group_by(report)
