@@ -3,7 +3,9 @@
 Everything else is production: settings from `LEDGERLINE_*`, logging configured as `ledgerline serve` does, all
 middleware, the real ingress. Raised for the benchmark only (the load is one connection flooding on purpose):
 - the per-connection rate limit (`RATE_LIMIT_REQUESTS`, 1000/s): the closed-loop phase asks for as much as the
-  server can give; the limiter's Redis round trip still runs on every delivery, only its verdict is always yes;
+  server can give. The limiter still runs on every delivery and its verdict is always yes; as it takes the budget
+  from Redis in slices of a hundredth of the limit, a process here asks Redis about once a second, where at the
+  production limit it would ask once per 10 deliveries;
 - the inbox limit (`INBOX_LIMIT`, 10 000 waiting): no dispatcher runs during the benchmark, so every stored event
   stays `received`; the inbox is still counted once a second.
 

@@ -1,8 +1,9 @@
 """The webhook benchmark's baseline: a bare FastAPI endpoint that stores each delivery with one INSERT.
 
-Same HTTP stack (uvicorn, one process), same driver and pool as the product (`core.db.Database`'s service engine:
-psycopg 3, the `ledgerline_app` role, the configured pool size, pre-ping on checkout), and an insert of the same
-shape into a table like `webhook_events` (`bench.webhooks.BASELINE_TABLE`, same unique key, `ON CONFLICT DO
+Same HTTP stack (uvicorn, as many worker processes as the product), the same driver and role (psycopg 3,
+`ledgerline_app`) through `core.db.Database`'s service engine as any plain endpoint would (the configured pool size,
+pre-ping on checkout; the product's ingress has a pool of its own, `webhooks.ingress_pool`), and an insert of the
+same shape into a table like `webhook_events` (`bench.webhooks.BASELINE_TABLE`, same unique key, `ON CONFLICT DO
 NOTHING`). No middleware, no signature check, no rate limit, no tenant scoping, no enqueue: what is left is the
 floor any stored-before-2xx endpoint pays.
 

@@ -3,8 +3,11 @@
 Set-up (not timed): a throw-away migrated database; a tenant with a Fyle source connection and a webhook secret
 (`webhooks.secrets`, sealed with the vault as the API does); the baseline's table. Then, for each server in turn —
 the baseline (`bench.webhook_baseline`) and the product (`bench.webhook_app`: `ledgerline.app.create_app` with the
-rate and inbox limits raised) — one uvicorn process (uvloop + httptools, no access log, the way production runs one
-worker per core), and the load generator (`bench.webhook_loadgen`) in a process of its own:
+rate and inbox limits raised) — uvicorn with `--workers` worker processes, by default one per core (uvloop +
+httptools, no access log, the way production runs it), the same number for both servers so the comparison stays
+fair, and the load generator (`bench.webhook_loadgen`) in a process of its own. One process cannot take 500
+deliveries/s on a two-core machine (neither server can), so the default is not 1; the server CPU figure counts the
+supervisor and all its workers.
 
 1. closed loop, `--concurrency` connections, `--requests` signed deliveries → accepted/s, and the ratio to the
    baseline (goal ≥ 0.7);
@@ -14,7 +17,7 @@ worker per core), and the load generator (`bench.webhook_loadgen`) in a process 
 Between phases the product's stored events are marked processed, as a dispatcher keeping up would leave them.
 `--rounds N` alternates baseline and product N times and reports the median of each figure.
 
-    .venv/bin/python -m bench.webhooks [--requests 10000] [--concurrency 32] [--rate 500] [--seconds 10]
+    .venv/bin/python -m bench.webhooks [--requests 10000] [--concurrency 32] [--rate 500] [--seconds 10] [--workers N]
 """
 
 import argparse
@@ -52,6 +55,7 @@ from webhooks.secrets import new_secret, seal
 
 ROOT = Path(__file__).parent.parent
 STARTUP_SECONDS = 30
+WORKER_STARTUP_SECONDS = 2.0
 BASELINE_APP = "bench.webhook_baseline:create_baseline_app"
 PRODUCT_APP = "bench.webhook_app:create_bench_app"
 BASELINE_TABLE = """
@@ -132,20 +136,28 @@ async def drain_inbox(settings: Settings) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux `/proc`)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a server has used so far: the uvicorn process and its workers (Linux `/proc`)."""
+    used = 0.0
+    for process in (pid, *_children(pid)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def _children(pid: int) -> list[int]:
+    listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in listed]
 
 
 @contextmanager
-def served(factory: str, env: dict[str, str], profile: Path | None = None) -> Iterator[tuple[str, int]]:
-    """One uvicorn process serving `factory`; yields its base URL and pid once it answers."""
+def served(factory: str, env: dict[str, str], workers: int, profile: Path | None = None) -> Iterator[tuple[str, int]]:
+    """uvicorn serving `factory` with `workers` processes; yields its base URL and pid once every worker answers."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]
     if profile is not None:
         name = factory.rsplit(":", 1)[1]
         command = [sys.executable, "-m", "cProfile", "-o", str(profile / f"{name}.prof"), *command[1:]]
-    options = ["--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+    options = ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
     process = subprocess.Popen([*command, *options, "--no-access-log"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -153,11 +165,15 @@ def served(factory: str, env: dict[str, str], profile: Path | None = None) -> It
         while True:
             try:
                 httpx.get(url, timeout=1)
-                break
+                if workers == 1 or len(_children(process.pid)) >= workers:
+                    break
             except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{factory} did not start") from None
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{factory} did not start") from None
+            time.sleep(0.1)
+        if workers > 1:
+            time.sleep(WORKER_STARTUP_SECONDS)  # one worker answered; the others may still be importing the app
         yield url, process.pid
     finally:
         # SIGINT, not SIGTERM: uvicorn re-raises the signal it stopped on, and only an interrupt lets cProfile dump.
@@ -186,7 +202,7 @@ def load(url: str, target: Target, mode: str, args: argparse.Namespace) -> dict[
 
 def measure(factory: str, env: dict[str, str], settings: Settings, target: Target, args: argparse.Namespace) -> dict:
     asyncio.run(drain_inbox(settings))
-    with served(factory, env, args.profile) as (url, pid):
+    with served(factory, env, args.workers, args.profile) as (url, pid):
         used = cpu_seconds(pid)
         closed = load(url, target, "closed", args)
         closed["server_cpu_ms_per_request"] = (cpu_seconds(pid) - used) * 1000 / closed["requests"]
@@ -204,8 +220,8 @@ def median_of(runs: list[dict[str, Any]], mode: str, name: str) -> float:
 def print_table(baseline: list[dict[str, Any]], product: list[dict[str, Any]], args: argparse.Namespace) -> None:
     rounds = f", median of {args.rounds} rounds" if args.rounds > 1 else ""
     print(
-        f"\nclosed loop: {args.requests} deliveries, {args.concurrency} connections; "
-        f"open loop: {args.rate:.0f} req/s for {args.seconds:.0f} s{rounds}"
+        f"\n{args.workers} uvicorn worker(s) per server; closed loop: {args.requests} deliveries, "
+        f"{args.concurrency} connections; open loop: {args.rate:.0f} req/s for {args.seconds:.0f} s{rounds}"
     )
     header = (
         f"{'server':30} {'accepted/s':>10} {'vs base':>8} {'CPU ms/req':>10} {'cl p50':>7} {'cl p99':>7} {'cl err':>6} "
@@ -245,12 +261,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="closed loop: connections")
     parser.add_argument("--rate", type=float, default=500.0, help="open loop: deliveries per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop: duration")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes, for both servers"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="alternate baseline and product this many times")
     parser.add_argument("--only", choices=["baseline", "product"], help="measure one server only")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the throw-away database")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--profile", type=Path, help="run the servers under cProfile, writing .prof files here")
+    parser.add_argument(
+        "--profile", type=Path, help="run the servers under cProfile, writing .prof files here (with --workers 1)"
+    )
     args = parser.parse_args()
+    if args.profile is not None and args.workers != 1:
+        parser.error("cProfile sees only the process it starts: use --profile with --workers 1")
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
 

@@ -33,11 +33,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database(settings)
         app.state.queue = await Queue.connect(settings.redis_url, settings.queue_name)
         app.state.webhook_ingress = WebhookIngress(
-            database=app.state.database, queue=app.state.queue, vault=app.state.vault
+            database=app.state.database,
+            queue=app.state.queue,
+            vault=app.state.vault,
+            # No overflow (`webhooks.ingress_pool`): kept open instead, twice the service engine's pool.
+            pool_size=2 * settings.database_pool_size,
         )
         try:
             yield
         finally:
+            await app.state.webhook_ingress.close()
             await app.state.queue.close()
             await app.state.database.dispose()
 

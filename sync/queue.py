@@ -13,8 +13,11 @@ from typing import Any, cast
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix
 from arq.cron import CronJob, cron
+from arq.jobs import serialize_job
 from arq.typing import StartupShutdown, WorkerCoroutine
+from arq.utils import timestamp_ms
 from arq.worker import Worker
 
 from core.log import bind_context
@@ -59,6 +62,21 @@ class Queue:
     async def connect(cls, url: str | None, queue_name: str) -> "Queue":
         pool = await create_pool(redis_settings(url), default_queue_name=queue_name)
         return cls(pool, queue_name)
+
+    async def enqueue_new(self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """Queue jobs whose ids nothing can have used yet (each names a row just inserted), in one round trip.
+
+        `enqueue` costs three to four round trips a job, the price of collapsing duplicate ids; a fresh id has no
+        duplicate to collapse, so this writes just what arq's `enqueue_job` writes — the serialized job under its key
+        with arq's expiry, and the id in the queue's sorted set, due now — for every job at once."""
+        redis = self.redis
+        now_ms = timestamp_ms()
+        async with redis.pipeline(transaction=False) as pipe:
+            for job_id, args in jobs:
+                job = serialize_job(function, args, {}, None, now_ms, serializer=redis.job_serializer)
+                pipe.psetex(job_key_prefix + job_id, redis.expires_extra_ms, job)
+                pipe.zadd(self.queue_name, {job_id: now_ms})
+            await pipe.execute()
 
     async def enqueue(
         self, function: str, *args: Any, job_id: str | None = None, defer_until: datetime | None = None, **kwargs: Any

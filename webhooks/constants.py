@@ -29,12 +29,18 @@ SECRET_CACHE_TTL_SECONDS: Final = 30.0
 """Decrypted secrets stay in process memory at most this long (the cache is keyed by ciphertext, so a rotation is
 seen at once; the TTL only bounds how long plaintext lingers)."""
 SECRET_CACHE_MAX_ENTRIES: Final = 4096
+LOOKUP_CACHE_MAX_ENTRIES: Final = 4096
+"""Webhook keys whose last lookup a process remembers (`webhooks.lookup_cache`)."""
 
 # Backpressure
 RATE_LIMIT_KEY: Final = "ledgerline:webhooks:rate:{{{key_digest}}}:{window}"
 """Fixed-window counter per connection key (hashed: the URL key itself never lands in Redis)."""
 RATE_LIMIT_REQUESTS: Final = 1000
 RATE_LIMIT_WINDOW_SECONDS: Final = 1
+RATE_LIMIT_SLICES_PER_WINDOW: Final = 100
+"""A process takes a connection's window budget from Redis in slices of this share (`webhooks.rate_limit`)."""
+RATE_LIMIT_MAX_LOCAL_KEYS: Final = 4096
+"""Connections whose slice a process remembers; beyond, slices of past windows (then all) are forgotten."""
 INBOX_LIMIT: Final = 10_000
 """A connection with this many events still `received` is refused with 429 until the dispatcher catches up."""
 INBOX_CHECK_EVERY_SECONDS: Final = 1.0
@@ -53,3 +59,7 @@ PROCESS_JOB_ID: Final = "webhook:{event_id}"
 # Media types
 JSON_MEDIA_TYPE: Final = "application/json"
 JSON_SUFFIX: Final = "+json"
+
+# Database
+INGRESS_APPLICATION_NAME: Final = "ledgerline-webhooks"
+"""How the ingress's pooled connections name themselves in `pg_stat_activity`."""

@@ -4,16 +4,20 @@ Order of the checks (each answers problem+json, never a 500):
 
 1. unknown provider → 404; per-connection rate → 429; content type → 415; body not JSON → 400. None of these
    depends on whether the key exists, so none reveals it.
-2. one short transaction: find the connection by its URL key (and scope to its tenant), verify the signature,
-   check the inbox, insert with `ON CONFLICT DO NOTHING`; pipelined, so `BEGIN` and the lookup are one round trip
-   and the insert and `COMMIT` another (`webhooks.store`). An unknown key, or one of another provider, is verified
-   against a dummy secret all the same and answers 404: the same work either way, so timing does not tell which
-   keys exist. A pool that cannot give a connection within `pool_wait_seconds` answers 429 rather than queueing.
-3. after the commit, the caller enqueues the dispatch job (`announce`); if Redis is down the row stays `received`
-   and the reconciler finds it (`ledgerline_due_webhook_events`), so nothing valid is lost.
+2. one short transaction (`webhooks.store`): `BEGIN` and finding the connection by its URL key (which scopes the
+   transaction to its tenant); verifying the signature and checking the inbox here; then the insert with `ON
+   CONFLICT DO NOTHING` and `COMMIT`. Two round trips; one when the key's last lookup is remembered, the signature
+   verifies against it and the inbox was counted lately (the insert then checks that the connection row still
+   matches, `webhooks.lookup_cache`). An unknown key, or one of another provider, is verified against a dummy
+   secret all the same and answers 404. Keys are matched whole (an index, a hash), never character by character,
+   so no timing tells how near a guess is to a real key (192 random bits); a key that exists and a bad signature
+   answer 401 by design. A pool that cannot give a connection within `pool_wait_seconds` answers
+   429 rather than queueing (`webhooks.ingress_pool`).
+3. after the commit, the caller rings the dispatcher (`announce`, batched by `webhooks.bell`); if Redis is down
+   the row stays `received` and the reconciler finds it (`ledgerline_due_webhook_events`), so nothing valid is
+   lost.
 """
 
-import asyncio
 import json
 import uuid
 from collections.abc import Mapping
@@ -23,13 +27,13 @@ from typing import Any, NoReturn
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.problems import Problem
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import get_logger
 from sync.queue import Queue
+from webhooks.bell import DispatchBell
 from webhooks.constants import (
     DATABASE_RETRY_AFTER_SECONDS,
     INBOX_CHECK_EVERY_SECONDS,
@@ -40,17 +44,23 @@ from webhooks.constants import (
     MAX_EVENT_ID_LENGTH,
     POOL_RETRY_AFTER_SECONDS,
     POOL_WAIT_SECONDS,
-    PROCESS_JOB,
-    PROCESS_JOB_ID,
     RATE_LIMIT_REQUESTS,
     RATE_LIMIT_WINDOW_SECONDS,
 )
 from webhooks.inbox_gauge import InboxGauge
+from webhooks.ingress_pool import ConnectionLostError, IngressPool, PoolBusyError
+from webhooks.lookup_cache import LookupCache
 from webhooks.providers import PROVIDERS, WebhookProvider
 from webhooks.rate_limit import FixedWindowLimiter
 from webhooks.secret_cache import SecretCache
 from webhooks.secrets import new_secret, valid_secrets
-from webhooks.store import ConnectionForWebhooks, PendingInsert, find_and_scope, inbox_depth, insert_event
+from webhooks.store import (
+    ConnectionForWebhooks,
+    begin_find_and_scope,
+    inbox_depth,
+    insert_event_and_commit,
+    insert_if_current_and_commit,
+)
 from webhooks.verifiers import Accepted, SignatureRejected, SignedRequest, Verdict
 
 log = get_logger(__name__)
@@ -89,6 +99,17 @@ class Delivery:
     received_at: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
 
 
+def _stored(found: ConnectionForWebhooks, row_id: uuid.UUID | None) -> Receipt:
+    if row_id is None:
+        return Receipt(status=200, outcome="duplicate", tenant_id=found.tenant_id)
+    return Receipt(status=202, outcome="accepted", tenant_id=found.tenant_id, event_row_id=row_id)
+
+
+def _check_event_id(verdict: Accepted) -> None:
+    if len(verdict.event_id) > MAX_EVENT_ID_LENGTH:
+        _refuse(400, f"The event id is longer than {MAX_EVENT_ID_LENGTH} characters.", problem="invalid-event-id")
+
+
 def _retry_after(seconds: int) -> dict[str, str]:
     return {"Retry-After": str(seconds)}
 
@@ -119,15 +140,23 @@ def parse_json(body: bytes) -> tuple[Any, str]:
 
 
 class WebhookIngress:
-    """One per process: owns the secret cache, the inbox gauge and the dummy secret."""
+    """One per process: owns the connection pool, the bell, the secret and lookup caches, the inbox gauge and the
+    dummy secret. `close` it at shut-down."""
 
     def __init__(
-        self, *, database: Database, queue: Queue, vault: CredentialVault, limits: IngressLimits | None = None
+        self,
+        *,
+        database: Database,
+        queue: Queue,
+        vault: CredentialVault,
+        pool_size: int,
+        limits: IngressLimits | None = None,
     ) -> None:
-        self.database = database
-        self.queue = queue
+        self.pool = IngressPool(database.app_engine.url, size=pool_size)
+        self.bell = DispatchBell(queue)
         self.limits = limits or IngressLimits()
         self.secrets = SecretCache(vault)
+        self.lookups = LookupCache()
         self.inbox = InboxGauge()
         self.limiter = FixedWindowLimiter(queue.redis)
         self._dummy_secrets = [new_secret(now=datetime.now(UTC)).secret]
@@ -150,20 +179,26 @@ class WebhookIngress:
         payload, payload_json = parse_json(delivery.body)
         signed = SignedRequest(headers=delivery.headers, body=delivery.body, payload=payload, now=delivery.received_at)
         try:
-            async with self._connection() as pooled:
-                driver = await _driver(pooled)
-                async with driver.pipeline():
-                    async with driver.transaction():
-                        stored = await self._store(driver, provider, delivery, signed, payload_json)
-                    if isinstance(stored, Receipt):
-                        return stored
-                    found, pending = stored
-                    row_id = await pending.row_id()  # read after the COMMIT: the row is durable
+            # After a database restart every pooled connection is dead, and each is found so (and dropped) by the
+            # statement that tries it; the last attempt is on a new connection.
+            for _ in range(self.pool.size):
+                try:
+                    return await self._store(provider, delivery, signed, payload_json)
+                except ConnectionLostError:
+                    log.info("webhook_connection_lost", provider=provider.name)
+            return await self._store(provider, delivery, signed, payload_json)
+        except PoolBusyError:
+            _refuse(
+                429,
+                "Ledgerline is busy receiving other deliveries; send this one again in a moment.",
+                problem="busy",
+                headers=_retry_after(POOL_RETRY_AFTER_SECONDS),
+            )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # The payload or id is valid JSON to Python but not to PostgreSQL (`\u0000`, lone surrogates, …).
             log.info("webhook_unstorable", provider=provider.name, error=type(exc).__name__)
             _refuse(400, "The payload cannot be stored: PostgreSQL refuses its JSON.", problem="unstorable-payload")
-        except (DBAPIError, psycopg.Error):
+        except (psycopg.Error, ConnectionLostError, DBAPIError):
             log.warning("webhook_database_unavailable", provider=provider.name, exc_info=True)
             _refuse(
                 503,
@@ -171,37 +206,69 @@ class WebhookIngress:
                 problem="database-unavailable",
                 headers=_retry_after(DATABASE_RETRY_AFTER_SECONDS),
             )
-        if row_id is None:
-            return Receipt(status=200, outcome="duplicate", tenant_id=found.tenant_id)
-        return Receipt(status=202, outcome="accepted", tenant_id=found.tenant_id, event_row_id=row_id)
 
     async def _store(
-        self,
-        connection: psycopg.AsyncConnection[Any],
-        provider: WebhookProvider,
-        delivery: Delivery,
-        signed: SignedRequest,
-        payload_json: str,
-    ) -> Receipt | tuple[ConnectionForWebhooks, PendingInsert]:
-        """A receipt when the answer is already known (handshake), else the sent insert, settled by the COMMIT."""
-        found = await find_and_scope(connection, delivery.connection_key)
-        known = found is not None and found.provider == provider.name
-        verdict = self._verify(provider, signed, found if known else None)
-        assert found is not None  # _verify refuses unknown connections
-        if not isinstance(verdict, Accepted):
-            return Receipt(status=verdict.status, outcome="handshake", tenant_id=found.tenant_id)
-        if len(verdict.event_id) > MAX_EVENT_ID_LENGTH:
-            _refuse(400, f"The event id is longer than {MAX_EVENT_ID_LENGTH} characters.", problem="invalid-event-id")
-        await self._check_inbox(connection, found)
-        pending = await insert_event(
-            connection,
-            found=found,
-            provider=provider.name,
-            event_id=verdict.event_id,
-            event_type=provider.event_type_of(signed.payload),
-            payload_json=payload_json,
-        )
-        return found, pending
+        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, payload_json: str
+    ) -> Receipt:
+        """Stored in one round trip when the remembered lookup still holds, else looked up afresh."""
+        remembered = self.lookups.get(delivery.connection_key)
+        if remembered is not None and remembered.provider == provider.name:
+            accepted = self._verify_remembered(provider, signed, remembered)
+            if accepted is not None and self.inbox.known_full(remembered.connection_id) is False:
+                async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
+                    stored = await insert_if_current_and_commit(
+                        connection,
+                        key=delivery.connection_key,
+                        remembered=remembered,
+                        event_id=accepted.event_id,
+                        event_type=provider.event_type_of(signed.payload),
+                        payload_json=payload_json,
+                    )
+                if stored.current:
+                    return _stored(remembered, stored.row_id)
+            self.lookups.forget(delivery.connection_key)
+        return await self._look_up_and_store(provider, delivery, signed, payload_json)
+
+    async def _look_up_and_store(
+        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, payload_json: str
+    ) -> Receipt:
+        """The transaction: find the connection, verify, check the inbox, insert and commit."""
+        async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
+            found = await begin_find_and_scope(connection, delivery.connection_key)
+            known = found is not None and found.provider == provider.name
+            verdict = self._verify(provider, signed, found if known else None)
+            assert found is not None  # _verify refuses unknown connections
+            if not isinstance(verdict, Accepted):
+                return Receipt(status=verdict.status, outcome="handshake", tenant_id=found.tenant_id)
+            _check_event_id(verdict)
+            await self._check_inbox(connection, found)
+            row_id = await insert_event_and_commit(
+                connection,
+                found=found,
+                provider=provider.name,
+                event_id=verdict.event_id,
+                event_type=provider.event_type_of(signed.payload),
+                payload_json=payload_json,
+            )
+        self.lookups.remember(delivery.connection_key, found)
+        return _stored(found, row_id)
+
+    def _verify_remembered(
+        self, provider: WebhookProvider, signed: SignedRequest, remembered: ConnectionForWebhooks
+    ) -> Accepted | None:
+        """The verdict against the remembered secrets when it is an acceptance of a storable event; None sends the
+        delivery down the uncached path, which answers everything else (with fresh secrets)."""
+        if remembered.sealed_secrets is None:
+            return None
+        try:
+            opened = self.secrets.secrets(remembered.sealed_secrets)
+            secrets = valid_secrets(opened, now=datetime.fromtimestamp(signed.now, UTC))
+            verdict = provider.verifier.verify(signed, secrets) if secrets else None
+        except (VaultError, SignatureRejected):
+            return None
+        if not isinstance(verdict, Accepted) or len(verdict.event_id) > MAX_EVENT_ID_LENGTH:
+            return None
+        return verdict
 
     def _verify(self, provider: WebhookProvider, signed: SignedRequest, found: ConnectionForWebhooks | None) -> Verdict:
         secrets = self._dummy_secrets
@@ -276,55 +343,14 @@ class WebhookIngress:
                 headers=_retry_after(INBOX_RETRY_AFTER_SECONDS),
             )
 
-    def _connection(self) -> "_PooledConnection":
-        return _PooledConnection(self.database, self.limits.pool_wait_seconds)
-
     async def announce(self, *, receipt: Receipt) -> None:
         """Ring the bell for a newly stored event; run after the commit (the row is the ledger, this only wakes a
         worker). A failure is logged: the reconciler enqueues events still `received`."""
         if receipt.event_row_id is None or receipt.tenant_id is None:
             return
-        try:
-            await self.queue.enqueue(
-                PROCESS_JOB,
-                str(receipt.tenant_id),
-                str(receipt.event_row_id),
-                job_id=PROCESS_JOB_ID.format(event_id=receipt.event_row_id),
-            )
-        except Exception:
-            log.warning("webhook_enqueue_failed", event_row_id=str(receipt.event_row_id), exc_info=True)
+        await self.bell.ring(tenant_id=receipt.tenant_id, event_row_id=receipt.event_row_id)
 
-
-async def _driver(pooled: AsyncConnection) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under a pooled SQLAlchemy one (for pipeline mode); it goes back to the pool with it."""
-    driver = (await pooled.get_raw_connection()).driver_connection
-    assert isinstance(driver, psycopg.AsyncConnection)
-    return driver
-
-
-class _PooledConnection:
-    """A pooled connection, waited for at most `wait_seconds`; 429 with Retry-After when the pool is exhausted."""
-
-    def __init__(self, database: Database, wait_seconds: float) -> None:
-        self._database = database
-        self._wait = wait_seconds
-        self._connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> AsyncConnection:
-        connection = self._database.app_engine.connect()
-        try:
-            async with asyncio.timeout(self._wait):
-                await connection.start()
-        except TimeoutError:
-            _refuse(
-                429,
-                "Ledgerline is busy receiving other deliveries; send this one again in a moment.",
-                problem="busy",
-                headers=_retry_after(POOL_RETRY_AFTER_SECONDS),
-            )
-        self._connection = connection
-        return connection
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._connection is not None:
-            await self._connection.close()
+    async def close(self) -> None:
+        """Write the last rings, then close the pool."""
+        await self.bell.quiet()
+        await self.pool.close()

@@ -37,5 +37,6 @@ async def receive_webhook(provider: str, connection_key: str, request: Request) 
             content_type=request.headers.get("content-type"),
         )
     )
+    # After the response is sent: the sender has its answer, and the connection takes its next request meanwhile.
     announce = BackgroundTask(ingress.announce, receipt=receipt) if receipt.event_row_id is not None else None
     return JSONResponse({"outcome": receipt.outcome}, status_code=receipt.status, background=announce)

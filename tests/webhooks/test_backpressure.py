@@ -2,9 +2,9 @@
 with Retry-After at once, instead of a timeout; nothing refused is stored."""
 
 import asyncio
+from contextlib import AsyncExitStack
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from core.db import Database
@@ -55,19 +55,15 @@ async def test_a_full_inbox_is_429_until_the_dispatcher_catches_up(
 
 
 async def test_an_exhausted_pool_is_429_quickly_and_recovers(
-    app: FastAPI, client: httpx.AsyncClient, tenant: TenantFixture, ingress: WebhookIngress
+    client: httpx.AsyncClient, tenant: TenantFixture, ingress: WebhookIngress
 ) -> None:
     target = await webhook_target(client, tenant)
-    engine = app.state.database.app_engine
-    pool = engine.sync_engine.pool
-    held = [await engine.connect() for _ in range(pool.size() + pool._max_overflow - pool.checkedout())]
-    try:
+    async with AsyncExitStack() as held:
+        for _ in range(ingress.pool.size):
+            await held.enter_async_context(ingress.pool.connection(wait_seconds=5))
         with_limits(ingress, pool_wait_seconds=0.05)
         started = asyncio.get_running_loop().time()
         busy = await deliver(client, target)
         assert _retry_after(busy) >= 1
         assert asyncio.get_running_loop().time() - started < 2
-    finally:
-        for connection in held:
-            await connection.close()
     assert (await deliver(client, target)).status_code == 202
