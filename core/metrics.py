@@ -61,8 +61,8 @@ RATE_BUDGET_REFUSALS = Counter(
 )
 WEBHOOKS = Counter(
     "ledgerline_webhooks_total",
-    "Inbound webhook requests by provider and outcome (accepted, duplicate, or the reason for refusing them: "
-    "unauthorized, not_found, too_large, unsupported_media_type, malformed, throttled).",
+    "Inbound webhook requests by provider and outcome (accepted, duplicate, handshake, or the reason for refusing "
+    "them: unauthorized, not_found, unsupported_media_type, malformed, throttled, unavailable).",
     ["provider", "outcome"],
 )
 

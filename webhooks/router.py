@@ -5,9 +5,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
+from api.problems import Problem
+from core.metrics import WEBHOOKS
 from webhooks.ingress import Delivery, WebhookIngress
+from webhooks.providers import PROVIDERS
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+REFUSALS = {
+    400: "malformed",
+    401: "unauthorized",
+    404: "not_found",
+    415: "unsupported_media_type",
+    429: "throttled",
+    503: "unavailable",
+}
+"""`ledgerline_webhooks_total` outcomes of refused deliveries. Bodies over 1 MiB never reach the route: the request
+size limit refuses them first (counted as 413 in `ledgerline_http_requests_total`)."""
 
 
 @router.post(
@@ -28,15 +42,21 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 )
 async def receive_webhook(provider: str, connection_key: str, request: Request) -> JSONResponse:
     ingress: WebhookIngress = request.app.state.webhook_ingress
-    receipt = await ingress.receive(
-        delivery=Delivery(
-            provider=provider,
-            connection_key=connection_key,
-            headers=request.headers,
-            body=await request.body(),
-            content_type=request.headers.get("content-type"),
+    counted = provider if provider in PROVIDERS else "unknown"  # never a label per made-up path
+    try:
+        receipt = await ingress.receive(
+            delivery=Delivery(
+                provider=provider,
+                connection_key=connection_key,
+                headers=request.headers,
+                body=await request.body(),
+                content_type=request.headers.get("content-type"),
+            )
         )
-    )
+    except Problem as refused:
+        WEBHOOKS.labels(counted, REFUSALS.get(refused.status, str(refused.status))).inc()
+        raise
+    WEBHOOKS.labels(counted, receipt.outcome).inc()
     # After the response is sent: the sender has its answer, and the connection takes its next request meanwhile.
     announce = BackgroundTask(ingress.announce, receipt=receipt) if receipt.event_row_id is not None else None
     return JSONResponse({"outcome": receipt.outcome}, status_code=receipt.status, background=announce)

@@ -5,6 +5,7 @@ import uuid
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from core.db import Database
@@ -160,3 +161,32 @@ async def test_one_connection_stores_the_same_id_again_under_another_connection(
             select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == "msg_shared")
         )
     assert stored == 2
+
+
+def _counted(provider: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value("ledgerline_webhooks_total", {"provider": provider, "outcome": outcome}) or 0.0
+
+
+async def test_every_delivery_is_counted_by_outcome_and_made_up_providers_share_one_label(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    target = await webhook_target(client, tenant)
+    key = target.path.rsplit("/", 1)[1]
+    before = {outcome: _counted("fyle", outcome) for outcome in ("accepted", "duplicate", "unauthorized", "malformed")}
+    unknown_before = _counted("unknown", "not_found")
+
+    assert (await deliver(client, target, fyle_payload("rpM"), message_id="msg_counted")).status_code == 202
+    assert (await deliver(client, target, fyle_payload("rpM"), message_id="msg_counted")).status_code == 200
+    assert (await deliver(client, target, secret=(await webhook_target(client, tenant)).secret)).status_code == 401
+    malformed = await client.post(target.path, content=b"{", headers=signed_headers(target.secret, b"{"))
+    assert malformed.status_code == 400
+    made_up = WebhookTarget(target.connection_id, f"/webhooks/made-up-{uuid.uuid4().hex}/{key}", target.secret)
+    assert (await deliver(client, made_up)).status_code == 404
+
+    assert {outcome: _counted("fyle", outcome) - count for outcome, count in before.items()} == {
+        "accepted": 1,
+        "duplicate": 1,
+        "unauthorized": 1,
+        "malformed": 1,
+    }
+    assert _counted("unknown", "not_found") == unknown_before + 1
