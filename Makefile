@@ -27,6 +27,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Not part of `make test`: it restarts the local PostgreSQL and flushes Redis (see README.md, "Breaking it on purpose").
+chaos: $(STAMP)
+	$(BIN)/python -m chaos
+
 # Not part of `make test`: every benchmark under bench/ (about 12 minutes), one table, bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m bench.all

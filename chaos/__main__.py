@@ -1,0 +1,88 @@
+"""`python -m chaos`: play every scenario (or those `--only` names), print the table, write the JSON, and exit 1
+unless every scenario recovered with no duplicate, no missing expense and no lost webhook."""
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from chaos.counting import tally_sandbox
+from chaos.report import Row, passed, print_table, write_json
+from chaos.scenario import Options, Scenario
+from chaos.scenarios import SCENARIOS
+from chaos.world import built, configure_destination
+
+RESULTS = Path(__file__).parent / "results.json"
+
+
+async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
+    """One scenario in a world of its own; an exception is a failed row, not the end of the run."""
+    row = Row(scenario=scenario.name, fault=scenario.fault)
+    started = time.monotonic()
+    try:
+        async with built(
+            scenario.name.replace(" ", "-").replace(":", ""),
+            expenses=scenario.expenses,
+            per_report=scenario.per_report,
+            logs=logs,
+            env=scenario.env,
+        ) as world:
+            await configure_destination(world, **scenario.connection_settings)
+            injected = await scenario.act(world, options)
+            codes = world.stop_workers()
+            tally = await tally_sandbox(world.sandbox_url)
+            row.problems = injected.problems + [
+                f"worker {index} exited with {code}" for index, code in enumerate(codes) if code != 0
+            ]
+            if injected.recovery.done_seconds is None:
+                row.problems.append(f"not done in time: items {injected.recovery.progress.items}")
+                print(world.log_tail(), file=sys.stderr)
+            row.expenses, row.documents = tally.expenses, tally.documents
+            row.duplicates, row.missing, row.lost_webhooks = tally.duplicates, tally.missing, injected.lost_webhooks
+            row.resumed_seconds = _rounded(injected.recovery.resumed_seconds)
+            row.recovery_seconds = _rounded(injected.recovery.done_seconds)
+            row.details = injected.details | {"items": injected.recovery.progress.items}
+    except Exception as exc:  # the run goes on; the row says what broke
+        row.problems.append(f"{type(exc).__name__}: {exc}")
+    row.seconds = round(time.monotonic() - started, 1)
+    print(f"{scenario.name}: {'ok' if row.ok else 'FAIL'} in {row.seconds:.0f} s", file=sys.stderr, flush=True)
+    return row
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="+", help="play only scenarios whose name contains one of these")
+    parser.add_argument("--expenses", type=int, help="expenses generated per scenario instead of each one's own")
+    parser.add_argument(
+        "--redis-flush", choices=["all", "db"], default="all", help="FLUSHALL, or FLUSHDB of the product's database"
+    )
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS.name})")
+    args = parser.parse_args()
+
+    chosen = [
+        scenario
+        for scenario in SCENARIOS
+        if not args.only or any(part.lower() in scenario.name.lower() for part in args.only)
+    ]
+    if args.expenses:
+        chosen = [replace(scenario, expenses=args.expenses) for scenario in chosen]
+    options = Options(redis_flush=args.redis_flush)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ledgerline-chaos-") as logs:
+        rows = [asyncio.run(play(scenario, options, Path(logs))) for scenario in chosen]
+    seconds = time.monotonic() - started
+    print_table(rows)
+    print(f"\n{len(rows)} scenarios in {seconds:.0f} s; results in {args.json}")
+    write_json(rows, args.json, seconds)
+    sys.exit(0 if passed(rows) else 1)
+
+
+if __name__ == "__main__":
+    main()

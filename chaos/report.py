@@ -1,0 +1,76 @@
+"""The chaos run's table and `results.json`: one row per scenario, the totals, and the verdict."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Row:
+    scenario: str
+    fault: str
+    expenses: int = 0
+    """Exportable expenses in the source."""
+    documents: int = 0
+    duplicates: int = 0
+    missing: int = 0
+    lost_webhooks: int = 0
+    recovery_seconds: float | None = None
+    """From the fault's end until everything was done (None: not within the deadline)."""
+    resumed_seconds: float | None = None
+    """From the fault's end until the next document was exported."""
+    seconds: float = 0.0
+    """The whole scenario, set-up included."""
+    problems: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        counted = self.duplicates + self.missing + self.lost_webhooks
+        return counted == 0 and not self.problems and self.recovery_seconds is not None
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def print_table(rows: list[Row]) -> None:
+    print(
+        f"\n{'scenario':32} {'expenses':>8} {'documents':>9} {'duplicates':>10} {'missing':>7} {'lost webhooks':>13} "
+        f"{'resumed s':>9} {'recovery s':>10} {'result':>6}"
+    )
+    for row in rows:
+        print(
+            f"{row.scenario:32} {row.expenses:8d} {row.documents:9d} {row.duplicates:10d} {row.missing:7d} "
+            f"{row.lost_webhooks:13d} {_seconds(row.resumed_seconds):>9} {_seconds(row.recovery_seconds):>10} "
+            f"{'ok' if row.ok else 'FAIL':>6}"
+        )
+    totals = total(rows)
+    print(
+        f"{'total':32} {totals['expenses']:8d} {totals['documents']:9d} {totals['duplicates']:10d} "
+        f"{totals['missing']:7d} {totals['lost_webhooks']:13d} {'':>9} {'':>10} {'ok' if passed(rows) else 'FAIL':>6}"
+    )
+    for row in rows:
+        print(f"  {row.scenario}: {row.fault}; {json.dumps(row.details, default=str)}")
+        for problem in row.problems:
+            print(f"    problem: {problem}")
+
+
+def total(rows: list[Row]) -> dict[str, int]:
+    names = ("expenses", "documents", "duplicates", "missing", "lost_webhooks")
+    return {name: sum(getattr(row, name) for row in rows) for name in names}
+
+
+def passed(rows: list[Row]) -> bool:
+    return bool(rows) and all(row.ok for row in rows)
+
+
+def write_json(rows: list[Row], path: Path, seconds: float) -> None:
+    payload = {
+        "passed": passed(rows),
+        "seconds": round(seconds, 1),
+        "totals": total(rows),
+        "scenarios": [asdict(row) | {"result": "ok" if row.ok else "FAIL"} for row in rows],
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")

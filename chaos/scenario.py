@@ -1,0 +1,39 @@
+"""What a scenario is: a world of a given size, a fault acted on it, and what the act saw."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chaos.world import Recovery, World
+
+RedisFlush = Literal["all", "db"]
+
+
+@dataclass(frozen=True)
+class Options:
+    redis_flush: RedisFlush = "all"
+    """`all` (FLUSHALL, Redis forgets everything) or `db` (FLUSHDB of the product's database only, for a Redis that
+    is shared while developing)."""
+
+
+@dataclass
+class Injected:
+    recovery: Recovery
+    details: dict[str, Any] = field(default_factory=dict)
+    lost_webhooks: int = 0
+    problems: list[str] = field(default_factory=list)
+    """Why the fault did not do what it should (it never fired, a worker died of it): the scenario fails."""
+
+
+Act = Callable[[World, Options], Awaitable[Injected]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: str
+    act: Act
+    expenses: int
+    per_report: int = 1
+    connection_settings: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,15 @@
+"""One module per fault; `SCENARIOS` is the order `make chaos` plays them in."""
+
+from chaos.scenario import Scenario
+from chaos.scenarios import postgres, redis_flush, simulator_faults, webhook_flood, worker_kills
+
+SCENARIOS: list[Scenario] = [
+    worker_kills.SCENARIO,
+    redis_flush.SCENARIO,
+    postgres.TERMINATE_SCENARIO,
+    postgres.RESTART_SCENARIO,
+    *simulator_faults.SCENARIOS,
+    webhook_flood.SCENARIO,
+]
+
+__all__ = ["SCENARIOS"]
