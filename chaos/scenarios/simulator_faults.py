@@ -1,7 +1,8 @@
-"""Every fault mode of the simulators, one scenario each, switched on for the first seconds of the export and aimed
-at the Intacct bill writes (where exactly-once is at stake) or at every Intacct call (latency, rate limits): 5xx,
-429 with Retry-After, a hang until the client gives up, a dropped connection, an unparseable 200, and a write applied
-but answered with a failure. Transient ones must be retried, unknown outcomes looked up before anything is re-sent."""
+"""Every fault mode of the simulators, one scenario each, switched on for a few seconds once the first bill is
+exported, and aimed at the Intacct bill writes (where exactly-once is at stake) or at every Intacct call (latency,
+rate limits): 5xx, 429 with Retry-After, a hang until the client gives up, a dropped connection, an unparseable 200,
+and a write applied but answered with a failure. Transient ones must be retried, unknown outcomes looked up before
+anything is re-sent."""
 
 import asyncio
 import time
@@ -35,9 +36,10 @@ def act_for(mode: str) -> Act:
     async def act(world: World, options: Options) -> Injected:
         async with world.control() as control:
             await world.start_workers(WORKERS)
+            await world.start_run()
+            await world.wait_for_export()  # the fault strikes the export, not the pull before it
             added = await control.post("/faults", json={"system": "intacct", "mode": mode, **FAULTS[mode]})
             added.raise_for_status()
-            await world.start_run()
             await asyncio.sleep(FAULT_SECONDS)
             fired = sum(fault["fired"] for fault in (await control.get("/faults")).json())
             (await control.request("DELETE", "/faults")).raise_for_status()
