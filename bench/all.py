@@ -201,7 +201,7 @@ BENCHMARKS = (
     Benchmark("rate_budget", ("--per-minute", "120", "--seconds", "120"), _rate_budget),
     Benchmark("webhooks", (), _webhooks),
     Benchmark("connector_memory", ("--sizes", "10000", "100000"), _connector_memory),
-    Benchmark("dashboard_queries", ("--runs", "10", "--page-runs", "10", "--no-plans"), _dashboard_queries),
+    Benchmark("dashboard_queries", ("--runs", "10", "--page-runs", "30", "--no-plans"), _dashboard_queries),
 )
 
 
