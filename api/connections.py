@@ -16,6 +16,7 @@ from api.problems import Problem
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.constants import PUSH_DIMENSIONS_SETTING, RATE_LIMIT_SETTING, RECORD_SOURCE_PAYMENTS_SETTING
+from sync.rate_budget import CONFIGURABLE_LIMITS
 from sync.source_payments import SourcePaymentSettings
 from webhooks.handlers import REALTIME_EXPORT_SETTING
 
@@ -51,9 +52,8 @@ def _flag(value: Any) -> str | None:
 
 
 def _rate_limit(value: Any) -> str | None:
-    limits = ("per_minute", "per_day", "concurrency")
-    if not isinstance(value, dict) or not value or set(value) - set(limits):
-        return f"must be an object of {', '.join(limits)}"
+    if not isinstance(value, dict) or not value or set(value) - CONFIGURABLE_LIMITS:
+        return f"must be an object of {', '.join(sorted(CONFIGURABLE_LIMITS))}"
     if any(isinstance(number, bool) or not isinstance(number, int) or number < 1 for number in value.values()):
         return "limits must be whole numbers of at least 1"
     return None

@@ -80,7 +80,10 @@ class Incoming:
     parent_remote_id: str | None
     state: str | None
     data: dict[str, Any]
+    data_json: str
+    """`data` as stored (`canonical_json`), written once for the fingerprint and the insert alike."""
     fingerprint: str
+    """SHA-256 of `data_json`."""
     expense: Expense | None
     problem: str | None
     """Why the connector could not read it (then `expense` is None and `data` keeps the raw record)."""
@@ -100,10 +103,9 @@ class _SentLink:
     destination_connection_id: uuid.UUID
 
 
-def fingerprint(data: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON (sorted keys, no spaces): equal data, equal fingerprint, whatever the order."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def canonical_json(data: dict[str, Any]) -> str:
+    """Sorted keys, no spaces: equal data, equal text, whatever the order. Stored as is, and fingerprinted."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def translate(connector: SourceConnector, item: SourceItem) -> Incoming:
@@ -122,13 +124,15 @@ def translate(connector: SourceConnector, item: SourceItem) -> Incoming:
         expense, problem = None, f"the translated expense is not storable: {exc}"
     if expense is None:
         data = {UNREADABLE_DATA_KEY: problem, UNREADABLE_SOURCE_KEY: item.data}
+    data_json = canonical_json(data)
     return Incoming(
         remote_id=item.remote_id,
         updated_at=item.updated_at,
         parent_remote_id=expense.report_id if expense is not None else item.parent_remote_id,
         state=expense.state if expense is not None else item.state,
         data=data,
-        fingerprint=fingerprint(data),
+        data_json=data_json,
+        fingerprint=hashlib.sha256(data_json.encode()).hexdigest(),
         expense=expense,
         problem=problem,
     )
@@ -291,7 +295,7 @@ async def _upsert(
             "remote_ids": [incoming.remote_id for incoming in page],
             "parent_remote_ids": [incoming.parent_remote_id for incoming in page],
             "remote_states": [incoming.state for incoming in page],
-            "datas": [json.dumps(incoming.data) for incoming in page],
+            "datas": [incoming.data_json for incoming in page],
             "fingerprints": [incoming.fingerprint for incoming in page],
             "skip_reasons": [
                 UNREADABLE_REASON.format(problem=incoming.problem) if incoming.problem else None for incoming in page

@@ -58,7 +58,7 @@ Clock = Callable[[], float]
 
 _KEY_PARTS = ("pace", "day", "slots", "defer", "quota")
 """The keys of a connection's budget, in the order the acquire script takes them."""
-_CONFIGURABLE = frozenset({"per_minute", "per_day", "concurrency"})
+CONFIGURABLE_LIMITS = frozenset({"per_minute", "per_day", "concurrency"})
 """The limits a connection's settings may set (`RateBudget.from_spec`)."""
 
 _NOW = """
@@ -221,7 +221,7 @@ class RateBudget:
         `configured` (a connection's `settings["rate_limit"]`) replaces the spec's numbers: some systems limit by
         the customer's contract (Intacct's performance tier), which only the connection can say.
         """
-        limits = {key: value for key, value in (configured or {}).items() if key in _CONFIGURABLE}
+        limits = {key: value for key, value in (configured or {}).items() if key in CONFIGURABLE_LIMITS}
         if limits:
             spec = RateLimitSpec.model_validate({**spec.model_dump(), **limits})
         return cls(redis, connection_id, per_minute=spec.per_minute, per_day=spec.per_day, concurrency=spec.concurrency)
