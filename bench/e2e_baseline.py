@@ -55,6 +55,8 @@ class BaselineReport:
     exported_expenses: int = 0
     documents: int = 0
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds from the start at which each step ended, named like the product's run phases."""
 
 
 def _intacct_login() -> Element:
@@ -130,6 +132,7 @@ async def run_baseline(
             token = keyset_token(records, boundary=boundary, skipped=skipped, limit=FYLE_PAGE)
             if token is None:
                 break
+        report.phases["pull"] = round(time.perf_counter() - started, 2)
 
         reports: dict[str, list[dict[str, Any]]] = defaultdict(list)
         cursor = await db.execute(
@@ -140,6 +143,7 @@ async def run_baseline(
         for (data,) in await cursor.fetchall():
             reports[data["report_id"]].append(data)
         documents = [(_bill(uuid.uuid4().hex, rows, account, vendor), rows) for _, rows in sorted(reports.items())]
+        report.phases["group"] = round(time.perf_counter() - started, 2)
 
         summaries: list[dict[str, Any]] = []
         for start in range(0, len(documents), INTACCT_BATCH):
@@ -169,6 +173,7 @@ async def run_baseline(
                         {"id": row["id"], "state": "COMPLETE", "error_type": None, "url": url or ""} for row in rows
                     )
         report.exported_expenses = len(summaries)
+        report.phases["export"] = round(time.perf_counter() - started, 2)
 
         for start in range(0, len(summaries), FYLE_WRITE_BATCH):
             answer = await client.post(
@@ -179,4 +184,5 @@ async def run_baseline(
             report.calls["fyle"] += 1
             answer.raise_for_status()
         report.seconds = time.perf_counter() - started
+        report.phases["write_back"] = round(report.seconds, 2)
     return report

@@ -3,6 +3,7 @@
 Decimals travel as strings because JSON numbers become floats in most readers, and money must stay exact.
 """
 
+from collections.abc import Callable
 from dataclasses import MISSING, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -10,11 +11,9 @@ from typing import Any
 
 from core.domain import Expense
 
-_DECIMALS = frozenset({"amount", "foreign_amount", "exchange_rate", "tax_amount"})
-_DATES = frozenset({"spent_on"})
-_DATETIMES = frozenset({"updated_at", "approved_at", "posted_at"})
-_BOOLEANS = frozenset({"is_reimbursable"})
-_REQUIRED = frozenset(
+_FIELD_NAMES = tuple(field.name for field in fields(Expense))
+"""In declaration order, computed once: `fields()` per call was a tenth of the codec's time."""
+_REQUIRED = tuple(
     field.name for field in fields(Expense) if field.default is MISSING and field.default_factory is MISSING
 )
 
@@ -25,8 +24,8 @@ class ExpenseFormatError(ValueError):
 
 def expense_to_json(expense: Expense) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for field in fields(Expense):
-        value = getattr(expense, field.name)
+    for name in _FIELD_NAMES:
+        value = getattr(expense, name)
         if isinstance(value, Decimal):
             value = f"{value:f}"
         elif isinstance(value, date):  # datetime is a date too
@@ -35,47 +34,58 @@ def expense_to_json(expense: Expense) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, dict):
             value = dict(value)
-        data[field.name] = value
+        data[name] = value
     return data
 
 
-def _parse(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in _DECIMALS:
-        amount = Decimal(str(value))
-        if not amount.is_finite():
-            raise ExpenseFormatError("not a finite number")
-        return amount
-    if name in _DATES:
-        return date.fromisoformat(value)
-    if name in _DATETIMES:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ExpenseFormatError("a timestamp needs a timezone")
-        return moment
-    if name in _BOOLEANS:
-        if not isinstance(value, bool):
-            raise ExpenseFormatError("must be true or false")
-        return value
-    if name == "file_ids":
-        return tuple(str(item) for item in value)
-    if name == "custom_fields":
-        return {str(key): str(item) for key, item in dict(value).items()}
-    return str(value)
+def _decimal(value: Any) -> Decimal:
+    amount = Decimal(str(value))
+    if not amount.is_finite():
+        raise ExpenseFormatError("not a finite number")
+    return amount
+
+
+def _moment(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ExpenseFormatError("a timestamp needs a timezone")
+    return moment
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ExpenseFormatError("must be true or false")
+    return value
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(_FIELD_NAMES, _text),
+    **dict.fromkeys(("amount", "foreign_amount", "exchange_rate", "tax_amount"), _decimal),
+    **dict.fromkeys(("updated_at", "approved_at", "posted_at"), _moment),
+    "spent_on": date.fromisoformat,
+    "is_reimbursable": _boolean,
+    "file_ids": lambda value: tuple(str(item) for item in value),
+    "custom_fields": lambda value: {str(key): str(item) for key, item in dict(value).items()},
+}
+"""How each field's JSON value becomes the field's value (text unless named here); None stays None."""
 
 
 def expense_from_json(data: dict[str, Any]) -> Expense:
     """The expense a source record holds; `ExpenseFormatError` naming the first field that does not fit."""
-    missing = sorted(name for name in _REQUIRED if data.get(name) is None)
-    if missing:
+    if any(data.get(name) is None for name in _REQUIRED):
+        missing = sorted(name for name in _REQUIRED if data.get(name) is None)
         raise ExpenseFormatError(f"missing {', '.join(missing)}")
     values: dict[str, Any] = {}
-    for field in fields(Expense):
-        if field.name not in data:
+    for name, parse in _PARSERS.items():
+        if name not in data:
             continue
+        value = data[name]
         try:
-            values[field.name] = _parse(field.name, data[field.name])
+            values[name] = None if value is None else parse(value)
         except (ValueError, TypeError, InvalidOperation) as exc:
-            raise ExpenseFormatError(f"{field.name}: {exc}") from exc
+            raise ExpenseFormatError(f"{name}: {exc}") from exc
     return Expense(**values)

@@ -259,8 +259,9 @@ _UPSERT = text(
     SELECT page.id, :tenant_id, :connection_id, :kind, page.remote_id, page.parent_remote_id, page.remote_state,
            CAST(page.data AS jsonb), page.fingerprint, page.skip_reason, page.remote_updated_at
     FROM unnest(CAST(:ids AS uuid[]), CAST(:remote_ids AS text[]), CAST(:parent_remote_ids AS text[]),
-                CAST(:remote_states AS text[]), CAST(:datas AS text[]), CAST(:fingerprints AS text[]),
-                CAST(:skip_reasons AS text[]), CAST(:remote_updated_ats AS timestamptz[]))
+                CAST(:remote_states AS text[]), string_to_array(CAST(:datas AS text), E'\n'),
+                CAST(:fingerprints AS text[]), CAST(:skip_reasons AS text[]),
+                CAST(:remote_updated_ats AS timestamptz[]))
          AS page (id, remote_id, parent_remote_id, remote_state, data, fingerprint, skip_reason, remote_updated_at)
     ON CONFLICT (connection_id, kind, remote_id) DO UPDATE SET
         parent_remote_id = excluded.parent_remote_id,
@@ -277,7 +278,10 @@ _UPSERT = text(
     """
 )
 """One short statement whatever the page's size: the rows go as one array per column. A multi-row VALUES statement
-is as long as the page, and the driver parses such a statement anew every time (a quarter of a pull's CPU)."""
+is as long as the page, and the driver parses such a statement anew every time (a quarter of a pull's CPU).
+
+The data go as one text, a line per record: canonical JSON never holds a raw newline, and the driver would escape
+every quote of every record to send them as an array (an eighth of a pull's CPU)."""
 
 
 async def _upsert(
@@ -295,7 +299,7 @@ async def _upsert(
             "remote_ids": [incoming.remote_id for incoming in page],
             "parent_remote_ids": [incoming.parent_remote_id for incoming in page],
             "remote_states": [incoming.state for incoming in page],
-            "datas": [incoming.data_json for incoming in page],
+            "datas": "\n".join(incoming.data_json for incoming in page),
             "fingerprints": [incoming.fingerprint for incoming in page],
             "skip_reasons": [
                 UNREADABLE_REASON.format(problem=incoming.problem) if incoming.problem else None for incoming in page

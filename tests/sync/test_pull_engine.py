@@ -231,6 +231,26 @@ async def test_a_first_pull_stores_every_expense_as_its_exact_expense_json(
     assert await read_cursor(source.database, tenant_id=source.tenant_id, connection_id=source.connection_id) == newest
 
 
+async def test_text_with_newlines_quotes_and_separators_is_stored_exactly(
+    source: FyleSource, sandbox: RunningSandbox
+) -> None:
+    """A page's records travel to PostgreSQL as one text, a line each: a newline inside a value must not split one."""
+    store = fyle_store(sandbox)
+    awkward = sorted(store.expenses, key=lambda found: found.id)[:3]
+    purposes = ['Line one\nline two\r\n"quoted", {braced}\\slashed', "tab\there, NUL-free \u2028 ünïcode", "\n"]
+    for expense, purpose in zip(awkward, purposes, strict=True):
+        expense.purpose = purpose
+        store.expenses.touch(expense, store.now())
+
+    report = await source.pull()
+
+    assert report.unreadable == 0
+    records = await source.by_remote_id()
+    assert len(records) == sandbox_expense_count(sandbox)
+    for expense, purpose in zip(awkward, purposes, strict=True):
+        assert expense_from_json(records[expense.id].data).purpose == purpose
+
+
 async def test_a_second_pull_with_nothing_new_reads_only_the_cursor_moment_and_changes_nothing(
     source: FyleSource, sandbox: RunningSandbox
 ) -> None:
