@@ -20,6 +20,7 @@ per bill beside the floor 1/batch_size, and the workers' peak RSS (VmHWM).
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,8 @@ class Figures:
     fyle_calls: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     worker_peak_rss_mb: list[float] = field(default_factory=list)
+    worker_cpu_seconds: float | None = None
+    """CPU the workers used while timed: steadier than wall time when something else shares the machine."""
     states: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -113,6 +116,12 @@ class SandboxControl:
 
 def start_worker(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of a process so far (`/proc/PID/stat` fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -205,9 +214,11 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
         intacct_before, fyle_before = control.request_count("intacct"), control.request_count("fyle")
 
         wall_start = datetime.now().astimezone()
+        cpu_before = sum(cpu_seconds(process.pid) for process in processes)
         started = time.perf_counter()
         run = await _run(database, queue, tenant, RunKind.REALTIME)
         seconds = time.perf_counter() - started
+        cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu_before
 
         operations = control.operations_since("intacct", intacct_before)
         fyle_calls = control.request_count("fyle") - fyle_before
@@ -224,6 +235,7 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
             fyle_calls=fyle_calls,
             phases=_phase_times(run, wall_start),
             worker_peak_rss_mb=rss,
+            worker_cpu_seconds=cpu,
             states=states,
         )
     finally:
@@ -284,6 +296,9 @@ def print_table(rows: list[Figures], args: argparse.Namespace) -> None:
         )
     for row in rows:
         print(f"\n{row.name}: intacct operations {row.intacct_operations}")
+        if row.worker_cpu_seconds is not None:
+            per_expense_ms = row.worker_cpu_seconds / row.expenses * 1000
+            print(f"  worker CPU: {row.worker_cpu_seconds:.1f} s, {per_expense_ms:.2f} ms per expense")
         if row.phases:
             print(f"  phase ends (s from start): {row.phases}")
         if row.states:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.audit import append_event
-from core.models import AuditEvent, Base
+from core.models import Base
 
 Row = TypeVar("Row", bound=Base)
 
@@ -55,7 +55,7 @@ class TenantRepository:
         await self.audit(audit_action, entity=row, data=audit_data)
         return row
 
-    async def audit(self, action: str, *, entity: Base, data: dict[str, Any] | None = None) -> AuditEvent:
+    async def audit(self, action: str, *, entity: Base, data: dict[str, Any] | None = None) -> uuid.UUID:
         return await append_event(
             self.session,
             tenant_id=self.tenant_id,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
+import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -194,6 +195,17 @@ def parse_reply(body: bytes) -> Reply:
         authentication_errors=parse_errors(operation),
         results=results,
     )
+
+
+REPLY_EXTENSION = "ledgerline.intacct_reply"
+
+
+def reply_of(response: httpx.Response) -> Reply:
+    """The response's reply, parsed once and kept on it: the connector's `classify` and the gateway both read it."""
+    reply: Reply | None = response.extensions.get(REPLY_EXTENSION)
+    if reply is None:
+        reply = response.extensions[REPLY_EXTENSION] = parse_reply(response.content)
+    return reply
 
 
 def wrote_anything(body: bytes) -> bool:

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 import httpx
 
 from connectors.intacct.constants import CODE_SESSION_EXPIRED
-from connectors.intacct.envelope import Function, Result, Sender, build_request, login, parse_reply, session
+from connectors.intacct.envelope import Function, Result, Sender, build_request, login, reply_of, session
 from connectors.intacct.errors import function_error, malformed
 from connectors.intacct.session import ApiSession, SessionKeeper
 from core.errors import AuthError, LedgerlineError
@@ -88,7 +88,7 @@ class Gateway:
         return self._answer(functions, await self._send(api.endpoint, body, not any(f.is_write for f in functions)))
 
     def _answer(self, functions: Sequence[Function], response: httpx.Response) -> Answer:
-        results = parse_reply(response.content).results  # `classify` already refused an unreadable body
+        results = reply_of(response).results  # `classify` already refused an unreadable body
         if [result.control_id for result in results] != [function.control_id for function in functions]:
             raise malformed(
                 response,

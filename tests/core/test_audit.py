@@ -18,7 +18,7 @@ async def _append(database: Database, tenant: TenantFixture, count: int) -> list
     ids = []
     async with database.tenant_session(tenant.id) as session:
         for index in range(count):
-            event = await append_event(
+            event_id = await append_event(
                 session,
                 tenant_id=tenant.id,
                 actor="api_key:test",
@@ -27,7 +27,7 @@ async def _append(database: Database, tenant: TenantFixture, count: int) -> list
                 entity_id=str(index),
                 data={"amount": "12.50", "category": f"Travel {index}"},
             )
-            ids.append(event.id)
+            ids.append(event_id)
     return ids
 
 

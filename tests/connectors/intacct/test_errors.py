@@ -12,7 +12,8 @@ import httpx
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from connectors.intacct import IntacctConnector
+from connectors import http
+from connectors.intacct import IntacctConnector, envelope
 from connectors.intacct.envelope import ErrorDetail
 from connectors.intacct.errors import classify_errors
 from core.domain import DocumentKind, RemoteDocument
@@ -279,3 +280,22 @@ async def test_a_failed_function_names_its_cause_not_the_trailer(connector: Inta
     assert isinstance(outcome, DestinationRejected)
     assert outcome.message == "Account 99999 is not valid; Could not create Bill record!"
     assert outcome.hint and "re-import" in outcome.hint
+
+
+async def test_a_successful_answer_is_parsed_once_and_never_redacted(
+    connector: IntacctConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing and redacting a 50-bill answer is a real share of an export's CPU: a success parses it once (for
+    both the classification and the results) and makes no excerpts, which only a failure needs."""
+    async with connector:
+        await connector.check()  # the session: its own request
+        parsed: list[bytes] = []
+        redacted: list[str] = []
+        parse, redact = envelope.parse_reply, http.redact_text
+        monkeypatch.setattr(envelope, "parse_reply", lambda body: parsed.append(body) or parse(body))
+        monkeypatch.setattr(http, "redact_text", lambda text, *args: redacted.append(text) or redact(text, *args))
+
+        assert await connector.find_by_reference(DocumentKind.BILL, "ll-never-sent") is None
+
+    assert len(parsed) == 1
+    assert redacted == []
