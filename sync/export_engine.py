@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, null, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
+from core.bulk import insert_rows
 from core.connection_status import mark_needs_reauth
 from core.db import Database
 from core.domain import Document, DocumentKind, RemoteDocument
@@ -291,8 +292,7 @@ class ExportEngine:
                     report.retrying += 1
                 else:
                     report.needs_action += 1
-            if attempts:  # one executemany, in the transaction of the items' states, instead of one INSERT each
-                await session.execute(insert(Attempt), attempts)
+            await insert_rows(session, Attempt, attempts)  # with the items' states, in one statement
             await record_transitions(
                 session, tenant_id=tenant_id, actor=f"worker:{self.owner}", transitions=transitions
             )
@@ -464,8 +464,7 @@ def _attempt(
         "error_class": error.error_class if error else None,
         "error_code": error.code if error else None,
         "error_message": error.message[:2000] if error else None,
-        # SQL NULL, not JSON null, when there is nothing to show (a bulk insert would send None as JSON null).
-        "request_excerpt": _excerpt(error.request) if error and error.request else null(),
-        "response_excerpt": _excerpt(error.response) if error and error.response else null(),
+        "request_excerpt": _excerpt(error.request) if error and error.request else None,  # SQL NULL (`core.bulk`)
+        "response_excerpt": _excerpt(error.response) if error and error.response else None,
         "finished_at": now,
     }

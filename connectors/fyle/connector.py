@@ -77,9 +77,14 @@ class FyleConnector(SourceConnector):
         async for raw in paginator.records(fetch):
             yield source_item(kind, raw)
 
+    @cached_property
+    def app_origin(self) -> str:
+        """The org's cluster origin, where people open an expense (parsed once: `to_expense` runs per record)."""
+        return self.api.removesuffix(httpx.URL(self.spec.urls["api"]).path)
+
     def to_expense(self, item: SourceItem) -> Expense:
         """`expense_out` → `Expense` (`expenses.fyle_expense`), linked back to the expense on the org's cluster."""
-        return fyle_expense(item, app_origin=self.api.removesuffix(httpx.URL(self.spec.urls["api"]).path))
+        return fyle_expense(item, app_origin=self.app_origin)
 
     async def fetch_attachment(self, file_id: str) -> Attachment:
         """Fyle hands out a short-lived signed URL for a file's bytes (generating one is a read)."""
