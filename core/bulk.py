@@ -1,20 +1,24 @@
-"""Many rows in one short statement: each column travels as one array parameter, unnested by the database.
+"""Many values in one short statement: a column's values travel as one array parameter.
 
-A multi-row `VALUES` list is as long as its rows, so SQLAlchemy compiles it and the driver parses it anew for every
-batch; an `executemany` costs the database one statement per row. An `unnest` statement is the same short text for
-any number of rows, compiled once. JSON columns travel as JSON text (SQL NULL for None, never JSON null).
+A multi-row `VALUES` list, or an `IN (…)` list, is as long as its values, so SQLAlchemy compiles it and the driver
+parses it anew for every count; an `executemany` costs the database one statement per row. An array parameter keeps
+the statement the same short text for any number of values, compiled once: `insert_rows` unnests one array per
+column, `among` compares with `= ANY(array)`. JSON columns travel as JSON text (SQL NULL for None, never JSON null).
 """
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Table, TextClause, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, DateTime, Table, TextClause, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.type_api import TypeEngine
+
+T = TypeVar("T")
 
 _ARRAY_TYPES: dict[type, str] = {str: "text", bool: "boolean", int: "bigint", uuid.UUID: "uuid"}
 """The SQL array each kind of column is sent as; the statement casts to the column's own type on assignment."""
@@ -55,3 +59,8 @@ async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[Mapping[
         _insert_statement(resolved, columns),
         {name: array_values(resolved.c[name].type, [row[name] for row in rows]) for name in columns},
     )
+
+
+def among(column: ColumnElement[T] | QueryableAttribute[T], values: Iterable[T]) -> ColumnElement[bool]:
+    """`column = ANY(:values)`: SQL's `column IN (values)` as one array parameter, however many values."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))

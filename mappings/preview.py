@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from core.bulk import among
 from core.domain import Document, DocumentKind, Expense
 from core.errors import LedgerlineError, ValidationError
 from core.models import ExportItem, ExportItemRecord, SourceRecord
@@ -46,7 +47,7 @@ async def _linked_records(repository: TenantRepository, item_ids: Sequence[uuid.
             (ExportItemRecord.tenant_id == SourceRecord.tenant_id)
             & (ExportItemRecord.source_record_id == SourceRecord.id),
         )
-        .where(ExportItemRecord.tenant_id == repository.tenant_id, ExportItemRecord.export_item_id.in_(item_ids))
+        .where(ExportItemRecord.tenant_id == repository.tenant_id, among(ExportItemRecord.export_item_id, item_ids))
     )
     linked: dict[uuid.UUID, _Linked] = defaultdict(list)
     for item_id, data, released_at in (await repository.session.execute(query)).all():

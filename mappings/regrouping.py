@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, text, update
 
-from core.bulk import insert_rows
+from core.bulk import among, insert_rows
 from core.models import Connection, ExportItem, ExportItemRecord, ExportState
 from core.repository import TenantRepository
 from mappings.constants import AUDIT_REGROUP, REGROUP_LOCK_NAMESPACE
@@ -50,11 +50,11 @@ async def _drop(repository: TenantRepository, item_ids: list[uuid.UUID], now: da
     session = repository.session
     await session.execute(
         update(ExportItemRecord)
-        .where(ExportItemRecord.tenant_id == repository.tenant_id, ExportItemRecord.export_item_id.in_(item_ids))
+        .where(ExportItemRecord.tenant_id == repository.tenant_id, among(ExportItemRecord.export_item_id, item_ids))
         .where(ExportItemRecord.released_at.is_(None))
         .values(released_at=now)
     )
-    scoped = (ExportItem.tenant_id == repository.tenant_id, ExportItem.id.in_(item_ids))
+    scoped = (ExportItem.tenant_id == repository.tenant_id, among(ExportItem.id, item_ids))
     await session.execute(delete(ExportItem).where(*scoped, ExportItem.attempt_count == 0))
     await session.execute(
         update(ExportItem)
@@ -72,7 +72,7 @@ async def _generations(
         .where(
             ExportItem.tenant_id == repository.tenant_id,
             ExportItem.destination_connection_id == destination_connection_id,
-            ExportItem.group_key.in_(keys),
+            among(ExportItem.group_key, keys),
         )
         .group_by(ExportItem.group_key)
     )
@@ -107,7 +107,7 @@ async def _current_items(
         if record.item_id is not None:
             members[record.item_id].add(record.record_id)
     query = select(ExportItem.id, ExportItem.group_key, ExportItem.document_type).where(
-        ExportItem.tenant_id == repository.tenant_id, ExportItem.id.in_(list(members))
+        ExportItem.tenant_id == repository.tenant_id, among(ExportItem.id, members)
     )
     rows = (await repository.session.execute(query)).all()
     return {(key, kind, frozenset(members[item_id])): item_id for item_id, key, kind in rows}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
+from core.bulk import among
 from core.domain import Expense, RecordKind
 from core.models import Attempt, AttemptOutcome, ExportItem, ExportItemRecord, ExportState, SourceRecord
 from core.repository import TenantRepository
@@ -74,7 +75,7 @@ async def load_open_expenses(repository: TenantRepository, item_ids: Sequence[uu
         .where(
             SourceRecord.tenant_id == repository.tenant_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            or_(ExportItemRecord.export_item_id.is_(None), ExportItemRecord.export_item_id.in_(item_ids)),
+            or_(ExportItemRecord.export_item_id.is_(None), among(ExportItemRecord.export_item_id, item_ids)),
         )
         .order_by(SourceRecord.id)
     )

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import SourceConnector
+from core.bulk import among
 from core.db import Database
 from core.domain import Expense, RecordKind, SourceItem
 from core.errors import ValidationError
@@ -210,7 +211,7 @@ async def _stored(session: AsyncSession, connection_id: uuid.UUID, remote_ids: S
         ).where(
             SourceRecord.connection_id == connection_id,
             SourceRecord.kind == RecordKind.EXPENSE.value,
-            SourceRecord.remote_id.in_(remote_ids),
+            among(SourceRecord.remote_id, remote_ids),
         )
     )
     return {remote_id: _Stored(*rest) for remote_id, *rest in rows.all()}
@@ -230,7 +231,7 @@ async def _sent_links(
         ExportItemRecord.tenant_id == ExportItem.tenant_id,
         ExportItemRecord.export_item_id == ExportItem.id,
         ExportItemRecord.released_at.is_(None),
-        ExportItemRecord.source_record_id.in_(wanted),
+        among(ExportItemRecord.source_record_id, wanted),
     )
     scoped = ExportItem.tenant_id == tenant_id
     locked = (
@@ -247,7 +248,7 @@ async def _sent_links(
     rows = await session.execute(
         select(ExportItemRecord.source_record_id, ExportItem.id, ExportItem.destination_connection_id)
         .join(ExportItemRecord, link)
-        .where(scoped, ExportItem.id.in_(locked), ~movable())
+        .where(scoped, among(ExportItem.id, locked), ~movable())
     )
     return {record_id: _SentLink(item_id, destination_id) for record_id, item_id, destination_id in rows.all()}
 

@@ -37,6 +37,7 @@ from connectors.base import SourceConnector
 from connectors.factory import ConnectionNotFoundError, open_connector
 from connectors.registry import UnknownSystemError, connector_class
 from core.audit import append_event
+from core.bulk import among
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import Attachment, Document
@@ -188,7 +189,7 @@ class ReceiptFetcher:
                 Connection,
                 (Connection.tenant_id == SourceRecord.tenant_id) & (Connection.id == SourceRecord.connection_id),
             )
-            .where(ExportItemRecord.tenant_id == self.tenant_id, ExportItemRecord.export_item_id.in_(item_ids))
+            .where(ExportItemRecord.tenant_id == self.tenant_id, among(ExportItemRecord.export_item_id, item_ids))
         )
         found: dict[uuid.UUID, dict[str, _Source]] = defaultdict(dict)
         async with self.database.tenant_session(self.tenant_id) as session:

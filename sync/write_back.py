@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 
 from connectors.base import SourceConnector
+from core.bulk import among
 from core.db import Database
 from core.domain import ExportOutcome, ExportStatus, RecordKind
 from core.models import ExportItem, ExportItemRecord, ExportState, SourceRecord
@@ -78,7 +79,7 @@ async def write_back_statuses(
                 await session.execute(
                     select(ExportItemRecord.export_item_id, ExportItemRecord.source_record_id).where(
                         ExportItemRecord.tenant_id == tenant_id,
-                        ExportItemRecord.export_item_id.in_([row.id for row in page]),
+                        among(ExportItemRecord.export_item_id, [row.id for row in page]),
                     )
                 )
             ).all()
@@ -87,7 +88,7 @@ async def write_back_statuses(
                     await session.execute(
                         select(SourceRecord.id, SourceRecord.remote_id).where(
                             SourceRecord.tenant_id == tenant_id,
-                            SourceRecord.id.in_({record_id for _, record_id in links}),
+                            among(SourceRecord.id, {record_id for _, record_id in links}),
                             SourceRecord.connection_id == source_connection_id,
                             SourceRecord.kind == RecordKind.EXPENSE.value,
                         )

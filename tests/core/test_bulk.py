@@ -1,13 +1,17 @@
-"""`core.bulk.insert_rows`: every column kind arrives exactly, JSON None is SQL NULL, awkward text survives."""
+"""`core.bulk`: `insert_rows` delivers every column kind exactly (JSON None as SQL NULL, awkward text intact);
+`among` selects what `IN` would."""
 
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from core.bulk import insert_rows
+from core.bulk import among, insert_rows
 from core.db import Database
+from core.models import Connection
+from tests.conftest import TenantFixture
+from tests.mappings.seed import connection as add_connection_row
 
 SAMPLES = Table(
     "bulk_samples",
@@ -72,3 +76,18 @@ async def test_every_column_kind_and_awkward_text_arrive_exactly(database: Datab
 async def test_no_rows_sends_nothing(database: Database) -> None:
     async with database.owner_session() as session:
         await insert_rows(session, SAMPLES, [])  # the table does not even exist: nothing may reach the database
+
+
+async def test_among_matches_like_in_for_any_count_including_none(database: Database, tenant: TenantFixture) -> None:
+    """`among` is `IN` with one array parameter: the same rows for zero, one and many values, of text and uuid."""
+    async with database.tenant_session(tenant.id) as session:
+        ids = [
+            await add_connection_row(session, tenant.id, role="destination", name=f"Books {index}")
+            for index in range(3)
+        ]
+        for wanted in ([], ids[:1], ids):
+            by_id = select(Connection.id).where(among(Connection.id, [row.id for row in wanted]))
+            by_name = select(Connection.id).where(among(Connection.name, [row.name for row in wanted]))
+            expected = {row.id for row in wanted}
+            assert set((await session.scalars(by_id)).all()) == expected
+            assert set((await session.scalars(by_name)).all()) == expected
