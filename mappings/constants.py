@@ -107,3 +107,7 @@ AUDIT_MAPPING_UPDATE: Final = "mapping.update"
 AUDIT_MAPPING_DELETE: Final = "mapping.delete"
 AUDIT_ITEM_RELEASED: Final = "export_item.released"
 AUDIT_REGROUP: Final = "export_items.regroup"
+
+EXPENSE_CACHE_ENTRIES: Final = 5_000
+"""Expenses a process keeps decoded (`expense_cache`): about 5 KB each, 25 MB in all; a run of that many expenses
+is grouped and previewed without decoding one."""

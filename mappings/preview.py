@@ -3,12 +3,12 @@
 A preview that cannot build still answers: with every missing mapping of the item at once, or the reason the
 document would be invalid. That is the point of it: one look shows everything left to fix. The export engine builds
 its batches through `preview_items`, which reads the settings and the mapping table once per destination and every
-item's expenses in one query.
+item's expenses in two queries at most (decoded ones come from `expense_cache`).
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,9 +21,9 @@ from core.models import ExportItem, ExportItemRecord, SourceRecord
 from core.repository import TenantRepository
 from mappings.builders import PAYMENT_KINDS, build_document
 from mappings.errors import MissingMapping, MissingMappingsError, NotFound
-from mappings.expense_json import ExpenseFormatError, expense_from_json
 from mappings.mapping_table import MappingTable, load_mapping_table
 from mappings.settings_store import StoredSettings, current_settings
+from mappings.source_expenses import read_expenses
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +35,22 @@ class Preview:
     error: LedgerlineError | None = None
 
 
-_Linked = list[tuple[dict[str, object], datetime | None]]
+_Linked = list[tuple[uuid.UUID, datetime | None]]
+"""An item's source records, each with when its link was released."""
+_Read = Mapping[uuid.UUID, tuple[Expense | None, str | None]]
 
 
-async def _linked_records(repository: TenantRepository, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Linked]:
-    """Every item's source records with when each link was released, in one query."""
+async def _linked_records(
+    repository: TenantRepository, item_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, _Linked], _Read]:
+    """Every item's source records and their expenses (`read_expenses`), in two queries at most."""
     query = (
-        select(ExportItemRecord.export_item_id, SourceRecord.data, ExportItemRecord.released_at)
+        select(
+            ExportItemRecord.export_item_id,
+            ExportItemRecord.source_record_id,
+            SourceRecord.fingerprint,
+            ExportItemRecord.released_at,
+        )
         .join(
             ExportItemRecord,
             (ExportItemRecord.tenant_id == SourceRecord.tenant_id)
@@ -50,26 +59,36 @@ async def _linked_records(repository: TenantRepository, item_ids: Sequence[uuid.
         .where(ExportItemRecord.tenant_id == repository.tenant_id, among(ExportItemRecord.export_item_id, item_ids))
     )
     linked: dict[uuid.UUID, _Linked] = defaultdict(list)
-    for item_id, data, released_at in (await repository.session.execute(query)).all():
-        linked[item_id].append((data, released_at))
-    return linked
+    fingerprints: dict[uuid.UUID, str] = {}
+    for item_id, record_id, fingerprint, released_at in (await repository.session.execute(query)).all():
+        linked[item_id].append((record_id, released_at))
+        fingerprints[record_id] = fingerprint
+    return linked, await read_expenses(repository, fingerprints)
 
 
-def _expenses(item: ExportItem, rows: _Linked) -> list[Expense]:
+def _expenses(item: ExportItem, rows: _Linked, read: _Read) -> list[Expense]:
     """The item's live expenses, or for an item whose links were released, the ones it had."""
-    live = [data for data, released_at in rows if released_at is None]
-    try:
-        return [expense_from_json(data) for data in (live or [data for data, _ in rows])]
-    except ExpenseFormatError as exc:
-        raise ValidationError(
-            f"export item {item.id}: a source record is not a readable expense ({exc}).",
-            code="unreadable_source_record",
-            hint="Pull the expense from the source again.",
-        ) from exc
+    live = [record_id for record_id, released_at in rows if released_at is None]
+    expenses = []
+    for record_id in live or [record_id for record_id, _ in rows]:
+        expense, problem = read.get(record_id, (None, "the source record was removed"))
+        if expense is None:
+            raise ValidationError(
+                f"export item {item.id}: {problem}.",
+                code="unreadable_source_record",
+                hint="Pull the expense from the source again.",
+            )
+        expenses.append(expense)
+    return expenses
 
 
 def _preview(
-    item: ExportItem, stored: StoredSettings | None, mappings: MappingTable, rows: _Linked, export_day: date
+    item: ExportItem,
+    stored: StoredSettings | None,
+    mappings: MappingTable,
+    rows: _Linked,
+    read: _Read,
+    export_day: date,
 ) -> Preview:
     version = stored.version if stored is not None else None
     kind = DocumentKind(item.document_type)
@@ -85,7 +104,7 @@ def _preview(
             )
         document = build_document(
             kind=kind,
-            expenses=_expenses(item, rows),
+            expenses=_expenses(item, rows, read),
             settings=stored.settings,
             mappings=mappings,
             reference=item.idempotency_key,
@@ -102,7 +121,7 @@ async def preview_items(
     repository: TenantRepository, items: Sequence[ExportItem], *, export_day: date
 ) -> list[Preview]:
     """One preview per item, in order; settings and mappings are read once per destination connection."""
-    linked = await _linked_records(repository, [item.id for item in items])
+    linked, read = await _linked_records(repository, [item.id for item in items])
     shared: dict[uuid.UUID, tuple[StoredSettings | None, MappingTable]] = {}
     previews = []
     for item in items:
@@ -113,7 +132,7 @@ async def preview_items(
                 await load_mapping_table(repository, destination),
             )
         stored, mappings = shared[destination]
-        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), export_day))
+        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), read, export_day))
     return previews
 
 

@@ -6,7 +6,7 @@ exist in the destination, so its expenses stay where they are.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -15,6 +15,7 @@ from core.bulk import among
 from core.domain import Expense, RecordKind
 from core.models import Attempt, AttemptOutcome, ExportItem, ExportItemRecord, ExportState, SourceRecord
 from core.repository import TenantRepository
+from mappings.expense_cache import EXPENSES
 from mappings.expense_json import ExpenseFormatError, expense_from_json
 
 _SENT_OUTCOMES = (AttemptOutcome.SUCCEEDED, AttemptOutcome.ADOPTED, AttemptOutcome.OUTCOME_UNKNOWN)
@@ -70,7 +71,7 @@ async def load_open_expenses(repository: TenantRepository, item_ids: Sequence[uu
         ExportItemRecord.released_at.is_(None),
     )
     query = (
-        select(SourceRecord.id, SourceRecord.data, SourceRecord.skip_reason, ExportItemRecord.export_item_id)
+        select(SourceRecord.id, SourceRecord.fingerprint, SourceRecord.skip_reason, ExportItemRecord.export_item_id)
         .outerjoin(ExportItemRecord, link)
         .where(
             SourceRecord.tenant_id == repository.tenant_id,
@@ -79,11 +80,36 @@ async def load_open_expenses(repository: TenantRepository, item_ids: Sequence[uu
         )
         .order_by(SourceRecord.id)
     )
-    loaded: list[OpenExpense] = []
-    for record_id, data, skip_reason, item_id in await repository.session.execute(query):
-        try:
-            expense, problem = expense_from_json(data), None
-        except ExpenseFormatError as exc:
-            expense, problem = None, f"the source record is not a readable expense: {exc}"
-        loaded.append(OpenExpense(record_id, expense, problem, item_id, skip_reason))
-    return loaded
+    rows = (await repository.session.execute(query)).all()
+    read = await read_expenses(repository, {record_id: fingerprint for record_id, fingerprint, *_ in rows})
+    return [
+        OpenExpense(record_id, *read[record_id], item_id, skip_reason) for record_id, _, skip_reason, item_id in rows
+    ]
+
+
+async def read_expenses(
+    repository: TenantRepository, fingerprints: Mapping[uuid.UUID, str]
+) -> dict[uuid.UUID, tuple[Expense | None, str | None]]:
+    """Each record's expense, or why it has none: from the cache by fingerprint, else from its stored JSON (one
+    query for all that missed)."""
+    read: dict[uuid.UUID, tuple[Expense | None, str | None]] = {}
+    for record_id, fingerprint in fingerprints.items():
+        cached = EXPENSES.get(fingerprint)
+        if cached is not None:
+            read[record_id] = (cached, None)
+    missed = [record_id for record_id in fingerprints if record_id not in read]
+    if missed:
+        stored = await repository.session.execute(
+            select(SourceRecord.id, SourceRecord.fingerprint, SourceRecord.data).where(
+                SourceRecord.tenant_id == repository.tenant_id, among(SourceRecord.id, missed)
+            )
+        )
+        for record_id, fingerprint, data in stored:
+            try:
+                expense = expense_from_json(data)
+            except ExpenseFormatError as exc:
+                read[record_id] = (None, f"the source record is not a readable expense: {exc}")
+                continue
+            EXPENSES.put(fingerprint, expense)  # the fingerprint read with the data: the pair is one row version
+            read[record_id] = (expense, None)
+    return read

@@ -36,6 +36,7 @@ from core.errors import ValidationError
 from core.log import get_logger
 from core.models import ExportItem, ExportItemRecord, SourceRecord, StreamCursor
 from core.repository import TenantRepository
+from mappings.expense_cache import EXPENSES
 from mappings.expense_json import ExpenseFormatError, expense_from_json, expense_to_json
 from mappings.grouping import exclusion_reason
 from mappings.settings import ExportSettings
@@ -126,6 +127,9 @@ def translate(connector: SourceConnector, item: SourceItem) -> Incoming:
     if expense is None:
         data = {UNREADABLE_DATA_KEY: problem, UNREADABLE_SOURCE_KEY: item.data}
     data_json = canonical_json(data)
+    fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
+    if expense is not None:
+        EXPENSES.put(fingerprint, expense)  # grouping reads it next: it need not decode the JSON just written
     return Incoming(
         remote_id=item.remote_id,
         updated_at=item.updated_at,
@@ -133,7 +137,7 @@ def translate(connector: SourceConnector, item: SourceItem) -> Incoming:
         state=expense.state if expense is not None else item.state,
         data=data,
         data_json=data_json,
-        fingerprint=hashlib.sha256(data_json.encode()).hexdigest(),
+        fingerprint=fingerprint,
         expense=expense,
         problem=problem,
     )

@@ -60,6 +60,17 @@ async def attributes(
     return rows
 
 
+def fingerprint(data: dict[str, Any]) -> str:
+    """A record's fingerprint is a hash of its data: whatever changes `data` changes it too (as the pull does)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def rewrite(record: SourceRecord, data: dict[str, Any]) -> None:
+    """Change a stored record's data as a pull would: with its fingerprint."""
+    record.data = data
+    record.fingerprint = fingerprint(data)
+
+
 async def expenses(
     session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, items: Iterable[Expense]
 ) -> dict[str, uuid.UUID]:
@@ -76,7 +87,7 @@ async def expenses(
             parent_remote_id=item.report_id,
             remote_state=item.state,
             data=data,
-            fingerprint=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest(),
+            fingerprint=fingerprint(data),
         )
         session.add(record)
         ids[item.id] = record.id

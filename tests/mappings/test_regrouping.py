@@ -129,7 +129,7 @@ async def test_skipped_expenses_keep_their_reason_until_they_are_grouped(
     async with database.tenant_session(tenant.id) as session:
         record = await session.get(SourceRecord, records["d"])
         assert record is not None and "not exportable" in (record.skip_reason or "")
-        record.data = expense_to_json(replace(draft, state="APPROVED"))
+        seed.rewrite(record, expense_to_json(replace(draft, state="APPROVED")))
     await _regroup(database, tenant, destination, PER_REPORT)
     async with database.tenant_session(tenant.id) as session:
         reasons = [(await session.get(SourceRecord, records[name])) for name in ("d", "ok")]
@@ -143,7 +143,7 @@ async def test_records_that_are_not_expenses_are_skipped_with_the_reason(
     async with database.tenant_session(tenant.id) as session:
         record = await session.get(SourceRecord, records["a"])
         assert record is not None
-        record.data = {"id": "a", "amount": "lots"}
+        seed.rewrite(record, {"id": "a", "amount": "lots"})
     result = await _regroup(database, tenant, destination, PER_REPORT)
     assert result.created == ()
     assert "not a readable expense" in result.skipped[0].reason
