@@ -18,6 +18,7 @@ from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings, get_settings
 from dashboard import install_dashboard
+from ledgerline.heap import tuned_for_serving
 from sync.queue import Queue
 from webhooks.ingress import WebhookIngress
 from webhooks.router import router as webhooks_router
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=2 * settings.database_pool_size,
         )
         try:
-            yield
+            with tuned_for_serving():  # started: what exists now lives as long as the process
+                yield
         finally:
             await app.state.webhook_ingress.close()
             await app.state.queue.close()

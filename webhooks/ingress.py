@@ -214,23 +214,35 @@ class WebhookIngress:
         remembered = self.lookups.get(delivery.connection_key)
         if remembered is not None and remembered.provider == provider.name:
             accepted = self._verify_remembered(provider, signed, remembered)
-            if accepted is not None and self.inbox.known_full(remembered.connection_id) is False:
-                async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
-                    stored = await insert_if_current_and_commit(
-                        connection,
-                        key=delivery.connection_key,
-                        remembered=remembered,
-                        event_id=accepted.event_id,
-                        event_type=provider.event_type_of(signed.payload),
-                        payload_json=payload_json,
-                    )
-                if stored.current:
-                    return _stored(remembered, stored.row_id)
+            if accepted is not None:
+                full = self.inbox.known_full(remembered.connection_id)
+                if full is None:
+                    # This delivery counts the inbox, on the path that does; the lookup still holds, so the
+                    # deliveries meanwhile keep the one-trip path (`webhooks.inbox_gauge`).
+                    return await self._look_up_and_store(provider, delivery, signed, payload_json, count_inbox=True)
+                if not full:
+                    async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
+                        stored = await insert_if_current_and_commit(
+                            connection,
+                            key=delivery.connection_key,
+                            remembered=remembered,
+                            event_id=accepted.event_id,
+                            event_type=provider.event_type_of(signed.payload),
+                            payload_json=payload_json,
+                        )
+                    if stored.current:
+                        return _stored(remembered, stored.row_id)
             self.lookups.forget(delivery.connection_key)
         return await self._look_up_and_store(provider, delivery, signed, payload_json)
 
     async def _look_up_and_store(
-        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, payload_json: str
+        self,
+        provider: WebhookProvider,
+        delivery: Delivery,
+        signed: SignedRequest,
+        payload_json: str,
+        *,
+        count_inbox: bool = False,
     ) -> Receipt:
         """The transaction: find the connection, verify, check the inbox, insert and commit."""
         async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
@@ -241,7 +253,7 @@ class WebhookIngress:
             if not isinstance(verdict, Accepted):
                 return Receipt(status=verdict.status, outcome="handshake", tenant_id=found.tenant_id)
             _check_event_id(verdict)
-            await self._check_inbox(connection, found)
+            await self._check_inbox(connection, found, count=count_inbox)
             row_id = await insert_event_and_commit(
                 connection,
                 found=found,
@@ -328,8 +340,11 @@ class WebhookIngress:
                 headers=_retry_after(decision.retry_after_seconds),
             )
 
-    async def _check_inbox(self, connection: psycopg.AsyncConnection[Any], found: ConnectionForWebhooks) -> None:
-        full = self.inbox.known_full(found.connection_id)
+    async def _check_inbox(
+        self, connection: psycopg.AsyncConnection[Any], found: ConnectionForWebhooks, *, count: bool
+    ) -> None:
+        """`count`: the gauge already told this delivery to count (asking it again would give the last answer)."""
+        full = None if count else self.inbox.known_full(found.connection_id)
         if full is None:
             depth = await inbox_depth(connection, connection_id=found.connection_id, limit=self.limits.inbox_limit)
             full = depth >= self.limits.inbox_limit

@@ -12,8 +12,13 @@ than the limit across processes (a slice is granted only up to what is left); it
 processes took and did not spend: at most one slice each, a `1 / RATE_LIMIT_SLICES_PER_WINDOW` share of the limit.
 Small limits are counted hit by hit. The URL key is hashed before it becomes part of a Redis key, so Redis never
 holds it.
+
+A process takes one slice of a key at a time: the deliveries that arrive while a slice is being taken (at every
+window's start, all those in flight) wait for that one instead of each asking Redis for a slice of its own, which
+put a burst of round trips on the hot path at every window's start and took slices that went unspent.
 """
 
+import asyncio
 import hashlib
 import math
 import time
@@ -52,17 +57,33 @@ class FixedWindowLimiter:
         self._take_slice = redis.register_script(_TAKE_SLICE)
         self._clock = clock
         self._slices: dict[str, _Slice] = {}
+        self._taking: dict[str, asyncio.Task[_Slice]] = {}
 
     async def hit(self, connection_key: str, *, limit: int, window_seconds: int) -> RateDecision:
         now = self._clock()
         window = int(now // window_seconds)
         held = self._slices.get(connection_key)
-        if held is None or held.window != window or (held.left == 0 and not held.last):
-            held = await self._take(connection_key, window, limit=limit, window_seconds=window_seconds)
+        # Again when the deliveries that waited for the same slice spent it first: each take either grants hits or
+        # is the window's last, so this ends.
+        while held is None or held.window != window or (held.left == 0 and not held.last):
+            held = await self._take_one_at_a_time(connection_key, window, limit=limit, window_seconds=window_seconds)
         if held.left > 0:
             held.left -= 1
             return RateDecision(allowed=True, retry_after_seconds=0)
         return RateDecision(allowed=False, retry_after_seconds=max(1, math.ceil((window + 1) * window_seconds - now)))
+
+    async def _take_one_at_a_time(self, connection_key: str, window: int, *, limit: int, window_seconds: int) -> _Slice:
+        taking = self._taking.get(connection_key)
+        if taking is None or taking.done():
+            taking = asyncio.create_task(self._take(connection_key, window, limit=limit, window_seconds=window_seconds))
+            self._taking[connection_key] = taking
+            taking.add_done_callback(lambda done: self._forget_take(connection_key, done))
+        # Shielded: a cancelled delivery must not cancel the take the others wait for.
+        return await asyncio.shield(taking)
+
+    def _forget_take(self, connection_key: str, done: asyncio.Task[_Slice]) -> None:
+        if self._taking.get(connection_key) is done:
+            del self._taking[connection_key]
 
     async def _take(self, connection_key: str, window: int, *, limit: int, window_seconds: int) -> _Slice:
         size = max(1, limit // RATE_LIMIT_SLICES_PER_WINDOW)

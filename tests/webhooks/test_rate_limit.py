@@ -1,6 +1,7 @@
 """The per-connection rate limit over real Redis: processes share one counter per window, each taking slices of it,
 and together they never admit more than the limit."""
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -69,3 +70,12 @@ async def test_each_window_starts_afresh_and_its_counter_expires(redis: Redis) -
     [counter] = await clock.counters(redis)
     assert 0 < await redis.ttl(counter) <= WINDOW + 1
     assert key.encode() not in counter, "the URL key itself never reaches Redis"
+
+
+async def test_deliveries_arriving_together_share_one_slice_instead_of_each_taking_one(redis: Redis) -> None:
+    clock, key, limit = Clock(), uuid.uuid4().hex, 1000
+    limiter = FixedWindowLimiter(redis, clock=clock)
+    size = limit // RATE_LIMIT_SLICES_PER_WINDOW
+    verdicts = await asyncio.gather(*(limiter.hit(key, limit=limit, window_seconds=WINDOW) for _ in range(2 * size)))
+    assert all(verdict.allowed for verdict in verdicts)
+    assert list((await clock.counters(redis)).values()) == [2 * size], "two slices taken, one after the other"
