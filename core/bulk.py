@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ColumnElement, DateTime, Table, TextClause, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.sql.type_api import TypeEngine
 
 T = TypeVar("T")
@@ -49,11 +49,13 @@ def _insert_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
     )  # (the names are a model's table and columns: `table.c[name]` refused any other)
 
 
-async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+async def insert_rows(
+    session: AsyncSession, table: Table | type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """INSERT `rows` (dicts with the same keys, columns of `table`: a model or its Table) in one statement."""
     if not rows:
         return
-    resolved = cast(Table, getattr(table, "__table__", table))
+    resolved = table if isinstance(table, Table) else cast(Table, table.__table__)
     columns = tuple(rows[0])
     await session.execute(
         _insert_statement(resolved, columns),

@@ -71,7 +71,7 @@ def _expenses(item: ExportItem, rows: _Linked, read: _Read) -> list[Expense]:
     live = [record_id for record_id, released_at in rows if released_at is None]
     expenses = []
     for record_id in live or [record_id for record_id, _ in rows]:
-        expense, problem = read.get(record_id, (None, "the source record was removed"))
+        expense, problem = read[record_id]
         if expense is None:
             raise ValidationError(
                 f"export item {item.id}: {problem}.",

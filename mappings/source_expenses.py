@@ -90,8 +90,8 @@ async def load_open_expenses(repository: TenantRepository, item_ids: Sequence[uu
 async def read_expenses(
     repository: TenantRepository, fingerprints: Mapping[uuid.UUID, str]
 ) -> dict[uuid.UUID, tuple[Expense | None, str | None]]:
-    """Each record's expense, or why it has none: from the cache by fingerprint, else from its stored JSON (one
-    query for all that missed)."""
+    """Each record's expense, or why it has none, for every record asked: from the cache by fingerprint, else from
+    its stored JSON (one query for all that missed)."""
     read: dict[uuid.UUID, tuple[Expense | None, str | None]] = {}
     for record_id, fingerprint in fingerprints.items():
         cached = EXPENSES.get(fingerprint)
@@ -112,4 +112,6 @@ async def read_expenses(
                 continue
             EXPENSES.put(fingerprint, expense)  # the fingerprint read with the data: the pair is one row version
             read[record_id] = (expense, None)
+    for record_id in missed:
+        read.setdefault(record_id, (None, "the source record was removed"))
     return read

@@ -1,18 +1,15 @@
 """The chaos run's counters can fail: fed a real simulator holding a bill sent twice, an expense in two bills and
 expenses never sent, and a real inbox missing acknowledged events, they report each one."""
 
-import uuid
-
 import httpx
 
 from bench.e2e_setup import fyle_grant, fyle_listing
 from bench.sandbox_capacity import GATEWAY, intacct_envelope, intacct_session
 from chaos.counting import exportable, lost_webhooks, tally_sandbox
-from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, WebhookEvent
-from core.settings import Settings
+from core.models import WebhookEvent
 from tests.conftest import TenantFixture
+from tests.mappings.seed import connection as add_connection_row
 from tests.sandbox_fixtures import RunningSandbox
 
 
@@ -46,23 +43,9 @@ async def test_the_counters_see_a_duplicate_a_shared_expense_and_the_missing_one
     assert (broken.documents, broken.duplicates, broken.missing) == (3, 2, 3)
 
 
-async def test_acknowledged_webhooks_not_processed_are_lost(
-    database: Database, settings: Settings, tenant: TenantFixture
-) -> None:
-    connection_id = uuid.uuid4()
+async def test_acknowledged_webhooks_not_processed_are_lost(database: Database, tenant: TenantFixture) -> None:
     async with database.tenant_session(tenant.id) as session:
-        session.add(
-            Connection(
-                id=connection_id,
-                tenant_id=tenant.id,
-                name="fyle",
-                provider="fyle",
-                role="source",
-                credentials=CredentialVault(settings.vault_key_list()).encrypt({"refresh_token": "chaos"}),
-                webhook_key=uuid.uuid4().hex,
-            )
-        )
-        await session.flush()
+        connection_id = (await add_connection_row(session, tenant.id, role="source")).id
         for event_id, state in (("processed-1", "processed"), ("received-1", "received"), ("failed-1", "failed")):
             session.add(
                 WebhookEvent(
