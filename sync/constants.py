@@ -174,6 +174,14 @@ REPLAY_STEP_SECONDS: Final = 60.0
 REPLAY_RECONCILE_BATCH: Final = 200
 AUDIT_REPLAY_REQUESTED: Final = "replay.requested"
 AUDIT_REPLAY_FINISHED: Final = "replay.finished"
+EXPORT_AGAIN_REASON: Final = "export again as a new document"
+"""The `reason` of the audited needs_action → pending move that gives an item a new key (`sync.export_again`)."""
+DUPLICATE_RISK: Final = (
+    "the earlier document may still exist in the destination (for example if it was deleted and recreated there, "
+    "or the connection now points at another company or entity), and exporting again under a new key can create "
+    "a second one."
+)
+"""What a person confirms before exporting an item again; shown by the API and the dashboard, kept in the audit."""
 
 # Payments the source made (sync/source_payments.py), recorded in the destination when its connection opts in.
 RECORD_SOURCE_PAYMENTS_SETTING: Final = "record_source_payments"

@@ -98,6 +98,15 @@ def build_router(state: SimulatorState) -> APIRouter:
             raise HTTPException(404, f"no {table.definition.name} {recordno}")
         return _document(table, row)
 
+    @router.delete("/documents/{object_name}/{recordno}")
+    async def delete_document(store: StoreDep, object_name: str, recordno: int) -> dict[str, Any]:
+        """Delete a document a client created, as a person may in Intacct (to export it again, say): lookups by its
+        reference find nothing afterwards, while the control ids that created it stay spent."""
+        table = document_table(store, object_name)
+        if not table.delete(recordno):
+            raise HTTPException(404, f"no {table.definition.name} {recordno} created through the API")
+        return {"deleted": {"object": table.definition.name, "recordno": recordno}}
+
     @router.post("/documents/{object_name}/{recordno}/paid")
     async def mark_paid(object_name: str, recordno: int, payment: MarkPaid) -> dict[str, Any]:
         """Pay a bill, expense report or card transaction as if someone did it in Intacct."""

@@ -58,7 +58,8 @@ class Table:
                 yield created
 
     def __len__(self) -> int:
-        return self._next - 1
+        seeded = len(self._seed)
+        return seeded + sum(1 for recordno in self._changed if recordno > seeded)
 
     def get(self, recordno: int) -> Record | None:
         if recordno in self._changed:
@@ -90,6 +91,15 @@ class Table:
     def replace(self, row: Record) -> None:
         self._changed[int(row[self._record_field])] = row
         self._keys = None
+
+    def delete(self, recordno: int) -> bool:
+        """Remove a row created through the API (as a person deleting a document in Intacct); seed rows stay.
+        Its record number is never given again. False when there is no such created row."""
+        if recordno <= len(self._seed) or self._changed.pop(recordno, None) is None:
+            return False
+        self._lines.pop(recordno, None)
+        self._keys = None
+        return True
 
     def state(self) -> TableState:
         return TableState(dict(self._changed), dict(self._lines), self._next)
