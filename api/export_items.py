@@ -7,6 +7,9 @@ session (whose every opening is audited) — support may act (replay, skip) but 
     GET  /v1/export-items/{export_item_id}     the item, its expenses, attempts, audit events, missing mappings
     POST /v1/items/{export_item_id}/replay     needs_action → pending (409 otherwise)
     POST /v1/items/{export_item_id}/skip       {"reason": "…"} needs_action → skipped (409 otherwise)
+    POST /v1/items/{export_item_id}/export-again
+                                               {"confirm_duplicate_risk": true, "reason": "…"} needs_action →
+                                               pending under a new idempotency key (422 unconfirmed, 409 otherwise)
 """
 
 import uuid
@@ -22,8 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SEARCH_MAX_LENGTH
 from api.deps import DatabaseDep, PrincipalDep, QueueDep
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from core.models import ApiKeyRole, ExportItem, ExportState
+from sync.constants import DUPLICATE_RISK
+from sync.export_again import (
+    DuplicateRiskNotConfirmedError,
+    ExportAgainReasonRequiredError,
+    ExportAgainRefusedError,
+    export_again,
+)
 from sync.item_queries import InvalidCursorError, ItemFilter, ItemSort, item_detail, list_items
 from sync.reconciler import ring_export_bell
 from sync.replay import ItemNotFoundError, ReplayRefusedError, SkipReasonRequiredError, skip_item
@@ -162,6 +172,18 @@ class SkipBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000, description="Why the item is not exported; kept and audited.")
+
+
+class ExportAgainBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_duplicate_risk: bool = Field(
+        description=f"Must be true: you accept that {DUPLICATE_RISK} Check the destination first; if the earlier "
+        "document is there, replay the item instead."
+    )
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why the item is exported again; kept with both keys and audited."
+    )
 
 
 def item_filter(
@@ -309,6 +331,48 @@ async def skip_export_item(export_item_id: uuid.UUID, body: SkipBody, scope: Ite
     except ReplayRefusedError as exc:
         raise Problem(409, str(exc), problem="not-skippable", state=await _state(scope, export_item_id)) from exc
     return ItemPublic.model_validate(item)
+
+
+@router.post(
+    "/items/{export_item_id}/export-again",
+    response_model=ItemPublic,
+    summary="Export an item that needs action again, as a new document under a new idempotency key",
+    responses=problem_responses(
+        {
+            404: "No such item for this key (another tenant's item looks the same).",
+            409: "The item does not need action; `state` says what it is.",
+            422: "The duplicate risk is not confirmed, or the reason is missing.",
+        }
+    ),
+)
+async def export_item_again(
+    export_item_id: uuid.UUID, body: ExportAgainBody, scope: ItemScopeDep, queue: QueueDep
+) -> ItemPublic:
+    """For an item whose key is spent while its document is gone (deleted in the destination, or the connection
+    now points at other books): a replay would meet the same refusal. The new key gets past it — and past the
+    destination's protection against duplicates, hence the confirmation. Audited with both keys and the reason."""
+    tenant_id = await _item_tenant(scope, export_item_id)
+    try:
+        item = await export_again(
+            scope.session,
+            tenant_id=tenant_id,
+            item_id=export_item_id,
+            actor=scope.actor,
+            confirm_duplicate_risk=body.confirm_duplicate_risk,
+            reason=body.reason,
+        )
+    except ItemNotFoundError as exc:
+        raise Problem(404, str(exc)) from exc
+    except DuplicateRiskNotConfirmedError as exc:
+        raise Problem(422, str(exc), problem="duplicate-risk-not-confirmed") from exc
+    except ExportAgainReasonRequiredError as exc:
+        raise Problem(422, str(exc), problem="validation-failed") from exc
+    except ExportAgainRefusedError as exc:
+        raise Problem(409, str(exc), problem="not-exportable-again", state=await _state(scope, export_item_id)) from exc
+    public = ItemPublic.model_validate(item)
+    await scope.session.commit()  # a worker must see the item pending before the bell rings
+    await ring_export_bell(queue, tenant_id=tenant_id, connection_id=item.destination_connection_id)
+    return public
 
 
 async def _state(scope: ItemScope, item_id: uuid.UUID) -> str | None:
