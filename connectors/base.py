@@ -22,7 +22,14 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from connectors.http import build_client, rate_limited, request_excerpt, response_excerpt, transport_failure
+from connectors.http import (
+    build_client,
+    rate_limited,
+    request_excerpt,
+    response_excerpt,
+    transport_failure,
+    unknown_outcome,
+)
 from connectors.spec import ConnectorSpec, load_spec
 from core.domain import (
     Attachment,
@@ -35,7 +42,7 @@ from core.domain import (
     RemoteDocument,
     SourceItem,
 )
-from core.errors import AuthError, LedgerlineError, Transient, ValidationError
+from core.errors import AuthError, EngineAction, LedgerlineError, Transient, ValidationError
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class PaymentToRecord:
     """The destination's bank account the money is recorded as leaving."""
     method: str | None = None
     """The destination's payment method; None for the connector's default."""
+    generation: int = 0
+    """As `Document.generation`: bumped by the caller after a send of this payment was refused (settled)."""
 
 
 @dataclass(frozen=True)
@@ -154,15 +163,18 @@ class Connector:
         )
 
     async def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
-        """Send one request; raise the classified error for any failure. Writes are not idempotent."""
+        """Send one request; raise the classified error for any failure. Writes are not idempotent: a write's answer
+        that does not prove it was refused (a 5xx, an outage notice) leaves its outcome unknown."""
         try:
             response = await self.http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             raise transport_failure(exc, idempotent=idempotent) from exc
         error = self.classify(response)
-        if error is not None:
-            raise error
-        return response
+        if error is None:
+            return response
+        if isinstance(error, Transient) and not idempotent:
+            raise unknown_outcome(error)
+        raise error
 
 
 class UnreadableRecord(ValidationError):
@@ -232,6 +244,21 @@ class DestinationConnector(Connector):
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         """The document created earlier with this reference, if any (adopted instead of created twice)."""
         raise NotImplementedError
+
+    async def find_by_references(
+        self, wanted: Sequence[tuple[DocumentKind, str]]
+    ) -> list[RemoteDocument | LedgerlineError | None]:
+        """`find_by_reference` for many: per reference the document, None when none holds it (proved absent), or the
+        lookup's own failure. Override where the system can look several up in one call."""
+        found: list[RemoteDocument | LedgerlineError | None] = []
+        for kind, reference in wanted:
+            try:
+                found.append(await self.find_by_reference(kind, reference))
+            except LedgerlineError as error:
+                if error.action is not EngineAction.RETRY:  # the connection as a whole failed: so does the batch
+                    raise
+                found.append(error)
+        return found
 
     async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
         raise NotImplementedError

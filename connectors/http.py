@@ -117,6 +117,19 @@ def transport_failure(error: httpx.TransportError, *, idempotent: bool) -> Ledge
     )
 
 
+def unknown_outcome(error: Transient) -> OutcomeUnknown:
+    """A write's failure that does not prove the write was not applied (a 5xx, an off-line notice, a redirect): the
+    system may have applied it before failing, so its outcome stays unknown until a lookup settles it."""
+    return OutcomeUnknown(
+        f"{error.message} The write may have been applied.",
+        code=error.code or "write_failed",
+        provider_code=error.provider_code,
+        hint="Before sending again, Ledgerline looks the document up by its reference.",
+        request=error.request,
+        response=error.response,
+    )
+
+
 def _has_request(error: httpx.TransportError) -> bool:
     try:
         error.request  # noqa: B018 - httpx raises RuntimeError when the error carries no request

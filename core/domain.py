@@ -100,6 +100,10 @@ class Document:
     """Source file ids of the receipts. Builders are pure, so they only name the files; the engine fetches them
     (`SourceConnector.fetch_attachment`) into `attachments` before pushing."""
     journal: str | None = None
+    generation: int = 0
+    """How many times this reference has been sent after an earlier send was settled. A destination whose
+    idempotency token belongs to a request (Intacct's control id) derives it from its documents' references and
+    generations: a resend of an unsettled send repeats the token, a settled one gets a fresh token."""
 
     @property
     def total(self) -> Decimal:

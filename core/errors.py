@@ -107,7 +107,8 @@ class RateLimited(LedgerlineError):
 
 
 class Transient(LedgerlineError):
-    """Failed before the request could have had an effect (5xx, reset, timeout before sending)."""
+    """Failed without effect: a read that failed in any way, or a write refused before it was sent (connection
+    refused). A write that failed after it was sent is `OutcomeUnknown` instead."""
 
     error_class = "transient"
     action = EngineAction.RETRY
@@ -115,7 +116,8 @@ class Transient(LedgerlineError):
 
 
 class OutcomeUnknown(LedgerlineError):
-    """The request may have been applied (timeout after sending); look the reference up before re-sending."""
+    """A write that may have been applied: any failure after it was sent (5xx, outage notice, timeout, reset,
+    unreadable answer). Look the reference up before sending again."""
 
     error_class = "outcome_unknown"
     action = EngineAction.RETRY_WITH_LOOKUP

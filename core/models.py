@@ -256,6 +256,7 @@ class ExportItem(Base):
         _values_check("state", ExportState),
         _values_check("document_type", DocumentType),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
+        CheckConstraint("send_generation >= 0", name="send_generation_not_negative"),
         # One destination document is recorded by at most one item: a second record would be a duplicate.
         Index(
             "uq_export_items_remote_document",
@@ -344,6 +345,16 @@ class ExportItem(Base):
     missing_mappings: Mapped[list[Any] | None] = mapped_column(JSONB)
     """While `needs_action` for want of mappings: `[{source_type, source_value, destination_type}, …]`."""
     document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """The document as first sent (`core.document_codec`), stored before the first request that may reach the
+    destination; every resend sends exactly this. NULL while the item was never sent."""
+    send_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Bumped each time the item is sent after its previous send was settled (proved not applied, or looked up and
+    proved absent); the request's control id is derived from its items' keys and generations (`sync.batch_id`)."""
+    payment_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """`send_generation` of the payment recorded for this item in the destination (`sync.source_payments`)."""
+    document_drift: Mapped[str | None] = mapped_column(Text)
+    """Set when the settings or mappings would now build a different document than the one first sent (which is
+    what is resent); NULL otherwise."""
     remote_id: Mapped[str | None] = mapped_column(String(255))
     remote_url: Mapped[str | None] = mapped_column(Text)
     status_written_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,14 @@
 """The export item state machine of DESIGN.md. Every transition is checked here and written to the audit log.
 
 pending ──claim──▶ running ──▶ succeeded
-   ▲                 │  └────▶ needs_action ──replay──▶ pending
-   └──backoff────────┘                └─────skip─────▶ skipped
+   ▲  │              │  └────▶ needs_action ──replay, mappings saved, export again──▶ pending
+   │  │              │                └─────skip, regroup──▶ skipped
+   │  └──regroup─────┼─────────────────────────────────────▶ skipped
+   └──backoff────────┘
+
+It lives in `core` because every package that moves an item uses it: the engine and the reconciler (`sync`), and
+the regrouping and mapping saves (`mappings`), which may import nothing above `core`. A regroup only ever moves an
+item that was never sent (`mappings.source_expenses.movable`).
 """
 
 import uuid
@@ -16,7 +22,7 @@ from core.audit import EventDraft, append_events
 from core.models import ExportState
 
 ALLOWED: dict[ExportState, frozenset[ExportState]] = {
-    ExportState.PENDING: frozenset({ExportState.RUNNING}),
+    ExportState.PENDING: frozenset({ExportState.RUNNING, ExportState.SKIPPED}),
     ExportState.RUNNING: frozenset({ExportState.SUCCEEDED, ExportState.PENDING, ExportState.NEEDS_ACTION}),
     ExportState.NEEDS_ACTION: frozenset({ExportState.PENDING, ExportState.SKIPPED}),
     ExportState.SUCCEEDED: frozenset(),

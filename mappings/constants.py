@@ -105,7 +105,8 @@ AUDIT_SETTINGS_SAVE: Final = "export_settings.save"
 AUDIT_MAPPING_CREATE: Final = "mapping.create"
 AUDIT_MAPPING_UPDATE: Final = "mapping.update"
 AUDIT_MAPPING_DELETE: Final = "mapping.delete"
-AUDIT_ITEM_RELEASED: Final = "export_item.released"
+RELEASE_REASON: Final = "mappings saved"
+"""Why an item waiting for mappings went back to pending (in its `export_item.pending` audit event)."""
 AUDIT_REGROUP: Final = "export_items.regroup"
 
 EXPENSE_CACHE_ENTRIES: Final = 5_000

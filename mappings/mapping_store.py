@@ -14,11 +14,12 @@ from sqlalchemy import or_, tuple_
 
 from core.models import DestinationAttribute, ExportItem, ExportState, Mapping
 from core.repository import TenantRepository
+from core.state_machine import record_transition
 from mappings.constants import (
-    AUDIT_ITEM_RELEASED,
     AUDIT_MAPPING_CREATE,
     AUDIT_MAPPING_DELETE,
     AUDIT_MAPPING_UPDATE,
+    RELEASE_REASON,
 )
 from mappings.errors import NotFound, RejectedChange
 from mappings.mapping_table import MappingKey
@@ -161,15 +162,19 @@ async def release_waiting_items(
         item.missing_mappings = remaining or None
         if remaining:
             continue
+        await record_transition(
+            repository.session,
+            tenant_id=repository.tenant_id,
+            item_id=item.id,
+            source=item.state,
+            target=ExportState.PENDING,
+            actor=repository.actor,
+            details={"reason": RELEASE_REASON},
+        )
         item.state = ExportState.PENDING.value
         item.next_attempt_at = datetime.now(UTC)
         item.error_class = item.error_code = item.error_message = item.error_hint = None
         released.append(item.id)
-        await repository.audit(
-            AUDIT_ITEM_RELEASED,
-            entity=item,
-            data={"from": ExportState.NEEDS_ACTION.value, "to": ExportState.PENDING.value, "reason": "mappings saved"},
-        )
     await repository.session.flush()
     return released
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from core.bulk import among, insert_rows
 from core.models import Connection, ExportItem, ExportItemRecord, ExportState
 from core.repository import TenantRepository
+from core.state_machine import Transition, record_transitions
 from mappings.constants import AUDIT_REGROUP, REGROUP_LOCK_NAMESPACE
 from mappings.grouping import Group, Skipped, idempotency_key, plan_groups
 from mappings.settings import ExportSettings
@@ -47,6 +48,7 @@ def _usable(records: list[OpenExpense]) -> tuple[dict[str, OpenExpense], list[tu
 
 
 async def _drop(repository: TenantRepository, item_ids: list[uuid.UUID], now: datetime) -> None:
+    """Release the items' expenses; delete the items never claimed, and keep the others as `skipped` (audited)."""
     session = repository.session
     await session.execute(
         update(ExportItemRecord)
@@ -56,10 +58,20 @@ async def _drop(repository: TenantRepository, item_ids: list[uuid.UUID], now: da
     )
     scoped = (ExportItem.tenant_id == repository.tenant_id, among(ExportItem.id, item_ids))
     await session.execute(delete(ExportItem).where(*scoped, ExportItem.attempt_count == 0))
+    superseded = (await session.execute(select(ExportItem.id, ExportItem.state).where(*scoped))).all()
     await session.execute(
         update(ExportItem)
         .where(*scoped)
         .values(state=ExportState.SKIPPED.value, skip_reason=SUPERSEDED_REASON, missing_mappings=None)
+    )
+    await record_transitions(
+        session,
+        tenant_id=repository.tenant_id,
+        actor=repository.actor,
+        transitions=[
+            Transition(item_id, state, ExportState.SKIPPED, {"reason": SUPERSEDED_REASON})
+            for item_id, state in superseded
+        ],
     )
 
 

@@ -192,3 +192,10 @@ REIMBURSED_SOURCE_STATES: Final = ("PAYMENT_PROCESSING", "PAID")
 SOURCE_PAYMENT_REFERENCE: Final = "{idempotency_key}-paid"
 """An item's payment reference: its idempotency key in the destination, so a payment is recorded at most once."""
 AUDIT_ITEM_SOURCE_PAYMENT_RECORDED: Final = "export_item.source_payment_recorded"
+
+LEASE_OWNER_WORKER_CHARS: Final = 90
+"""How much of the worker's id a claim token keeps (`lease_owner` holds 128 characters; the claim adds 33)."""
+LEASE_RENEWALS_PER_LEASE: Final = 3
+"""A batch in flight renews its lease this many times per lease period, so one slow renewal does not lose it."""
+LEASE_LOST_CODE: Final = "lease_lost"
+"""The error code of an item whose claim was lost before it was sent."""

@@ -3,13 +3,18 @@
 Per batch:
 0. claim nothing while the connection cannot be called: paused, waiting for re-authorization, deferred by its rate
    budget (Retry-After), or behind an open circuit — the items stay pending and keep their attempts;
-1. claim due items (lease, SKIP LOCKED) — `leases.claim_due_items`; just one when the circuit sends a probe;
+1. claim due items under a token of this claim alone (lease, SKIP LOCKED) — `leases.claim_due_items`; just one when
+   the circuit sends a probe. The lease is renewed while the batch is in flight;
 2. build each item's document from its expenses, the settings and the mappings (`mappings.preview_items`, which
    reads settings and mappings once per batch); a missing mapping or an invalid document needs a person, before any
-   call to the destination;
-3. an item whose last attempt's outcome is unknown is looked up by its reference first and adopted if found;
-4. push the rest, one connector call per `spec.batch_size` documents, one outcome per document;
-5. finish every item, fenced on the lease, with an attempt row carrying redacted excerpts.
+   call to the destination. An item whose earlier send is unsettled (outcome unknown) sends exactly the document it
+   first sent instead, and a changed build is noted on it (`document_drift`);
+3. items whose outcome is unknown are looked up by reference first, and adopted if found;
+4. push the rest, one connector call per `spec.batch_size` documents, one outcome per document; just before each
+   call, what each item sends is written down, fenced on the claim (`leases.record_sending`): an item the claim no
+   longer holds is not sent;
+5. finish every item, fenced on the claim, with an attempt row carrying redacted excerpts; a finish that lost its
+   fence writes only the attempt row.
 
 Every connector call holds a concurrency slot of the connection's `RateBudget`, and the budget meters each HTTP
 request inside it; each call's outcome is reported to the connection's `CircuitBreaker` (transient failures count,
@@ -18,21 +23,24 @@ to pending. What happens to an item after a failure is decided once, from the er
 (`core.errors.EngineAction`).
 """
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
 from core.bulk import insert_rows
 from core.connection_status import mark_needs_reauth
 from core.db import Database
+from core.document_codec import document_from_json, document_to_json
 from core.domain import Document, DocumentKind, RemoteDocument
 from core.errors import (
     AuthError,
@@ -48,15 +56,30 @@ from core.log import get_logger
 from core.metrics import count_export, timed_destination_call
 from core.models import Attempt, AttemptOutcome, Connection, ConnectionStatus, ExportItem, ExportState
 from core.repository import TenantRepository
+from core.state_machine import Transition, record_transitions
+from mappings.drift import document_drift
 from mappings.errors import MissingMappingsError
 from mappings.preview import preview_items
 from sync.backoff import BackoffSchedule
 from sync.circuit import Admission, CircuitBreaker
-from sync.constants import BUDGET_REFUSAL_CODE, CLAIM_BATCH, LEASE_SECONDS
-from sync.leases import Finish, claim_due_items, finish_items
+from sync.constants import (
+    BUDGET_REFUSAL_CODE,
+    CLAIM_BATCH,
+    LEASE_LOST_CODE,
+    LEASE_RENEWALS_PER_LEASE,
+    LEASE_SECONDS,
+)
+from sync.leases import (
+    Finish,
+    Sending,
+    claim_due_items,
+    finish_items,
+    new_claim_token,
+    record_sending,
+    renew_lease,
+)
 from sync.rate_budget import RateBudget
 from sync.receipts import ReceiptFetcher
-from sync.state_machine import Transition, record_transitions
 
 T = TypeVar("T")
 
@@ -105,6 +128,10 @@ class _Work:
     item: ExportItem
     document: Document | None = None
     result: RemoteDocument | LedgerlineError | None = None
+    sent: bool = False
+    """The document went out in this attempt (or its request did): its answer settles the earlier sends."""
+    drift: str | None = None
+    """How the document the settings and mappings build now differs from the one resent (`document_drift`)."""
 
 
 def _excerpt(excerpt: Excerpt | None) -> dict[str, Any] | None:
@@ -166,6 +193,7 @@ class ExportEngine:
         report: BatchReport,
         receipts: ReceiptFetcher | None = None,
     ) -> None:
+        token = new_claim_token(self.owner)
         async with self.database.tenant_session(tenant_id) as session:
             # Checked in the claim's transaction: a job queued before the connection was paused claims nothing.
             held = await _connection_hold(session, connection_id)
@@ -176,7 +204,8 @@ class ExportEngine:
                 session,
                 tenant_id=tenant_id,
                 connection_id=connection_id,
-                owner=self.owner,
+                token=token,
+                actor=self.actor,
                 limit=min(limit, connector.spec.batch_size * 4),
                 lease_seconds=self.lease_seconds,
             )
@@ -184,18 +213,48 @@ class ExportEngine:
         if not items:
             return
         work = [_Work(item) for item in items]
-        await self._build(tenant_id, work)
-        try:
-            await self._adopt_unknown(call, work)
-            await self._push(call, work, receipts)
-        except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
-            report.connection_error = exc
-            for unit in work:
-                if unit.result is None:
-                    unit.result = exc
+        claim = _Claim(tenant_id, token)
+        async with self._renewing(claim):
+            await self._build(tenant_id, work)
+            try:
+                await self._adopt_unknown(call, work)
+                await self._push(call, claim, work, receipts)
+            except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
+                report.connection_error = exc
+                for unit in work:
+                    if unit.result is None:
+                        unit.result = exc
         if call.auth_error is not None:  # before the items return to pending, so none is claimed in between
             await self._pause_connection(tenant_id, connection_id, call.auth_error)
-        await self._finish(tenant_id, work, report)
+        await self._finish(claim, work, report)
+
+    @property
+    def actor(self) -> str:
+        return f"worker:{self.owner}"
+
+    @asynccontextmanager
+    async def _renewing(self, claim: "_Claim") -> AsyncIterator[None]:
+        """Keep the claim's lease while the batch is in flight: a slow destination must not let the reconciler hand
+        the items to another worker while this one may still send them."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_seconds / LEASE_RENEWALS_PER_LEASE)
+                try:
+                    async with self.database.tenant_session(claim.tenant_id) as session:
+                        await renew_lease(
+                            session, tenant_id=claim.tenant_id, token=claim.token, lease_seconds=self.lease_seconds
+                        )
+                except (SQLAlchemyError, OSError) as exc:  # the next renewal tries again; the fence still holds
+                    log.warning("lease_renewal_failed", error=type(exc).__name__)
+
+        renewal = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewal
 
     async def _build(self, tenant_id: uuid.UUID, work: Sequence[_Work]) -> None:
         today = datetime.now(UTC).date()
@@ -203,20 +262,37 @@ class ExportEngine:
             repository = TenantRepository(session, tenant_id, f"worker:{self.owner}")
             previews = await preview_items(repository, [unit.item for unit in work], export_day=today)
         for unit, preview in zip(work, previews, strict=True):
-            if preview.document is not None:
-                unit.document = preview.document
+            item = unit.item
+            if item.outcome_unknown and item.document is not None:
+                # It may be in the destination already: only exactly what was sent may go again, under the same key.
+                unit.document = replace(document_from_json(item.document), generation=item.send_generation)
+                unit.drift = document_drift(item.document, preview.document, preview.error)
+            elif preview.document is not None:
+                # Every earlier send is settled: a new send under a new generation, with a new request key.
+                unit.document = replace(
+                    preview.document, generation=item.send_generation + int(not item.outcome_unknown)
+                )
             else:
                 unit.result = preview.error
 
     async def _adopt_unknown(self, call: "_Calls", work: Sequence[_Work]) -> None:
-        for unit in work:
-            if unit.result is None and unit.item.outcome_unknown:
-                kind, reference = DocumentKind(unit.item.document_type), unit.item.idempotency_key
-                found = await call.find_by_reference(kind, reference)
-                if found is not None:
-                    unit.result = RemoteDocument(remote_id=found.remote_id, url=found.url, adopted=True)
+        """Look up, together, every item whose earlier send may have been applied (even one that cannot be built
+        now: its document may exist all the same). Found: adopted. A lookup that failed leaves the item unsent."""
+        unknown = [unit for unit in work if unit.item.outcome_unknown]
+        if not unknown:
+            return
+        found = await call.find_by_references(
+            [(DocumentKind(unit.item.document_type), unit.item.idempotency_key) for unit in unknown]
+        )
+        for unit, match in zip(unknown, found, strict=True):
+            if isinstance(match, RemoteDocument):
+                unit.result = RemoteDocument(remote_id=match.remote_id, url=match.url, adopted=True)
+            elif match is not None:
+                unit.result = match
 
-    async def _push(self, call: "_Calls", work: Sequence[_Work], receipts: ReceiptFetcher | None = None) -> None:
+    async def _push(
+        self, call: "_Calls", claim: "_Claim", work: Sequence[_Work], receipts: ReceiptFetcher | None = None
+    ) -> None:
         ready = [unit for unit in work if unit.result is None and unit.document is not None]
         size = call.connector.spec.batch_size
         for start in range(0, len(ready), size):
@@ -233,13 +309,30 @@ class ExportEngine:
                     else:
                         unit.document = answer
                 chunk = [unit for unit in chunk if unit.result is None]
-                if not chunk:
-                    continue
+            chunk = await self._record_sending(claim, chunk)
+            if not chunk:
+                continue
             outcomes = await call.push([unit.document for unit in chunk if unit.document is not None])
             for unit, outcome in zip(chunk, outcomes, strict=True):
-                unit.result = outcome
+                unit.result, unit.sent = outcome, True
                 if unit.document is not None and unit.document.attachments:
                     unit.document = replace(unit.document, attachments=())  # sent: let the bytes go
+
+    async def _record_sending(self, claim: "_Claim", chunk: list[_Work]) -> list[_Work]:
+        """Write down what each item is about to send; the items the claim still holds, which alone go out."""
+        sending = [
+            Sending(unit.item.id, document_to_json(unit.document), unit.document.generation)
+            for unit in chunk
+            if unit.document is not None
+        ]
+        async with self.database.tenant_session(claim.tenant_id) as session:
+            held = await record_sending(
+                session, tenant_id=claim.tenant_id, token=claim.token, sending=sending, lease_seconds=self.lease_seconds
+            )
+        for unit in chunk:
+            if unit.item.id not in held:
+                unit.result = LeaseLost()
+        return [unit for unit in chunk if unit.result is None]
 
     async def _pause_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, error: AuthError) -> None:
         """The system refused the connection's credentials: nothing more goes until a person re-authorizes it."""
@@ -255,23 +348,20 @@ class ExportEngine:
         if paused:
             log.warning("connection_needs_reauth", connection_id=str(connection_id), reason=error.message)
 
-    async def _finish(self, tenant_id: uuid.UUID, work: Sequence[_Work], report: BatchReport) -> None:
+    async def _finish(self, claim: "_Claim", work: Sequence[_Work], report: BatchReport) -> None:
         now = datetime.now(UTC)
         decided: list[tuple[_Work, Finish, AttemptOutcome]] = []
         for unit in work:
-            assert unit.result is not None
-            target, values, outcome = self._decide(unit.item, unit.result, now)
-            document = _document_json(unit.document)
-            if document is not None:
-                values["document"] = document
+            target, values, outcome = self._decide(unit, now)
             details = {"outcome": outcome.value, "error_class": values.get("error_class")}
             decided.append((unit, Finish(unit.item, target, values, details), outcome))
         transitions: list[Transition] = []
+        tenant_id = claim.tenant_id
         async with self.database.tenant_session(tenant_id) as session:
             finished = await finish_items(
                 session,
                 tenant_id=tenant_id,
-                owner=self.owner,
+                token=claim.token,
                 finishes=[finish for _, finish, _ in decided],
                 batch=transitions,
             )
@@ -279,8 +369,9 @@ class ExportEngine:
             for unit, finish, outcome in decided:
                 item, result, target = unit.item, unit.result, finish.target
                 assert result is not None
-                if item.id not in finished:
+                if item.id not in finished:  # another claim holds it now: what this one did is history only
                     report.lost_lease += 1
+                    attempts.append(_attempt(item, self.owner, outcome, result, now))
                     continue
                 if "attempt_count" not in finish.values:  # an item that kept its attempt has no attempt row
                     attempts.append(_attempt(item, self.owner, outcome, result, now))
@@ -293,9 +384,7 @@ class ExportEngine:
                 else:
                     report.needs_action += 1
             await insert_rows(session, Attempt, attempts)  # with the items' states, in one statement
-            await record_transitions(
-                session, tenant_id=tenant_id, actor=f"worker:{self.owner}", transitions=transitions
-            )
+            await record_transitions(session, tenant_id=tenant_id, actor=self.actor, transitions=transitions)
         for unit, finish, _ in decided:  # counted once committed: a rolled-back finish decided nothing
             result, state = unit.result, finish.target.value if unit.item.id in finished else None
             error = result if isinstance(result, LedgerlineError) else None
@@ -310,9 +399,9 @@ class ExportEngine:
                     error_code=error.code,
                 )
 
-    def _decide(
-        self, item: ExportItem, result: RemoteDocument | LedgerlineError, now: datetime
-    ) -> tuple[ExportState, dict[str, Any], AttemptOutcome]:
+    def _decide(self, unit: _Work, now: datetime) -> tuple[ExportState, dict[str, Any], AttemptOutcome]:
+        item, result = unit.item, unit.result
+        assert result is not None
         values: dict[str, Any]
         cleared = {"error_class": None, "error_code": None, "error_message": None, "error_hint": None}
         if isinstance(result, RemoteDocument):
@@ -323,6 +412,7 @@ class ExportEngine:
                 "remote_url": result.url,
                 "outcome_unknown": False,
                 "missing_mappings": None,
+                "document_drift": unit.drift,
             }
             return ExportState.SUCCEEDED, values, outcome
         error = result
@@ -331,6 +421,10 @@ class ExportEngine:
             "error_code": error.code,
             "error_message": error.message[:2000],
             "error_hint": error.hint,
+            # A send whose answer proves it was not applied settles the earlier ones too (its control id was theirs,
+            # and the lookup before it found nothing); anything else leaves an unknown outcome unknown.
+            "outcome_unknown": isinstance(error, OutcomeUnknown) or (item.outcome_unknown and not unit.sent),
+            "document_drift": unit.drift,
         }
         if isinstance(error, MappingError):
             missing = error.details if isinstance(error, MissingMappingsError) else ()
@@ -349,10 +443,7 @@ class ExportEngine:
         if next_at is None:
             values["error_hint"] = f"Retried for a day without success. {error.hint or ''}".strip()
             return ExportState.NEEDS_ACTION, values, outcome
-        values |= {
-            "next_attempt_at": next_at,
-            "outcome_unknown": item.outcome_unknown or isinstance(error, OutcomeUnknown),
-        }
+        values["next_attempt_at"] = next_at
         return ExportState.PENDING, values, outcome
 
 
@@ -363,6 +454,21 @@ async def _connection_hold(session: AsyncSession, connection_id: uuid.UUID) -> H
     if row is None or row.status != ConnectionStatus.ACTIVE.value:
         return Hold.NEEDS_REAUTH
     return Hold.PAUSED if row.paused else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    tenant_id: uuid.UUID
+    token: str
+    """This claim's lease owner: every write about its items is fenced on it."""
+
+
+class LeaseLost(Transient):
+    """The claim no longer held the item when it was about to be sent: another worker has it, and this one sent
+    nothing. Only an attempt row records it."""
+
+    def __init__(self) -> None:
+        super().__init__("The item's lease was lost before it was sent; another attempt has it.", code=LEASE_LOST_CODE)
 
 
 class _Calls:
@@ -382,23 +488,25 @@ class _Calls:
         if guards.budget is not None:
             guards.budget.meter(connector.http, connector.spec.rate_limit)
 
-    async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
-        return await self._guarded(lambda: self.connector.find_by_reference(kind, reference), single=True)
+    async def find_by_references(
+        self, wanted: Sequence[tuple[DocumentKind, str]]
+    ) -> list[RemoteDocument | LedgerlineError | None]:
+        return await self._guarded(lambda: self.connector.find_by_references(wanted), operation="lookup")
 
     async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
-        return await self._guarded(lambda: self.connector.push(documents), single=False)
+        return await self._guarded(lambda: self.connector.push(documents), operation="push")
 
-    async def _guarded(self, send: Callable[[], Awaitable[T]], *, single: bool) -> T:
+    async def _guarded(self, send: Callable[[], Awaitable[list[T]]], *, operation: str) -> list[T]:
         budget = self.guards.budget
         slot: AbstractAsyncContextManager[object] = nullcontext() if budget is None else budget.slot(counted=False)
         try:
-            async with slot, timed_destination_call(self.connector.system, "lookup" if single else "push") as timing:
+            async with slot, timed_destination_call(self.connector.system, operation) as timing:
                 answer = await send()
-                timing.settle(answer if isinstance(answer, list) else [answer])
+                timing.settle(answer)
         except LedgerlineError as error:
             await self._observe([error])
             raise
-        await self._observe(answer if isinstance(answer, list) else [answer])
+        await self._observe(answer)
         return answer
 
     async def _observe(self, outcomes: Sequence[object]) -> None:
@@ -422,31 +530,6 @@ class _Calls:
         elif any(isinstance(error, Transient | OutcomeUnknown) for error in errors):
             await breaker.record_failure()
             self.reported = True
-
-
-def _document_json(document: Document | None) -> dict[str, Any] | None:
-    if document is None:
-        return None
-    return {
-        "kind": document.kind.value,
-        "reference": document.reference,
-        "transaction_date": document.transaction_date.isoformat(),
-        "currency": document.currency,
-        "counterparty": document.counterparty,
-        "memo": document.memo,
-        "total": str(document.total),
-        "lines": [
-            {
-                "amount": str(line.amount),
-                "account": line.account,
-                "expense_type": line.expense_type,
-                "description": line.description,
-                "dimensions": line.dimensions,
-                "debit": line.debit,
-            }
-            for line in document.lines
-        ],
-    }
 
 
 def _attempt(

@@ -1,11 +1,15 @@
-"""Claiming work and finishing it, fenced on the lease.
+"""Claiming work, keeping it, and finishing it, fenced on the claim.
 
 A worker claims due items with `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so concurrent
-workers never take the same item and never wait on each other. It finishes an item only `WHERE lease_owner = me`:
-a worker whose lease expired (and whose item the reconciler handed to someone else) finds its update refused and
-drops its result instead of overwriting the newer one.
+workers never take the same item and never wait on each other. Each claim has a token of its own (`new_claim_token`):
+one process runs many jobs, so the worker's id cannot tell a stale job from the current one. While the batch is in
+flight the claim renews its lease (`renew_lease`); just before a request goes out it records what it sends, fenced
+on the token (`record_sending`); and it finishes only `WHERE lease_owner = token`. A job whose lease expired (and
+whose item the reconciler handed to someone else) finds every one of these refused: it sends nothing more and
+overwrites nothing.
 """
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bulk import array_parameter, array_values
 from core.models import ExportItem, ExportState
-from sync.state_machine import Transition, record_transitions
+from core.state_machine import Transition, record_transitions
+from sync.constants import LEASE_OWNER_WORKER_CHARS
+
+
+def new_claim_token(worker: str) -> str:
+    """A lease owner unique to one claim, readable as the worker that holds it."""
+    return f"{worker[:LEASE_OWNER_WORKER_CHARS]}/{uuid.uuid4().hex}"
 
 
 async def claim_due_items(
@@ -26,11 +36,12 @@ async def claim_due_items(
     *,
     tenant_id: uuid.UUID,
     connection_id: uuid.UUID,
-    owner: str,
+    token: str,
+    actor: str,
     limit: int,
     lease_seconds: int,
 ) -> Sequence[ExportItem]:
-    """Take up to `limit` due pending items of one destination connection, oldest due first."""
+    """Take up to `limit` due pending items of one destination connection, oldest due first, under `token`."""
     due = (
         select(ExportItem.id)
         .where(
@@ -53,7 +64,7 @@ async def claim_due_items(
             .where(ExportItem.id.in_(select(due.c.id)))
             .values(
                 state=ExportState.RUNNING.value,
-                lease_owner=owner,
+                lease_owner=token,
                 lease_expires_at=func.now() + timedelta(seconds=lease_seconds),
                 attempt_count=ExportItem.attempt_count + 1,
             )
@@ -64,13 +75,73 @@ async def claim_due_items(
     await record_transitions(
         session,
         tenant_id=tenant_id,
-        actor=f"worker:{owner}",
+        actor=actor,
         transitions=[
             Transition(item.id, ExportState.PENDING.value, ExportState.RUNNING, {"attempt": item.attempt_count})
             for item in claimed
         ],
     )
     return claimed
+
+
+async def renew_lease(session: AsyncSession, *, tenant_id: uuid.UUID, token: str, lease_seconds: int) -> int:
+    """Push the lease of every item the claim still holds `lease_seconds` ahead; how many it still holds."""
+    renewed = await session.execute(
+        update(ExportItem)
+        .where(
+            ExportItem.tenant_id == tenant_id,
+            ExportItem.lease_owner == token,
+            ExportItem.state == ExportState.RUNNING.value,
+        )
+        .values(lease_expires_at=func.now() + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(renewed, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """One item about to be sent: the document as first sent (kept if one is stored already) and its generation."""
+
+    item_id: uuid.UUID
+    document: dict[str, Any]
+    generation: int
+
+
+_RECORD_SENDING = text(
+    """
+    UPDATE export_items
+    SET document = COALESCE(export_items.document, given.document), send_generation = given.generation,
+        lease_expires_at = now() + make_interval(secs => :lease_seconds)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:documents AS jsonb[]), CAST(:generations AS integer[]))
+        AS given (id, document, generation)
+    WHERE export_items.id = given.id AND export_items.tenant_id = :tenant_id
+      AND export_items.lease_owner = :token AND export_items.state = :running
+    RETURNING export_items.id
+    """
+)
+
+
+async def record_sending(
+    session: AsyncSession, *, tenant_id: uuid.UUID, token: str, sending: Sequence[Sending], lease_seconds: int
+) -> set[uuid.UUID]:
+    """Write down, before the request goes out, what each item sends; the ids the claim still holds, which alone may
+    be sent. The first document stored stays: a resend carries exactly what may already have reached the system."""
+    if not sending:
+        return set()
+    held = await session.scalars(
+        _RECORD_SENDING,
+        {
+            "tenant_id": tenant_id,
+            "token": token,
+            "running": ExportState.RUNNING.value,
+            "lease_seconds": lease_seconds,
+            "ids": [entry.item_id for entry in sending],
+            "documents": [json.dumps(entry.document) for entry in sending],
+            "generations": [entry.generation for entry in sending],
+        },
+    )
+    return set(held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +169,18 @@ def _finish_statement(columns: tuple[str, ...]) -> TextClause:
             updated_at = now(), {", ".join(sets)}
         FROM unnest(CAST(:ids AS uuid[]), {", ".join(arrays)}) AS given (id, {", ".join(columns)})
         WHERE export_items.id = given.id AND export_items.tenant_id = :tenant_id
-          AND export_items.lease_owner = :owner AND export_items.state = :running
+          AND export_items.lease_owner = :token AND export_items.state = :running
         RETURNING export_items.id
         """  # noqa: S608 (the names are ExportItem's own columns: `table[name]` refused any other)
     )
 
 
 async def finish_items(
-    session: AsyncSession, *, tenant_id: uuid.UUID, owner: str, finishes: Sequence[Finish], batch: list[Transition]
+    session: AsyncSession, *, tenant_id: uuid.UUID, token: str, finishes: Sequence[Finish], batch: list[Transition]
 ) -> set[uuid.UUID]:
-    """Move running items we own to their targets; the ids finished, without those whose lease was lost (nothing
-    written for them). Their transitions are added to `batch` for the caller to record (`record_transitions`).
+    """Move running items the claim `token` holds to their targets; the ids finished, without those whose lease was
+    lost (nothing written for them). Their transitions are added to `batch` for the caller to record
+    (`record_transitions`).
 
     One `UPDATE` per target and set of columns — usually one for a whole batch — instead of one statement per item.
     Every finish owes the source a fresh export status (an item that needed action may have succeeded since)."""
@@ -124,7 +196,7 @@ async def finish_items(
                 "state": target.value,
                 "running": ExportState.RUNNING.value,
                 "tenant_id": tenant_id,
-                "owner": owner,
+                "token": token,
                 "ids": [finish.item.id for finish in members],
                 **{
                     name: array_values(columns[name].type, [finish.values[name] for finish in members])

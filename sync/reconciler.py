@@ -15,10 +15,10 @@ from sqlalchemy import TextClause, func, text, update
 
 from core.db import Database
 from core.models import Connection, ExportItem, ExportState, RunState, SyncRun, WebhookEvent, WebhookState
+from core.state_machine import record_transition
 from sync.constants import RECONCILE_BATCH, RECONCILE_EVERY_SECONDS, RUN_JOB, SCHEDULE_BATCH
 from sync.queue import Queue
 from sync.runs import RunKind, RunRefusedError, RunTrigger, request_run
-from sync.state_machine import record_transition
 
 RECONCILER_ACTOR = "system:reconciler"
 SCHEDULER_ACTOR = "system:scheduler"

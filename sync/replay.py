@@ -49,6 +49,7 @@ from core.audit import append_event
 from core.db import Database
 from core.log import bind_context, get_logger
 from core.models import ExportItem, ExportState, Replay, RunState
+from core.state_machine import record_transition
 from sync.constants import (
     AUDIT_REPLAY_FINISHED,
     AUDIT_REPLAY_REQUESTED,
@@ -63,7 +64,6 @@ from sync.constants import (
 from sync.item_queries import ItemFilter, matching_items
 from sync.queue import Queue
 from sync.reconciler import ring_export_bell
-from sync.state_machine import record_transition
 
 __all__ = [
     "ItemNotFoundError",

@@ -4,9 +4,10 @@ Opt-in per destination connection (`record_source_payments`). A succeeded bill o
 reimbursable expenses the source shows all reimbursed, and that the destination has not been seen paid
 (`paid_at IS NULL`), gets a payment in the destination for what it still owes. The payment's reference derives from
 the item's idempotency key, so the destination records it at most once: after a crash between its write and our
-commit, the next run finds nothing due or has the replayed reference refused, and adopts it. The item then gets
+commit, the next run finds nothing due or has the replayed request refused, and adopts it. The item then gets
 `paid_at` and `paid_written_back_at` at once (the source already knows), audited. A refused payment leaves its item
-owed, its reason counted in the run, and the next run tries again.
+owed, its reason counted in the run, and a new generation (`payment_generation`), so that the next run's send is a
+new request rather than a replay of the refused one.
 """
 
 import uuid
@@ -16,13 +17,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector, PaymentsUnsupported, PaymentToRecord, RecordedPayment
 from core.db import Database
 from core.domain import DocumentKind
-from core.errors import LedgerlineError
+from core.errors import LedgerlineError, OutcomeUnknown
 from core.log import get_logger
 from core.models import ExportItem, ExportState, SourceRecord
 from sync.constants import (
@@ -67,6 +68,7 @@ class _Owed:
     remote_id: str
     reference: str
     """The payment's, derived from the item's idempotency key."""
+    generation: int
 
 
 @dataclass
@@ -120,6 +122,8 @@ async def record_source_payments(
             for row, outcome in zip(chunk, outcomes, strict=True):
                 if isinstance(outcome, LedgerlineError):
                     _failed(report, outcome, [row.id])
+                    if not isinstance(outcome, OutcomeUnknown):  # settled: the next send is a new request
+                        await _next_generation(session, tenant_id, row)
                 elif await _mark_paid(session, tenant_id, row, outcome, settings, actor):
                     _count(report, outcome)
 
@@ -132,6 +136,15 @@ def _payment(row: _Owed, settings: SourcePaymentSettings, paid_on: date) -> Paym
         paid_on=paid_on,
         account=settings.account,
         method=settings.payment_method,
+        generation=row.generation,
+    )
+
+
+async def _next_generation(session: AsyncSession, tenant_id: uuid.UUID, row: _Owed) -> None:
+    await session.execute(
+        update(ExportItem)
+        .where(ExportItem.tenant_id == tenant_id, ExportItem.id == row.id)
+        .values(payment_generation=row.generation + 1)
     )
 
 
@@ -147,7 +160,13 @@ async def _owed_items(
         or_(SourceRecord.remote_state.is_(None), SourceRecord.remote_state.not_in(REIMBURSED_SOURCE_STATES))
     )
     query = (
-        select(ExportItem.id, ExportItem.document_type, ExportItem.remote_id, ExportItem.idempotency_key)
+        select(
+            ExportItem.id,
+            ExportItem.document_type,
+            ExportItem.remote_id,
+            ExportItem.idempotency_key,
+            ExportItem.payment_generation,
+        )
         .where(
             ExportItem.tenant_id == tenant_id,
             ExportItem.destination_connection_id == destination_connection_id,
@@ -164,8 +183,8 @@ async def _owed_items(
     if after is not None:
         query = query.where(ExportItem.id > after)
     return [
-        _Owed(item_id, DocumentKind(kind), remote_id, SOURCE_PAYMENT_REFERENCE.format(idempotency_key=key))
-        for item_id, kind, remote_id, key in (await session.execute(query)).all()
+        _Owed(item_id, DocumentKind(kind), remote_id, SOURCE_PAYMENT_REFERENCE.format(idempotency_key=key), generation)
+        for item_id, kind, remote_id, key, generation in (await session.execute(query)).all()
         if remote_id
     ]
 

@@ -3,8 +3,8 @@
 - `classify`: whole-call failures hidden in HTTP 200 XML (control, authentication, unreadable body);
 - `check`: a fresh `getAPISession`;
 - `import_dimensions`: readByQuery + readMore through the spec's `result_id` paginator;
-- `push`: several documents per request, each idempotent by its function control id (see `push.py`);
-- `find_by_reference` and `payment_status`: `query` and `read` over the stored documents;
+- `push`: several documents per request, idempotent by the request's control id (see `push.py`);
+- `find_by_reference(s)` and `payment_status`: `query` and `read` over the stored documents;
 - `record_payments`: payments the source made, as AP payments and reimbursement requests (see `reimbursements.py`).
 """
 
@@ -120,6 +120,15 @@ class IntacctConnector(DestinationConnector):
         [found] = await find_many(self.gateway, [(kind, reference)])
         if isinstance(found, LedgerlineError):
             raise found
+        return found
+
+    async def find_by_references(
+        self, wanted: Sequence[tuple[DocumentKind, str]]
+    ) -> list[RemoteDocument | LedgerlineError | None]:
+        """One request per `spec.batch_size` references, one `query` function each."""
+        found: list[RemoteDocument | LedgerlineError | None] = []
+        for start in range(0, len(wanted), self.spec.batch_size):
+            found += await find_many(self.gateway, wanted[start : start + self.spec.batch_size])
         return found
 
     async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:

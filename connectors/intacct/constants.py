@@ -53,6 +53,11 @@ CODE_RESULT_SET_EXPIRED: Final = "result_set_expired"
 CODE_OFFLINE: Final = "offline"
 CODE_MALFORMED: Final = "malformed_response"
 CODE_CONTROL_ID_USED: Final = "control_id_used"
+CODE_CONTROL_ID_SPENT: Final = "control_id_spent"
+"""A write request refused because its control id already ran, and a lookup proved this document absent."""
+BATCH_CONTROL_ID_PREFIX: Final = "llb-"
+BATCH_CONTROL_ID_HEX: Final = 40
+"""Hex digits of the batch digest in a write request's control id (160 bits)."""
 CODE_REFUSED: Final = "refused"
 
 # Dimension attribute types (the names Ledgerline stores in `destination_attributes`).

@@ -126,7 +126,7 @@ def session(session_id: str) -> Element:
 def build_request(*, sender: Sender, control_id: str, authentication: Element, functions: Sequence[Function]) -> bytes:
     """A request whose control id is single-use when it writes (`uniqueid=true`), so a replay is refused.
 
-    Each function's own `controlid` is single-use too; that is what keeps one document idempotent inside a batch.
+    A function's own `controlid` only matches its result to it; the request's control id is the idempotency unit.
     No `transaction="true"`: one document's failure must not roll back the others.
     """
     root = Element("request")

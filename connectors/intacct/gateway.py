@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 import httpx
 
-from connectors.intacct.constants import CODE_SESSION_EXPIRED
+from connectors.intacct.constants import BATCH_CONTROL_ID_HEX, BATCH_CONTROL_ID_PREFIX, CODE_SESSION_EXPIRED
 from connectors.intacct.envelope import Function, Result, Sender, build_request, login, reply_of, session
 from connectors.intacct.errors import function_error, malformed
 from connectors.intacct.session import ApiSession, SessionKeeper
@@ -47,9 +47,20 @@ class Answer:
 
 
 def new_control_id() -> str:
-    """A request's own control id: fresh every time, never a document's reference, so that a batch resent with
-    one more or one fewer document is not refused as a whole."""
+    """A control id for a read (or a function): fresh every time, since reads are safe to repeat."""
     return uuid.uuid4().hex
+
+
+def batch_control_id(documents: Sequence[tuple[str, int]]) -> str:
+    """The control id of a request that writes these (reference, generation) pairs, in any order.
+
+    With `uniqueid=true` the gateway runs a control id once and refuses it afterwards, so this id is what keeps the
+    request idempotent: resent with the same members and generations, it is refused if it already ran. A member
+    whose earlier send was settled carries a new generation, and with it the request a new id."""
+    digest = hashlib.sha256(
+        "\n".join(sorted(f"{reference}:{generation}" for reference, generation in documents)).encode()
+    )
+    return f"{BATCH_CONTROL_ID_PREFIX}{digest.hexdigest()[:BATCH_CONTROL_ID_HEX]}"
 
 
 class Gateway:
@@ -67,21 +78,22 @@ class Gateway:
         parts = (self._url, self._sender.sender_id, self._sender.password, *astuple(self._user))
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-    async def call(self, functions: Sequence[Function]) -> Answer:
-        """Run the functions in one request; an expired session is renewed once and the request sent again
-        (nothing ran: authentication failed before any function)."""
+    async def call(self, functions: Sequence[Function], *, control_id: str | None = None) -> Answer:
+        """Run the functions in one request under `control_id` (a fresh one if None: for reads); an expired session
+        is renewed once and the request sent again (nothing ran: authentication failed before any function)."""
+        control_id = control_id or new_control_id()
         current = await self.sessions.current()
         try:
-            return await self._call(current, functions)
+            return await self._call(current, functions, control_id)
         except AuthError as error:
             if error.code != CODE_SESSION_EXPIRED:
                 raise
-        return await self._call(await self.sessions.renew(stale=current), functions)
+        return await self._call(await self.sessions.renew(stale=current), functions, control_id)
 
-    async def _call(self, api: ApiSession, functions: Sequence[Function]) -> Answer:
+    async def _call(self, api: ApiSession, functions: Sequence[Function], control_id: str) -> Answer:
         body = build_request(
             sender=self._sender,
-            control_id=new_control_id(),
+            control_id=control_id,
             authentication=session(api.session_id),
             functions=functions,
         )

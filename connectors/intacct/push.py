@@ -1,27 +1,32 @@
 """Creating a batch of documents in one request, each exactly once.
 
-Each document is its own function whose `controlid` is the document's reference, in a request with
-`uniqueid=true`: Intacct refuses a function whose control id already ran instead of running it again. So:
+Each document is its own function in a request with `uniqueid=true` whose control id is derived from the documents'
+references and generations (`gateway.batch_control_id`): Intacct runs a control id once and refuses it afterwards.
+So:
 
-- a refusal for a used control id means the document exists → look it up by reference and adopt it;
-- a lost answer (timeout, dropped connection, 5xx, unreadable body) may hide a commit → look every document up by
-  reference at once, adopt what exists, and report the original failure for the rest; a later retry is still safe,
-  because a document that did commit in the meantime is refused and adopted then.
+- a lost answer (timeout, dropped connection, 5xx, off-line notice, unreadable body) may hide a commit → look every
+  document up by reference at once, adopt what exists, and leave the rest unknown: the engine looks them up again
+  before the next send, which resends the same documents under the same control id;
+- a request refused because its control id already ran → look every document up: a document found is adopted, a
+  document absent failed in that earlier run (settled: it is sent again under a new generation), and a failed lookup
+  leaves it unknown.
 
-There is no `transaction="true"`: one refused document must not take the others down with it.
+Every document also stores its reference (`documents.REFERENCES`), which is what the lookups find. There is no
+`transaction="true"`: one refused document must not take the others down with it.
 """
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from connectors.intacct.attachments import folder_body, supdoc_function, supdoc_id
+from connectors.intacct.constants import CODE_CONTROL_ID_SPENT, CODE_CONTROL_ID_USED, DISPLAY_NAME
 from connectors.intacct.documents import document_body
 from connectors.intacct.envelope import Function
-from connectors.intacct.errors import already_exists, is_control_id_used
-from connectors.intacct.gateway import Answer, Gateway, new_control_id
-from connectors.intacct.references import find_many, record_urls
+from connectors.intacct.errors import already_exists
+from connectors.intacct.gateway import Answer, Gateway, batch_control_id, new_control_id
+from connectors.intacct.references import Found, find_many, record_urls
 from core.domain import Document, RemoteDocument
-from core.errors import LedgerlineError, RateLimited, ValidationError
+from core.errors import LedgerlineError, OutcomeUnknown, Transient, ValidationError
 
 Outcome = RemoteDocument | LedgerlineError
 
@@ -109,7 +114,7 @@ def _cause(answer: Answer, planned: Planned) -> int:
     only for lack of them), else the document itself."""
     if planned.supdoc is not None:
         errors = answer.results[planned.supdoc].errors
-        if errors and not (already_exists(errors) or is_control_id_used(errors)):
+        if errors and not already_exists(errors):
             return planned.supdoc
     return planned.function
 
@@ -122,8 +127,9 @@ async def send_plan(gateway: Gateway, batch: Plan, count: int, folder: Folder) -
     """Send a planned batch of `count` documents in one request; one outcome per document, in order."""
     outcomes: dict[int, Outcome] = dict(batch.refused)
     if batch.planned:
+        control_id = batch_control_id([(item.document.reference, item.document.generation) for item in batch.planned])
         try:
-            answer = await gateway.call(batch.functions)
+            answer = await gateway.call(batch.functions, control_id=control_id)
         except LedgerlineError as error:
             outcomes.update(await _after_failure(gateway, batch.planned, error))
         else:
@@ -137,23 +143,12 @@ async def send_plan(gateway: Gateway, batch: Plan, count: int, folder: Folder) -
 async def _outcomes(gateway: Gateway, planned: Sequence[Planned], answer: Answer) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     created: dict[int, str] = {}
-    replayed: list[Planned] = []
     for item in planned:
         result = answer.results[item.function]
         if result.ok:
             created[item.position] = result.key
-        elif is_control_id_used(result.errors):
-            replayed.append(item)
         else:
             outcomes[item.position] = answer.error(_cause(answer, item))
-    if replayed:
-        try:
-            found = await find_many(gateway, [(item.document.kind, item.document.reference) for item in replayed])
-        except LedgerlineError as error:
-            found = [error] * len(replayed)
-        for item, match in zip(replayed, found, strict=True):
-            # Not found although its control id ran: something else used the reference; a person must look.
-            outcomes[item.position] = match if match is not None else answer.error(item.function)
     kinds = {item.position: item.document.kind for item in planned}
     urls = await record_urls(gateway, [(kinds[position], remote_id) for position, remote_id in created.items()])
     for position, remote_id in created.items():
@@ -163,8 +158,10 @@ async def _outcomes(gateway: Gateway, planned: Sequence[Planned], answer: Answer
 
 async def _after_failure(gateway: Gateway, planned: Sequence[Planned], error: LedgerlineError) -> dict[int, Outcome]:
     """The whole request failed. If it may have been applied, adopt whatever the lookups find."""
+    if error.code == CODE_CONTROL_ID_USED:
+        return await _settle_spent(gateway, planned, error)
     outcomes: dict[int, Outcome] = {item.position: error for item in planned}
-    if not error.retriable or isinstance(error, RateLimited):  # refused before anything ran
+    if not isinstance(error, OutcomeUnknown):  # the answer proves nothing ran
         return outcomes
     try:
         found = await find_many(gateway, [(item.document.kind, item.document.reference) for item in planned])
@@ -173,4 +170,38 @@ async def _after_failure(gateway: Gateway, planned: Sequence[Planned], error: Le
     for item, match in zip(planned, found, strict=True):
         if isinstance(match, RemoteDocument):
             outcomes[item.position] = match
+    return outcomes
+
+
+async def _settle_spent(gateway: Gateway, planned: Sequence[Planned], refusal: LedgerlineError) -> dict[int, Outcome]:
+    """The request's control id already ran: each document is there (adopt it), or its function failed in that run
+    (absent: settled, to be sent again under a new generation), or, while a lookup fails, unknown."""
+    try:
+        found: list[Found] = await find_many(
+            gateway, [(item.document.kind, item.document.reference) for item in planned]
+        )
+    except LedgerlineError as error:
+        found = [error] * len(planned)
+    outcomes: dict[int, Outcome] = {}
+    for item, match in zip(planned, found, strict=True):
+        if isinstance(match, RemoteDocument):
+            outcomes[item.position] = match
+        elif match is None:
+            outcomes[item.position] = Transient(
+                f"{DISPLAY_NAME} had already run this batch's request, and {item.document.reference} is not in it: "
+                "the earlier run refused it. It is sent again under a new control id.",
+                code=CODE_CONTROL_ID_SPENT,
+                hint="Nothing to do: the next attempt sends it again.",
+                request=refusal.request,
+                response=refusal.response,
+            )
+        else:
+            outcomes[item.position] = OutcomeUnknown(
+                f"{DISPLAY_NAME} had already run this batch's request, and looking {item.document.reference} up "
+                f"failed ({match.message}).",
+                code=CODE_CONTROL_ID_USED,
+                hint="Before sending again, Ledgerline looks the document up by its reference.",
+                request=refusal.request,
+                response=refusal.response,
+            )
     return outcomes

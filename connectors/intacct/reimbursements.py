@@ -2,10 +2,10 @@
 expense report, each for what the document still owes and each exactly once.
 
 The amount and the payee come from the paid document itself (one `read` per object), so a document paid meanwhile
-in Intacct is never paid twice. The payment is then a document like any other pushed one: its function's control id
-is the payment's reference, sent with `uniqueid=true`, and the reference is kept in its DESCRIPTION / memo. A
-replayed reference is refused as used and the earlier payment adopted; a lost answer is settled by looking the
-reference up (`push.py`).
+in Intacct is never paid twice. The payment is then a document like any other pushed one (`push.py`): its request's
+control id derives from its reference and generation, sent with `uniqueid=true`, and the reference is kept in its
+DESCRIPTION / memo. A replayed request is refused as used and the earlier payment adopted; a lost answer is settled
+by looking the reference up.
 """
 
 from collections.abc import Sequence
@@ -110,6 +110,7 @@ def _payment_document(payment: PaymentToRecord, paid: Row, amount: Decimal) -> D
         counterparty=paid.get(PAYEE_FIELDS[payment.kind]) or None,
         account=payment.account,
         applies_to=payment.remote_id,
+        generation=payment.generation,
     )
 
 

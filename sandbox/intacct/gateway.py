@@ -4,9 +4,10 @@ A control-level failure (bad XML, wrong sender, reused control id) runs nothing;
 no function; a function failure affects only that function, unless the operation is `transaction="true"`, in which
 case every function is rolled back and reported `aborted` (XL03000009) beside the one that failed.
 
-`uniqueid=true` makes ids single-use per sender and company. The documented unit is the function's `controlid`
-attribute (a function that already completed is refused, not re-run); the request's own `control/controlid` is
-single-use too, so a replayed request is refused as a whole before anything runs.
+`uniqueid=true` makes the request's `control/controlid` single-use per sender and company, as the real gateway does:
+once a request has run (whatever became of its functions), a request with the same control id is refused as a whole
+before anything runs. A function's `controlid` attribute only matches its result to it: the gateway enforces
+nothing on it, so no client can lean on a guarantee the real system lacks.
 """
 
 import secrets
@@ -60,10 +61,10 @@ def get_api_session(ctx: Context, body: Element) -> Outcome:
 FUNCTIONS: dict[str, Handler] = {"getAPISession": get_api_session, **READ_FUNCTIONS, **WRITE_FUNCTIONS}
 
 
-def _reused(what: str, control_id: str, sender_id: str, company_id: str) -> ErrorDetail:
+def _reused(control_id: str, sender_id: str, company_id: str) -> ErrorDetail:
     return ErrorDetail(
         ERR_DUPLICATE,
-        f"Another {what} with the control ID '{control_id}' has already been executed for sender '{sender_id}' "
+        f"Another request with the control ID '{control_id}' has already been executed for sender '{sender_id}' "
         f"and company '{company_id}'.",
         description="Duplicate control ID",
         correction="With uniqueid=true a control ID is single-use: look the earlier result up instead of resending.",
@@ -127,9 +128,7 @@ class Gateway:
         request_key = (control.sender_id, identity.company_id, control.control_id)
         if control.unique_id and request_key in self.state.executed_requests:
             self._log(control, identity.company_id, "duplicate_refused")
-            return failed_control(
-                control, [_reused("request", control.control_id, control.sender_id, identity.company_id)]
-            )
+            return failed_control(control, [_reused(control.control_id, control.sender_id, identity.company_id)])
         session = identity.session
         ctx = Context(
             identity,
@@ -139,8 +138,8 @@ class Gateway:
             self.state.result_sets,
             format_iso(self.state.sessions.expires_at(session)),
         )
-        results = self._run(ctx, control, envelope)
-        if any(result.status == SUCCESS for result in results):
+        results = self._run(ctx, envelope)
+        if control.unique_id:
             self.state.executed_requests.add(request_key)
         self._log(
             control,
@@ -150,7 +149,7 @@ class Gateway:
         )
         return self._response(control, identity, ctx, results)
 
-    def _run(self, ctx: Context, control: Control, envelope: Envelope) -> list[FunctionResult]:
+    def _run(self, ctx: Context, envelope: Envelope) -> list[FunctionResult]:
         """Run each function atomically; with `transaction="true"`, all of them or none."""
         store = ctx.store
         before = store.state()
@@ -158,11 +157,6 @@ class Gateway:
         for call in envelope.functions:
             if envelope.transaction and any(result.status == FAILURE for result in results):
                 results.append(FunctionResult(call, ABORTED, errors=(rolled_back(),)))
-                continue
-            key = (control.sender_id, ctx.identity.company_id, call.control_id)
-            if control.unique_id and call.control_id and key in self.state.completed_functions:
-                reused = _reused("function", call.control_id, control.sender_id, ctx.identity.company_id)
-                results.append(FunctionResult(call, FAILURE, errors=(reused,)))
                 continue
             snapshot = store.state()
             try:
@@ -178,9 +172,6 @@ class Gateway:
                 else FunctionResult(result.call, ABORTED, errors=(rolled_back(),))
                 for result in results
             ]
-        for result in results:
-            if result.status == SUCCESS and result.call.control_id:
-                self.state.completed_functions.add((control.sender_id, ctx.identity.company_id, result.call.control_id))
         return results
 
     def _response(self, control: Control, identity: Identity, ctx: Context, results: list[FunctionResult]) -> Element:

@@ -46,7 +46,6 @@ class SimulatorState:
         self.result_sets = ResultSets()
         self.stores: dict[str, CompanyStore] = {}
         self.executed_requests: set[IdKey] = set()
-        self.completed_functions: set[IdKey] = set()
         self.control_log: deque[ControlIdEntry] = deque(maxlen=MAX_CONTROL_IDS_LISTED)
         self.reset(seed)
 
@@ -59,5 +58,4 @@ class SimulatorState:
         self.sessions = SessionBook(self.clock)  # forgets every session and restores the default TTL
         self.result_sets.clear()
         self.executed_requests.clear()
-        self.completed_functions.clear()
         self.control_log.clear()

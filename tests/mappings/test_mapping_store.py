@@ -151,7 +151,7 @@ async def test_saving_the_last_missing_mapping_releases_the_waiting_item(
         released = await session.get(ExportItem, item.id)
     assert released is not None
     assert (released.state, released.error_class, released.missing_mappings) == ("pending", None, None)
-    assert (await _audit_actions(database, tenant))[-1] == "export_item.released"
+    assert (await _audit_actions(database, tenant))[-1] == "export_item.pending"
 
 
 async def test_unmapped_values_count_the_expenses_waiting_on_them(database: Database, tenant: TenantFixture) -> None:

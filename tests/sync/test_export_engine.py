@@ -96,7 +96,7 @@ async def test_a_missing_mapping_needs_action_before_any_call(
     assert after == before  # nothing was sent
 
 
-async def test_an_outage_backs_off_without_losing_anything(
+async def test_an_outage_backs_off_with_its_outcome_unknown(
     database: Database, books: Books, sandbox: RunningSandbox
 ) -> None:
     with sandbox.control() as control:
@@ -109,7 +109,9 @@ async def test_an_outage_backs_off_without_losing_anything(
     assert report.retrying == 3
     async with database.tenant_session(books.tenant.id) as session:
         items = (await session.scalars(select(ExportItem))).all()
-    assert all(item.state == "pending" and item.error_class == "transient" for item in items)
+    # A 503 to a write proves nothing: the items wait, and look their references up before sending again.
+    assert all(item.state == "pending" and item.error_class == "outcome_unknown" for item in items)
+    assert all(item.outcome_unknown for item in items)
     assert all(item.next_attempt_at >= item.updated_at for item in items)
     assert sandbox_bills(sandbox) == 0
 
@@ -125,7 +127,8 @@ async def test_a_lost_lease_is_returned_and_adopted_by_the_reconciler_path(
             session,
             tenant_id=books.tenant.id,
             connection_id=books.destination_id,
-            owner="dead",
+            token="dead",
+            actor="worker:dead",
             limit=10,
             lease_seconds=60,
         )

@@ -66,19 +66,19 @@ async def test_a_missing_mapping_counts_as_needs_action_of_class_mapping_without
     assert pushes("answered") == before[1]
 
 
-async def test_an_outage_counts_retries_of_class_transient(
+async def test_an_outage_counts_retries_of_unknown_outcome(
     database: Database, books: Books, sandbox: RunningSandbox
 ) -> None:
     with sandbox.control() as control:
         control.post(
             "/faults", json={"system": "intacct", "operation": "create:*", "mode": "error", "status": 503}
         ).raise_for_status()
-    before = exports("retrying", "transient"), pushes("transient")
+    before = exports("retrying", "outcome_unknown"), pushes("outcome_unknown")
     await ExportEngine(database, owner="w1").run_batch(
         books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id
     )
-    assert exports("retrying", "transient") - before[0] == 3
-    assert pushes("transient") - before[1] == 1
+    assert exports("retrying", "outcome_unknown") - before[0] == 3
+    assert pushes("outcome_unknown") - before[1] == 1
 
 
 @pytest.fixture

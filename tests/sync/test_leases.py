@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text, update
 
 from core.db import Database
 from core.models import AuditEvent, Connection, ExportItem, ExportState
-from sync.leases import Finish, claim_due_items, finish_items
-from sync.state_machine import IllegalTransitionError, Transition, check_transition
+from core.state_machine import IllegalTransitionError, Transition, check_transition
+from sync.leases import Finish, Sending, claim_due_items, finish_items, new_claim_token, record_sending, renew_lease
 from tests.conftest import TenantFixture, make_tenant
 
 
@@ -50,7 +50,13 @@ async def test_concurrent_claims_take_disjoint_items(database: Database) -> None
     async def claim(owner: str) -> set[uuid.UUID]:
         async with database.tenant_session(tenant.id) as session:
             items = await claim_due_items(
-                session, tenant_id=tenant.id, connection_id=connection_id, owner=owner, limit=12, lease_seconds=60
+                session,
+                tenant_id=tenant.id,
+                connection_id=connection_id,
+                token=owner,
+                actor="worker:w",
+                limit=12,
+                lease_seconds=60,
             )
             return {item.id for item in items}
 
@@ -70,7 +76,13 @@ async def test_finishing_is_fenced_on_the_lease(database: Database) -> None:
     tenant, connection_id = await _connection_with_items(database, 1)
     async with database.tenant_session(tenant.id) as session:
         [item] = await claim_due_items(
-            session, tenant_id=tenant.id, connection_id=connection_id, owner="old", limit=5, lease_seconds=60
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            token="old",
+            actor="worker:w",
+            limit=5,
+            lease_seconds=60,
         )
     async with database.tenant_session(tenant.id) as session:  # the reconciler handed it to another worker
         await session.execute(update(ExportItem).where(ExportItem.id == item.id).values(lease_owner="new"))
@@ -78,14 +90,14 @@ async def test_finishing_is_fenced_on_the_lease(database: Database) -> None:
         stale = await finish_items(
             session,
             tenant_id=tenant.id,
-            owner="old",
+            token="old",
             finishes=[Finish(item, ExportState.SUCCEEDED, {"remote_id": "B1"})],
             batch=[],
         )
         fresh = await finish_items(
             session,
             tenant_id=tenant.id,
-            owner="new",
+            token="new",
             finishes=[Finish(item, ExportState.SUCCEEDED, {"remote_id": "B2"})],
             batch=[],
         )
@@ -100,7 +112,13 @@ async def test_a_batch_finishes_each_item_its_own_way_in_one_go(database: Databa
     tenant, connection_id = await _connection_with_items(database, 4)
     async with database.tenant_session(tenant.id) as session:
         done, retrying, stuck, lost = await claim_due_items(
-            session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=4, lease_seconds=60
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            token="w",
+            actor="worker:w",
+            limit=4,
+            lease_seconds=60,
         )
         await session.execute(update(ExportItem).where(ExportItem.id == lost.id).values(lease_owner="other"))
     retry_at = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -110,7 +128,7 @@ async def test_a_batch_finishes_each_item_its_own_way_in_one_go(database: Databa
         finished = await finish_items(
             session,
             tenant_id=tenant.id,
-            owner="w",
+            token="w",
             finishes=[
                 Finish(done, ExportState.SUCCEEDED, {**cleared, "remote_id": "B1", "document": {"total": "1.10"}}),
                 Finish(retrying, ExportState.PENDING, {"error_class": "transient", "next_attempt_at": retry_at}),
@@ -144,7 +162,13 @@ async def test_nothing_due_later_is_claimed(database: Database) -> None:
     async with database.tenant_session(tenant.id) as session:
         await session.execute(update(ExportItem).values(next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 1)))
         items = await claim_due_items(
-            session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=5, lease_seconds=60
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            token="w",
+            actor="worker:w",
+            limit=5,
+            lease_seconds=60,
         )
     assert items == []
 
@@ -167,6 +191,39 @@ async def test_a_claim_never_takes_more_than_its_limit_even_when_due_times_tie(d
     for expected in (3, 3, 0):
         async with database.tenant_session(tenant.id) as session:
             items = await claim_due_items(
-                session, tenant_id=tenant.id, connection_id=connection_id, owner="w", limit=3, lease_seconds=60
+                session,
+                tenant_id=tenant.id,
+                connection_id=connection_id,
+                token="w",
+                actor="worker:w",
+                limit=3,
+                lease_seconds=60,
             )
         assert len(items) == expected
+
+
+async def test_only_the_claim_that_holds_an_item_may_record_what_it_sends_or_renew_it(database: Database) -> None:
+    """Tokens are per claim: a stale job of the same worker, with the same worker id, is refused."""
+    tenant, connection_id = await _connection_with_items(database, 1)
+    stale, fresh = new_claim_token("w1"), new_claim_token("w1")
+    async with database.tenant_session(tenant.id) as session:
+        [item] = await claim_due_items(
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            token=fresh,
+            actor="worker:w1",
+            limit=1,
+            lease_seconds=60,
+        )
+    sending = [Sending(item.id, {"reference": item.idempotency_key, "memo": "as sent"}, 1)]
+    async with database.tenant_session(tenant.id) as session:
+        refused = await record_sending(session, tenant_id=tenant.id, token=stale, sending=sending, lease_seconds=60)
+        renewed_stale = await renew_lease(session, tenant_id=tenant.id, token=stale, lease_seconds=60)
+        held = await record_sending(session, tenant_id=tenant.id, token=fresh, sending=sending, lease_seconds=60)
+        renewed = await renew_lease(session, tenant_id=tenant.id, token=fresh, lease_seconds=600)
+        row = await session.get(ExportItem, item.id)
+    assert stale != fresh and stale.startswith("w1/")
+    assert (refused, renewed_stale) == (set(), 0)
+    assert (held, renewed) == ({item.id}, 1)
+    assert row is not None and row.document == sending[0].document and row.send_generation == 1

@@ -10,7 +10,7 @@ from core.errors import Transient
 from core.models import ExportItem, ExportState
 from core.settings import Settings
 from sync.constants import RETRY_WINDOW_SECONDS
-from sync.export_engine import ExportEngine
+from sync.export_engine import ExportEngine, _Work
 from sync.item_queries import ItemFilter
 from sync.queue import Queue
 from sync.replay import replay_item, request_replay, work_replay
@@ -35,7 +35,7 @@ async def _decision_on_a_transient_error(database: Database, tenant: TenantFixtu
         assert item is not None
         item.attempt_count += 1  # the engine counts the attempt it is deciding on
         state, _, _ = ExportEngine(database, owner="w1")._decide(
-            item, Transient("503 from the destination"), datetime.now(UTC)
+            _Work(item, result=Transient("a read failed")), datetime.now(UTC)
         )
         await session.rollback()
     return state

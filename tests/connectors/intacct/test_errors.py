@@ -123,6 +123,28 @@ async def test_the_service_off_line_is_transient(connector: IntacctConnector, sa
     assert await connector.find_by_reference(DocumentKind.EXPENSE_REPORT, "ll-1") is None
 
 
+def control_off_line(name: str, control_id: str) -> httpx.Response:
+    """The gateway's own outage notice in a 200: the control block failed with GW-0001."""
+    return httpx.Response(
+        200,
+        text="<response><control><status>failure</status></control><errormessage><error><errorno>GW-0001</errorno>"
+        "<description>The Service is Temporarily Off-line</description><description2></description2>"
+        "<correction></correction></error></errormessage></response>",
+    )
+
+
+async def test_an_off_line_notice_to_a_write_leaves_its_outcome_unknown_and_to_a_read_is_transient() -> None:
+    """Issue 15, path 1: only an answer that proves the write was not applied may count as not sent."""
+    connector = mock_connector(gateway(control_off_line))
+    async with connector:
+        [outcome] = await connector.push([factories.bill("ll-1")])
+        with pytest.raises(Transient) as read:
+            await connector.find_by_reference(DocumentKind.BILL, "ll-1")
+
+    assert isinstance(outcome, OutcomeUnknown), outcome
+    assert not isinstance(read.value, OutcomeUnknown)
+
+
 async def test_off_line_inside_a_function_result_is_transient() -> None:
     connector = mock_connector(gateway(failing("GW-0001", "The Service is Temporarily Off-line")))
     async with connector:
@@ -214,7 +236,7 @@ async def test_excerpts_never_carry_passwords_or_session_ids(
     [refused] = await connector.push([factories.bill("ll-secret-2", counterparty="V-NOBODY")])
     session_id = (await connector.gateway.sessions.current()).session_id
 
-    assert isinstance(outage, Transient) and isinstance(refused, DestinationRejected)
+    assert isinstance(outage, OutcomeUnknown) and isinstance(refused, DestinationRejected)
     for error in (login_failure.value, outage, refused):
         assert error.request is not None and error.request.body
         assert error.response is not None and error.response.body

@@ -1,5 +1,6 @@
 """Pushing documents: every kind, several per request, exactly once under lost answers, attachments, entities."""
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -114,29 +115,37 @@ async def test_commit_then_fail_is_adopted_and_never_created_twice(
 async def test_a_lost_answer_with_no_way_to_look_up_stays_unknown(
     connector: IntacctConnector, sandbox: RunningSandbox, control: httpx.AsyncClient
 ) -> None:
-    """The lookup after the lost answer fails too: the outcome stays unknown, and the retry adopts."""
+    """The lookup after the lost answer fails too: the outcome stays unknown, and the identical resend is refused as
+    a whole by its control id and adopts."""
     inject(sandbox, system="intacct", operation="create:APBILL", mode="commit_then_fail", status=502, times=1)
     inject(sandbox, system="intacct", operation="query:APBILL", mode="reset", times=1)
 
     [lost] = await connector.push([factories.bill("ll-lost")])
     [retried] = await connector.push([factories.bill("ll-lost")])
 
-    assert isinstance(lost, Transient), lost
+    assert isinstance(lost, OutcomeUnknown), lost
     assert isinstance(retried, RemoteDocument) and retried.adopted
     assert len(await factories.stored(control, DocumentKind.BILL, "ll-lost")) == 1
 
 
-async def test_a_resent_batch_adopts_what_exists_and_creates_the_rest(
+async def test_a_resent_batch_is_refused_whole_and_adopts_what_its_first_run_made(
     connector: IntacctConnector, control: httpx.AsyncClient
 ) -> None:
-    first = await created(connector, factories.bill("ll-resend-1"))
+    """The same documents under the same generations make the same request control id: the gateway refuses the
+    resend, and each document is looked up — adopted where the first run made it, settled as absent where that run
+    refused it (to be sent again under a new generation)."""
+    batch = [factories.bill("ll-resend-1"), factories.bill("ll-resend-2", counterparty="V-NOBODY")]
+    first = await connector.push(batch)
 
-    outcomes = await connector.push([factories.bill("ll-resend-1"), factories.bill("ll-resend-2")])
+    outcomes = await connector.push(batch)
 
+    assert isinstance(first[0], RemoteDocument) and isinstance(first[1], DestinationRejected)
     assert isinstance(outcomes[0], RemoteDocument) and outcomes[0].adopted
-    assert outcomes[0].remote_id == first.remote_id and outcomes[0].url == first.url
-    assert isinstance(outcomes[1], RemoteDocument) and not outcomes[1].adopted
-    assert [len(await factories.stored(control, DocumentKind.BILL, f"ll-resend-{n}")) for n in (1, 2)] == [1, 1]
+    assert outcomes[0].remote_id == first[0].remote_id
+    assert isinstance(outcomes[1], Transient) and outcomes[1].code == "control_id_spent"
+    assert [len(await factories.stored(control, DocumentKind.BILL, f"ll-resend-{n}")) for n in (1, 2)] == [1, 0]
+    [again] = await connector.push([dataclasses.replace(factories.bill("ll-resend-2"), generation=1)])
+    assert isinstance(again, RemoteDocument) and not again.adopted
 
 
 async def test_a_partly_failed_batch_keeps_every_good_document(
@@ -283,16 +292,16 @@ def _errors_only(outcomes: list[RemoteDocument | LedgerlineError]) -> list[Ledge
     return [outcome for outcome in outcomes if isinstance(outcome, LedgerlineError)]
 
 
-async def test_an_outage_during_a_push_is_transient_for_every_document(
+async def test_an_outage_answer_to_a_push_leaves_every_document_unknown(
     connector: IntacctConnector, sandbox: RunningSandbox, control: httpx.AsyncClient
 ) -> None:
+    """A 503 does not prove the write was not applied: every document stays unknown until a lookup settles it."""
     inject(sandbox, system="intacct", operation="create:APBILL", mode="error", status=503, times=1)
 
     outcomes = await connector.push([factories.bill("ll-down-1"), factories.bill("ll-down-2")])
 
     errors = _errors_only(outcomes)
-    assert len(errors) == 2 and all(isinstance(error, Transient) for error in errors)
-    assert not any(isinstance(error, OutcomeUnknown) for error in errors)
+    assert len(errors) == 2 and all(isinstance(error, OutcomeUnknown) for error in errors)
     assert (await control.get("/documents")).json()["count"] == 0
 
 

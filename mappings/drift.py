@@ -1,0 +1,36 @@
+"""Whether the document an item first sent still matches what the settings and mappings build now.
+
+An item whose earlier send may have reached the destination is resent exactly as first sent (DESIGN.md,
+"Exactly-once effect"): silently sending a rebuilt document under the same key could leave the books holding either
+version. When the two differ, the item says so, for a person to decide (edit the document in the destination, or
+"export again" once it is settled).
+"""
+
+from typing import Any
+
+from core.document_codec import document_to_json
+from core.domain import Document
+from core.errors import LedgerlineError
+
+IGNORED_FIELDS = frozenset({"reference"})
+"""Fields that cannot differ meaningfully: the reference is the item's key either way."""
+
+
+def document_drift(sent: dict[str, Any], rebuilt: Document | None, error: LedgerlineError | None) -> str | None:
+    """None when the rebuilt document equals the one sent; else a sentence naming what changed."""
+    if rebuilt is None:
+        reason = error.message if error is not None else "it cannot be built"
+        return f"The settings or mappings changed since this document was first sent, and now {reason}. " + _RESENT
+    now = document_to_json(rebuilt)
+    changed = sorted(
+        name for name in sent.keys() | now.keys() if name not in IGNORED_FIELDS and sent.get(name) != now.get(name)
+    )
+    if not changed:
+        return None
+    return (
+        f"The settings or mappings changed since this document was first sent ({', '.join(changed)} would now "
+        "differ). " + _RESENT
+    )
+
+
+_RESENT = "Until its first send is settled, it is sent again exactly as first sent."
