@@ -24,6 +24,8 @@ PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
 SEARCH_MAX_LENGTH: Final = 200
 SKIP_REASON_MAX_LENGTH: Final = 500
+EXPORT_AGAIN_CONFIRMED: Final = "yes"
+"""The value of the export-again page's confirmation checkbox; anything else is not a confirmation."""
 LIVE_REFRESH_SECONDS: Final = 10
 PROGRESS_REFRESH_SECONDS: Final = 2
 FAILURE_WINDOW_HOURS: Final = 24

@@ -1,7 +1,8 @@
-"""Acting on export items: replay one or the selected ones, skip with a reason, save a missing mapping.
+"""Acting on export items: replay one or the selected ones, skip with a reason, save a missing mapping, and export
+one again as a new document behind a page that states the duplicate risk and asks for its confirmation.
 
-Every change goes through the service layer (`sync.replay`, `mappings.mapping_store`) in the item's own tenant
-session, with the dashboard user as the audited actor; the export bell rings only after the commit.
+Every change goes through the service layer (`sync.replay`, `sync.export_again`, `mappings.mapping_store`) in the
+item's own tenant session, with the dashboard user as the audited actor; the export bell rings only after the commit.
 """
 
 import uuid
@@ -14,12 +15,21 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from core.models import ExportItem
-from dashboard.constants import MAX_PAGE_SIZE, PREFIX, SKIP_REASON_MAX_LENGTH
+from dashboard.constants import EXPORT_AGAIN_CONFIRMED, MAX_PAGE_SIZE, PREFIX, SKIP_REASON_MAX_LENGTH
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, parse_uuid
 from dashboard.scope import NotFoundPage, Scope, ScopeDep
+from dashboard.templating import render
 from mappings.errors import RejectedChange
 from mappings.mapping_store import MappingChange, set_mappings
+from sync.constants import DUPLICATE_RISK
+from sync.export_again import (
+    DuplicateRiskNotConfirmedError,
+    ExportAgainReasonRequiredError,
+    ExportAgainRefusedError,
+    export_again,
+)
+from sync.item_queries import item_detail
 from sync.queue import Queue
 from sync.reconciler import ring_export_bell
 from sync.replay import (
@@ -212,3 +222,58 @@ async def save_mapping(
         await _ring(request, Outcome(bells={(tenant_id, connection_id)}))
     message = f"Mapping saved. {released} waiting item{'' if released == 1 else 's'} went back to pending."
     return back(request, f"{PREFIX}/items/{item_id}", message)
+
+
+@router.get("/items/{item_id}/export-again", name="dashboard_export_again")
+async def export_again_page(request: Request, item_id: uuid.UUID, scope: ScopeDep) -> Response:
+    """The confirmation page: exporting again defeats the duplicate protection, so it is never one click away."""
+    async with scope.reading(f"export item {item_id}") as session:
+        detail = await item_detail(session, item_id)
+    if detail is None or not scope.allows(detail.item.tenant_id):
+        raise NotFoundPage("export item")
+    return render(
+        request,
+        "export_again.html",
+        {
+            "d": detail,
+            "item": detail.item,
+            "risk": DUPLICATE_RISK,
+            "confirmed_value": EXPORT_AGAIN_CONFIRMED,
+            "reason_max_length": SKIP_REASON_MAX_LENGTH,
+        },
+    )
+
+
+@router.post("/items/{item_id}/export-again")
+async def export_one_again(
+    request: Request,
+    item_id: uuid.UUID,
+    user: CsrfUserDep,
+    scope: ScopeDep,
+    confirm_duplicate_risk: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=SKIP_REASON_MAX_LENGTH)] = "",
+) -> Response:
+    located = await _locate(scope, [item_id])
+    if not located:
+        raise NotFoundPage("export item")
+    [(tenant_id, [(_, connection_id)])] = located.items()
+    item_page = f"{PREFIX}/items/{item_id}"
+    try:
+        async with scope.acting_for(tenant_id) as repository:
+            item = await export_again(
+                repository.session,
+                tenant_id=tenant_id,
+                item_id=item_id,
+                actor=repository.actor,
+                confirm_duplicate_risk=confirm_duplicate_risk == EXPORT_AGAIN_CONFIRMED,
+                reason=reason,
+            )
+            new_key = item.idempotency_key
+    except (DuplicateRiskNotConfirmedError, ExportAgainReasonRequiredError) as exc:
+        return back(request, f"{item_page}/export-again", str(exc), level="error")
+    except (ItemNotFoundError, ExportAgainRefusedError) as exc:
+        return back(request, item_page, str(exc), level="error")
+    await _ring(request, Outcome(bells={(tenant_id, connection_id)}))
+    return back(
+        request, item_page, f"Exported again as a new document: the item is pending under the new key {new_key}."
+    )

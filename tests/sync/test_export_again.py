@@ -165,13 +165,13 @@ async def test_another_tenants_item_cannot_be_exported_again(
             )
 
 
-async def _run(database: Database, books: Books) -> None:
+async def run_exports(database: Database, books: Books) -> None:
     await ExportEngine(database, owner="w1").run_batch(
         books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id
     )
 
 
-def _delete_bill(sandbox: RunningSandbox, reference: str) -> None:
+def delete_bill(sandbox: RunningSandbox, reference: str) -> None:
     """A person deletes the bill in Intacct: it is gone, while the control id that created it stays spent."""
     with sandbox.control() as control:
         found = control.get("/intacct/documents", params={"object": "APBILL", "record_id": reference}).json()
@@ -179,15 +179,15 @@ def _delete_bill(sandbox: RunningSandbox, reference: str) -> None:
         control.delete(f"/intacct/documents/APBILL/{bill['RECORDNO']}").raise_for_status()
 
 
-async def test_a_stuck_item_whose_bill_was_deleted_is_exported_again_as_exactly_one_bill_under_the_new_key(
-    database: Database, books: Books, sandbox: RunningSandbox
-) -> None:
+async def stuck_with_its_bill_deleted(database: Database, books: Books, sandbox: RunningSandbox) -> ExportItem:
+    """Report rp-a's item in needs_action after a send whose answer was lost, its bill since deleted in Intacct;
+    the two other reports' bills exist, their items pending with unknown outcomes."""
     with sandbox.control() as control:
         control.post(
             "/faults",
             json={"system": "intacct", "operation": "create:APBILL", "mode": "commit_then_fail", "status": 502},
         ).raise_for_status()
-    await _run(database, books)
+    await run_exports(database, books)
     with sandbox.control() as control:
         control.delete("/faults").raise_for_status()
     assert sandbox_bills(sandbox) == 3  # created, though we do not know it
@@ -199,9 +199,16 @@ async def test_a_stuck_item_whose_bill_was_deleted_is_exported_again_as_exactly_
             .where(ExportItem.id == stuck.id)
             .values(state="needs_action", outcome_unknown=True, error_code="control_id_used")
         )
+    delete_bill(sandbox, stuck.idempotency_key)  # to export it again, as people do in Intacct
+    assert sandbox_bills(sandbox, stuck.idempotency_key) == 0
+    return stuck
+
+
+async def test_a_stuck_item_whose_bill_was_deleted_is_exported_again_as_exactly_one_bill_under_the_new_key(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    stuck = await stuck_with_its_bill_deleted(database, books, sandbox)
     old_key = stuck.idempotency_key
-    _delete_bill(sandbox, old_key)  # to export it again, as people do in Intacct
-    assert sandbox_bills(sandbox, old_key) == 0
 
     async with database.tenant_session(books.tenant.id) as session:
         again = await export_again(
@@ -212,7 +219,7 @@ async def test_a_stuck_item_whose_bill_was_deleted_is_exported_again_as_exactly_
             confirm_duplicate_risk=True,
             reason=REASON,
         )
-    await _run(database, books)
+    await run_exports(database, books)
 
     async with database.tenant_session(books.tenant.id) as session:
         item = await session.get(ExportItem, stuck.id)
