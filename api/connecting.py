@@ -5,7 +5,9 @@
 - `GET /v1/connections/{system}/callback?code&state` (no key: the browser comes back from the system) exchanges the
   code and stores the encrypted tokens on the named connection, which becomes `active`.
 - `POST /v1/connections/{system}/credentials` validates the tenant's fields against the spec, proves them with the
-  connector's `check()` (Intacct: `getAPISession`), and only then stores them encrypted.
+  connector's `check()` (Intacct: `getAPISession`), and only then stores them encrypted. New credentials that point
+  an existing connection at other books (a field the spec marks `identifies_books`) are refused with 409 while any
+  of its exports is unsettled (`sync.repointing`).
 """
 
 import json
@@ -21,17 +23,18 @@ from redis.asyncio import Redis
 
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
 from api.deps import DatabaseDep, RepositoryDep, SettingsDep
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
 from connectors.factory import oauth2_client, resolve_urls
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode, ConnectorSpec
-from core.crypto import CredentialVault
+from core.crypto import CredentialVault, VaultError
 from core.errors import AuthError, LedgerlineError
 from core.models import Connection, ConnectionStatus
 from core.repository import TenantRepository
 from core.settings import Settings
+from sync.repointing import RepointingRefusedError, refuse_repointing_while_unsettled
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 callback_router = APIRouter(prefix="/connections", tags=["connections"])
@@ -229,8 +232,47 @@ def _validated(spec: ConnectorSpec, given: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in given.items() if value}
 
 
+async def _refuse_repointing(
+    repository: TenantRepository, *, spec: ConnectorSpec, name: str, credentials: dict[str, str], vault: CredentialVault
+) -> None:
+    """409 when the new credentials name other books than the connection's while its exports are unsettled. The
+    row stays locked until the save commits, so two saves of one connection are checked one after the other."""
+    query = repository.scoped(Connection).where(Connection.name == name).with_for_update()
+    row = (await repository.session.scalars(query)).first()
+    if row is None or row.provider != spec.system:
+        return  # a new connection, or one `_save_connection` refuses for its system
+    try:
+        before = vault.decrypt(row.credentials) if row.credentials else {}
+    except VaultError:
+        before = None  # unreadable: any field may be changing
+    try:
+        await refuse_repointing_while_unsettled(
+            repository.session,
+            tenant_id=repository.tenant_id,
+            connection=row,
+            spec=spec,
+            before=before,
+            after=credentials,
+        )
+    except RepointingRefusedError as exc:
+        raise Problem(
+            409, str(exc), problem="unsettled-exports", unsettled_items=exc.unsettled, fields=list(exc.fields)
+        ) from exc
+
+
 @router.post(
-    "/{system}/credentials", response_model=ConnectionPublic, status_code=201, summary="Connect with credentials"
+    "/{system}/credentials",
+    response_model=ConnectionPublic,
+    status_code=201,
+    summary="Connect with credentials",
+    responses=problem_responses(
+        {
+            400: "The system refused the credentials.",
+            409: "The connection would point at other books while some of its exports are unsettled.",
+            422: "A field is missing, unknown or malformed.",
+            503: "The system could not be reached to check the credentials.",
+        }
+    ),
 )
 async def connect_with_credentials(
     system: str,
@@ -243,6 +285,9 @@ async def connect_with_credentials(
     if spec.auth.mode is not AuthMode.CREDENTIALS:
         raise Problem(400, f"{spec.display_name} connects with OAuth2: GET /v1/connections/{system}/authorize.")
     credentials = _validated(spec, body.credentials)
+    vault: CredentialVault = request.app.state.vault
+    # Before the system is called: a change that must wait is refused as it stands, whatever the system says of it.
+    await _refuse_repointing(repository, spec=spec, name=body.name, credentials=credentials, vault=vault)
     context = ConnectorContext(
         tenant_id=repository.tenant_id,
         connection_id=uuid.uuid4(),
@@ -261,7 +306,6 @@ async def connect_with_credentials(
             raise Problem(
                 503, f"{spec.display_name} could not be reached to check the credentials: {exc.message}"
             ) from exc
-    vault: CredentialVault = request.app.state.vault
     row = await _save_connection(
         repository, spec=spec, name=body.name, credentials=vault.encrypt(credentials), action="connection.connect"
     )

@@ -5,10 +5,11 @@ and the headers that report them, batch sizes, credential fields. The vocabulari
 `RetryHint`): add a variant here before adding a one-off flag to a connector.
 """
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -65,6 +66,13 @@ class CredentialField(_Spec):
     secret: bool = False
     required: bool = True
     pattern: str | None = None
+    identifies_books: bool = False
+    """The field names which books the connection writes to (a company, an entity): changing it re-points the
+    connection, which is refused while any of its exports is unsettled (`sync.repointing`)."""
+
+
+def _given(values: Mapping[str, Any], name: str) -> str:
+    return str(values.get(name) or "").strip()
 
 
 class AuthSpec(_Spec):
@@ -74,6 +82,14 @@ class AuthSpec(_Spec):
     """Ledgerline's own credentials with the system (OAuth client, Intacct sender), from settings."""
     tenant_fields: tuple[CredentialField, ...] = ()
     """What each tenant supplies (user, company, password…), encrypted per connection."""
+
+    def books_changed(self, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[CredentialField, ...]:
+        """The tenant fields naming the books that `after` changes from `before` (an empty value and an absent one
+        are the same); every such field when `before` is unknown (unreadable), since then any may change."""
+        books = tuple(field for field in self.tenant_fields if field.identifies_books)
+        if before is None:
+            return books
+        return tuple(field for field in books if _given(before, field.name) != _given(after, field.name))
 
     @model_validator(mode="after")
     def _oauth2_needs_endpoints(self) -> "AuthSpec":

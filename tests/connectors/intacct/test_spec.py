@@ -60,3 +60,16 @@ def test_credential_patterns(field: str, value: str, valid: bool) -> None:
     pattern = next(spec for spec in SPEC.auth.tenant_fields if spec.name == field).pattern
     assert pattern is not None
     assert (re.fullmatch(pattern, value) is not None) is valid
+
+
+def test_the_company_and_the_entity_are_the_fields_that_name_the_books() -> None:
+    assert {field.name for field in SPEC.auth.tenant_fields if field.identifies_books} == {
+        names.COMPANY_ID,
+        names.ENTITY_ID,
+    }
+    current = {names.COMPANY_ID: "acme", names.USER_ID: "ws", names.USER_PASSWORD: "old"}
+    same_books = {**current, names.USER_PASSWORD: "new", names.USER_ID: "ws2", names.ENTITY_ID: " "}
+    assert SPEC.auth.books_changed(current, same_books) == ()  # new user or password, same company
+    changed = SPEC.auth.books_changed(current, {**current, names.COMPANY_ID: "acme-2", names.ENTITY_ID: "E100"})
+    assert [field.name for field in changed] == [names.COMPANY_ID, names.ENTITY_ID]
+    assert len(SPEC.auth.books_changed(None, current)) == 2  # unreadable: any of them may change
