@@ -78,12 +78,22 @@ async def _locked_item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uui
     return item
 
 
-async def _fresh_key(session: AsyncSession, item: ExportItem) -> str:
-    """The first key of a negative generation that no item of this tenant holds. Taken under grouping's lock of
-    the destination, so neither a regroup nor another export again mints the same key meanwhile."""
-    await session.execute(
-        select(func.pg_advisory_xact_lock(REGROUP_LOCK_NAMESPACE, func.hashtext(str(item.destination_connection_id))))
+async def _lock_destination_keys(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> None:
+    """Take grouping's lock of the item's destination, so that neither a regroup nor another export again mints a
+    key meanwhile. Taken before the item's row lock, in the order a regroup takes them (it locks the destination,
+    then its movable items), so the two never wait on each other in a cycle."""
+    destination_id = await session.scalar(
+        select(ExportItem.destination_connection_id).where(ExportItem.tenant_id == tenant_id, ExportItem.id == item_id)
     )
+    if destination_id is None:
+        raise ItemNotFoundError(f"No export item {item_id} exists for this tenant.")
+    await session.execute(
+        select(func.pg_advisory_xact_lock(REGROUP_LOCK_NAMESPACE, func.hashtext(str(destination_id))))
+    )
+
+
+async def _fresh_key(session: AsyncSession, item: ExportItem) -> str:
+    """The first key of a negative generation that no item of this tenant holds (under `_lock_destination_keys`)."""
     siblings = await session.scalar(
         select(func.count()).where(
             ExportItem.tenant_id == item.tenant_id,
@@ -128,6 +138,7 @@ async def export_again(
             "Say why the item is exported again (for example, the bill was deleted in the destination); "
             "the reason is kept with the new key and audited."
         )
+    await _lock_destination_keys(session, tenant_id, item_id)
     item = await _locked_item(session, tenant_id, item_id)
     if item.state != ExportState.NEEDS_ACTION.value:
         why = _REFUSALS.get(item.state, f"it is {item.state}")
