@@ -8,12 +8,13 @@ cross-tenant session for support staff — the change is audited in the item's t
         ExportAgainReasonRequiredError (both before the item is read), ItemNotFoundError, ExportAgainRefusedError.
     sync.reconciler.ring_export_bell(queue, *, tenant_id, connection_id)  after the caller's commit
 
-Why it exists: a replay keeps the item's key, and the key is what the destination knows the document by (Intacct's
-request control id and `RECORDID`). When that key is spent but its document is gone — someone deleted the bill to
-export it again, or the connection was pointed at another company or entity — every replay meets the same refusal.
-Only a new key gets past it, and a new key is exactly what exactly-once exists to prevent: if the earlier document
-is still in the destination after all, exporting again makes a second one. So the person must confirm that risk in
-words (`DUPLICATE_RISK`) and say why; the audit event keeps both keys, whether the earlier outcome was unknown, the
+Why it exists: a replay keeps the item's key, and the key is what the destination knows the document by (the
+reference stored in it, and Intacct's request control id derived from it). The engine never gets stuck on a spent
+control id (a settled send gets a new generation, `docs/idempotency.md`), but a person may still want a document
+under a new reference: the earlier one was deleted on purpose and must not be matched again, or the connection now
+points at other books. A new key is exactly what exactly-once exists to prevent: if the earlier document is still
+in the destination after all, exporting again makes a second one. So the person must confirm that risk in words
+(`DUPLICATE_RISK`) and say why; the audit event keeps both keys, whether the earlier outcome was unknown, the
 confirmation and the reason.
 
 The item forgets everything tied to the old key: the document as first sent and its drift (the next attempt builds
