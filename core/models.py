@@ -348,8 +348,9 @@ class ExportItem(Base):
     """The document as first sent (`core.document_codec`), stored before the first request that may reach the
     destination; every resend sends exactly this. NULL while the item was never sent."""
     send_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    """Bumped each time the item is sent after its previous send was settled (proved not applied, or looked up and
-    proved absent); the request's control id is derived from its items' keys and generations (`sync.batch_id`)."""
+    """The generation of the document last written down for sending: a document built afresh gets a new one, and a
+    resend while the previous send is unknown keeps it. A destination whose idempotency token is per request
+    (Intacct's control id) derives it from its documents' keys and generations (`docs/idempotency.md`)."""
     payment_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     """`send_generation` of the payment recorded for this item in the destination (`sync.source_payments`)."""
     document_drift: Mapped[str | None] = mapped_column(Text)

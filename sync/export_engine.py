@@ -259,7 +259,7 @@ class ExportEngine:
     async def _build(self, tenant_id: uuid.UUID, work: Sequence[_Work]) -> None:
         today = datetime.now(UTC).date()
         async with self.database.tenant_session(tenant_id) as session:
-            repository = TenantRepository(session, tenant_id, f"worker:{self.owner}")
+            repository = TenantRepository(session, tenant_id, self.actor)
             previews = await preview_items(repository, [unit.item for unit in work], export_day=today)
         for unit, preview in zip(work, previews, strict=True):
             item = unit.item
@@ -268,10 +268,9 @@ class ExportEngine:
                 unit.document = replace(document_from_json(item.document), generation=item.send_generation)
                 unit.drift = document_drift(item.document, preview.document, preview.error)
             elif preview.document is not None:
-                # Every earlier send is settled: a new send under a new generation, with a new request key.
-                unit.document = replace(
-                    preview.document, generation=item.send_generation + int(not item.outcome_unknown)
-                )
+                # Settled, or never written down (so never sent: every send is written down first): a document
+                # built now is a new send, under a new generation.
+                unit.document = replace(preview.document, generation=item.send_generation + 1)
             else:
                 unit.result = preview.error
 
@@ -342,7 +341,7 @@ class ExportEngine:
                 tenant_id=tenant_id,
                 connection_id=connection_id,
                 reason=error.message,
-                actor=f"worker:{self.owner}",
+                actor=self.actor,
                 data={"error_code": error.code, "provider_code": error.provider_code},
             )
         if paused:
