@@ -13,3 +13,9 @@ MAX_PAGES: Final = 1_000_000
 """A stream longer than this is taken for a paginator loop."""
 PKCE_VERIFIER_BYTES: Final = 48
 OAUTH_STATE_BYTES: Final = 24
+LOCAL_ENVS: Final = frozenset({"dev", "test"})
+"""`LEDGERLINE_ENV` values that may point connectors at the sandbox and reach it over plain http. Production never:
+credentials (client secrets, Intacct sender and user passwords) travel with every connector call."""
+SECURE_SCHEME: Final = "https"
+SANDBOX_URL_VARIABLE: Final = "LEDGERLINE_SANDBOX_URL"
+ENV_VARIABLE: Final = "LEDGERLINE_ENV"

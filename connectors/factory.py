@@ -10,6 +10,7 @@ from connectors.http import build_client
 from connectors.registry import connector_class
 from connectors.spec import AuthMode, ConnectorSpec
 from connectors.token_store import DatabaseTokenStore
+from connectors.url_policy import sandbox_base
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.errors import AuthError
@@ -22,7 +23,9 @@ class ConnectionNotFoundError(LookupError):
 
 
 def resolve_urls(spec: ConnectorSpec, settings: Settings) -> dict[str, str]:
-    return {name: spec.url(name, sandbox_base=settings.sandbox_url) for name in spec.urls}
+    """The spec's URLs, or their sandbox twins on a machine allowed to use the sandbox (`connectors.url_policy`)."""
+    base = sandbox_base(settings)
+    return {name: spec.url(name, sandbox_base=base) for name in spec.urls}
 
 
 def oauth2_client(spec: ConnectorSpec, settings: Settings) -> OAuth2Client:

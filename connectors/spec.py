@@ -12,7 +12,10 @@ from importlib.resources import files
 from typing import Any, Literal
 
 import yaml
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connectors.constants import SECURE_SCHEME
 
 
 class _Spec(BaseModel):
@@ -127,6 +130,9 @@ class ConnectorSpec(_Spec):
     """Named production URLs (api, token, gateway…)."""
     sandbox_paths: dict[str, str]
     """The same names as paths on the Ledgerline sandbox, for tests and the demo."""
+    answer_hosts: tuple[str, ...] = ()
+    """Hosts an answer may send us on to (an Intacct session endpoint, a Fyle download URL), besides those of `urls`;
+    `*.example.com` matches its subdomains. Always over https (`connectors.answer_urls`)."""
     auth: AuthSpec
     pagination: PaginationSpec
     rate_limit: RateLimitSpec = RateLimitSpec()
@@ -139,6 +145,10 @@ class ConnectorSpec(_Spec):
     def _sandbox_mirrors_urls(self) -> "ConnectorSpec":
         if set(self.sandbox_paths) != set(self.urls):
             raise ValueError("sandbox_paths must name the same URLs as urls")
+        insecure = sorted(name for name, url in self.urls.items() if httpx.URL(url).scheme != SECURE_SCHEME)
+        if insecure:
+            # Credentials travel with every call: production URLs are https without exception.
+            raise ValueError(f"urls must be {SECURE_SCHEME}: {', '.join(insecure)}")
         if self.auth.mode is AuthMode.OAUTH2 and not {"authorize", "token"} <= set(self.urls):
             raise ValueError("an oauth2 system needs `authorize` and `token` URLs")
         return self

@@ -13,6 +13,7 @@ from api import (
     install_problem_handlers,
     v1,
 )
+from connectors.url_policy import check_connector_urls
 from core.constants import MAX_REQUEST_BODY_BYTES
 from core.crypto import CredentialVault
 from core.db import Database
@@ -26,6 +27,7 @@ from webhooks.router import router as webhooks_router
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_connector_urls(settings)  # refuse at start, not at the first connector call
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.url_policy import check_connector_urls
 from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
@@ -16,6 +17,7 @@ from webhooks import dispatch
 
 
 def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
+    check_connector_urls(settings)  # refuse at start, not at the first connector call
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     async def on_startup(ctx: dict[str, Any]) -> None:
