@@ -10,3 +10,9 @@ MAX_PAGE_SIZE: Final = 200
 SEARCH_MAX_LENGTH: Final = 200
 LIKE_ESCAPE: Final = "\\"
 """Escapes `%` and `_` in searches, so a user's text is matched literally."""
+SIGN_IN_FAILURES_KEY: Final = "ledgerline:sign-in-failures:{namespace}:{address}"
+"""Redis counter of failed API-key and dashboard sign-ins from one client address in the current window."""
+SIGN_IN_LOCAL_MAX_ADDRESSES: Final = 10_000
+"""Addresses one process remembers while Redis is down; past it the oldest window is forgotten."""
+OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
+"""Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""

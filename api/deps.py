@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.problems import Problem
+from api.sign_in_throttle import client_address, throttle_of, too_many_failures
 from core.api_keys import Principal, authenticate
 from core.db import Database
 from core.log import bind_context
@@ -47,11 +48,18 @@ async def get_principal(request: Request, database: DatabaseDep) -> Principal:
             problem="missing-credentials",
             headers=_UNAUTHORIZED_HEADERS,
         )
+    throttle, address = throttle_of(request), client_address(request)
+    if (wait := await throttle.retry_after(address)) is not None:
+        raise too_many_failures(wait)
     async with database.unscoped_session() as session:
         principal = await authenticate(session, token.strip())
     if principal is None:
+        await throttle.record_failure(address)
         raise Problem(
-            401, "The API key is unknown or revoked.", problem="invalid-credentials", headers=_UNAUTHORIZED_HEADERS
+            401,
+            "The API key is unknown, revoked or expired.",
+            problem="invalid-credentials",
+            headers=_UNAUTHORIZED_HEADERS,
         )
     bind_context(api_key_id=str(principal.key_id), tenant_id=str(principal.tenant_id or "*"))
     return principal

@@ -54,3 +54,20 @@ SECRET_FIELD_MARKERS: Final = (
 # Development defaults that must never reach production.
 DEV_VAULT_KEY: Final = "bGVkZ2VybGluZS1kZXYtb25seS12YXVsdC1rZXktMDA="
 DEV_SESSION_SECRET: Final = "ledgerline-dev-only-session-secret"  # noqa: S105 - refused outside dev
+
+# Session secrets: what `core.secret_strength` refuses outside dev.
+SESSION_SECRET_MIN_BITS: Final = 256
+"""32 random bytes, as `openssl rand -base64 32` or `-hex 32` give."""
+SESSION_SECRET_MIN_DISTINCT_CHARACTERS: Final = 10
+SECRET_PLACEHOLDERS: Final = frozenset(
+    {
+        DEV_SESSION_SECRET,
+        "ledgerline",  # docker-compose.yml's old database password default
+        "ledgerline-app",  # docker-compose.yml's old service role password default
+        "secret",
+        "password",
+    }
+)
+"""Values published in this repository or guessed first, compared lower-cased."""
+SECRET_PLACEHOLDER_MARKERS: Final = ("change-me", "changeme", "change_me", "dev-only", "replace-me", "example")
+"""Parts of a value that show it was copied from an example (`CHANGE-ME` in deploy/kubernetes/secret.example.yaml)."""

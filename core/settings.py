@@ -3,24 +3,30 @@
 Nothing reads the environment at import time: call `get_settings()` (cached) so tests can override it.
 """
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.constants import DEV_SESSION_SECRET, DEV_VAULT_KEY, ENV_PREFIX
+from core.secret_strength import weak_session_secret
 
 
 class InsecureSettingsError(ValueError):
-    """A development default secret was left in place outside `LEDGERLINE_ENV=dev`."""
+    """A development default, a placeholder or a guessable secret was left in place outside `LEDGERLINE_ENV=dev`."""
 
 
 class Settings(BaseSettings):
     """Everything an operator can set. The README lists each field with its variable name."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True)
+    # Errors never echo the input: a refused value may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True, hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "prod"] = Field(
         default="prod", description="`dev` allows the built-in development secrets; anything else refuses them."
@@ -48,11 +54,31 @@ class Settings(BaseSettings):
         ),
     )
     session_secret: SecretStr = Field(
-        default=SecretStr(DEV_SESSION_SECRET), description="Signs dashboard session cookies and CSRF tokens."
+        default=SecretStr(DEV_SESSION_SECRET),
+        description=(
+            "Signs dashboard cookies and CSRF tokens. Outside `dev`: at least 32 random bytes "
+            "(`openssl rand -base64 32`); placeholders are refused."
+        ),
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where users reach this service; OAuth callbacks are sent to `{public_url}/v1/connections/…`.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies in front of the API. Only their "
+            "`X-Forwarded-For`/`X-Forwarded-Proto` are believed; empty: no forwarded header is."
+        ),
+    )
+    sign_in_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed API-key and dashboard sign-in attempts allowed per client address and window; then 429.",
+    )
+    sign_in_failure_window_seconds: int = Field(
+        default=900, ge=1, le=86_400, description="The window over which failed sign-in attempts are counted."
     )
     sandbox_url: str | None = Field(
         default=None,
@@ -96,6 +122,26 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Minimum log level.")
     log_json: bool = Field(default=True, description="JSON log lines (true) or human-readable console lines (false).")
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"LEDGERLINE_TRUSTED_PROXIES: {entry!r} is not an address or network") from exc
+        return value
+
+    @property
+    def public_url_is_https(self) -> bool:
+        """Cookies get `Secure` from this, not from the request: behind a TLS-terminating proxy the request is http."""
+        return urlsplit(self.public_url).scheme == "https"
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> "Settings":
         if self.env == "dev":
@@ -111,6 +157,12 @@ class Settings(BaseSettings):
         if insecure:
             raise InsecureSettingsError(
                 f"{', '.join(insecure)} still hold the development default; set real secrets, "
+                "or set LEDGERLINE_ENV=dev on a development machine."
+            )
+        weakness = weak_session_secret(self.session_secret.get_secret_value())
+        if weakness is not None:
+            raise InsecureSettingsError(
+                f"LEDGERLINE_SESSION_SECRET is refused: {weakness}. Generate one with `openssl rand -base64 32`, "
                 "or set LEDGERLINE_ENV=dev on a development machine."
             )
         return self

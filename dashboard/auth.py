@@ -1,4 +1,8 @@
-"""Sign-in with an API key (support, or a tenant's admin), and sign-out."""
+"""Sign-in with an API key (support, or a tenant's admin), and sign-out.
+
+Failed sign-ins count against the same per-address budget as the API's bearer keys; past it the form answers 429
+with `Retry-After` before the key is even looked at.
+"""
 
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -6,6 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.sign_in_throttle import client_address, throttle_of
 from core.log import get_logger
 from dashboard.constants import LOGIN_COOKIE, PREFIX
 from dashboard.csrf import CsrfUserDep, check_login_token, new_login_token, set_login_cookie
@@ -47,25 +52,40 @@ async def login(
     request: Request, api_key: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = PREFIX
 ) -> Response:
     await check_login_token(request)
-    signed_in = await sign_in(database_of(request), api_key) if api_key.strip() else None
-    if signed_in is None:
+    throttle, address = throttle_of(request), client_address(request)
+    if (wait := await throttle.retry_after(address)) is not None:
+        log.info("dashboard_sign_in_throttled")
+        response = _login_page(
+            request,
+            next_path=safe_next(next),
+            error=f"Too many failed sign-ins from your address. Try again in {_minutes(wait)}.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    principal = await sign_in(database_of(request), api_key) if api_key.strip() else None
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if principal is None or not await start_session(request, response, principal):
+        await throttle.record_failure(address)
         log.info("dashboard_sign_in_refused")
         return _login_page(
             request,
             next_path=safe_next(next),
-            error="That key is unknown or revoked. Use a support key or your tenant's admin key.",
+            error="That key is unknown, revoked or expired. Use a support key or your tenant's admin key.",
             status_code=401,
         )
-    principal, prefix = signed_in
     log.info("dashboard_sign_in", api_key_id=str(principal.key_id), role=principal.role.value)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    start_session(request, response, principal, prefix)
     response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 
 
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return "a minute" if minutes <= 1 else f"{minutes} minutes"
+
+
 @router.post("/logout")
-async def logout(user: CsrfUserDep) -> Response:
+async def logout(request: Request, user: CsrfUserDep) -> Response:
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
-    end_session(response)
+    await end_session(request, response)
     return response

@@ -15,6 +15,8 @@ LOGIN_MAX_AGE_SECONDS: Final = 15 * 60
 FLASH_MAX_AGE_SECONDS: Final = 60
 CSRF_FIELD: Final = "csrf_token"
 CSRF_TOKEN_BYTES: Final = 32
+SESSION_TOKEN_BYTES: Final = 32
+"""The random token naming a server-side session; only its SHA-256 is stored."""
 
 SESSION_SALT: Final = b"ledgerline.dashboard.session"
 LOGIN_SALT: Final = b"ledgerline.dashboard.login"

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from dashboard.constants import CSRF_FIELD, CSRF_TOKEN_BYTES, LOGIN_COOKIE, LOGIN_MAX_AGE_SECONDS, LOGIN_SALT, PREFIX
-from dashboard.session import DashboardUser, UserDep, secret_of, settings_of
+from dashboard.session import DashboardUser, UserDep, secret_of, secure_cookies, settings_of
 from dashboard.signing import sign, unsign
 
 
@@ -51,7 +51,7 @@ def set_login_cookie(request: Request, response: Response, token: str) -> None:
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
 
 

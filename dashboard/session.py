@@ -1,9 +1,12 @@
-"""Who is signed in to the dashboard: a signed, HttpOnly, SameSite=Strict cookie naming the API key used to sign in.
+"""Who is signed in to the dashboard: a session kept in PostgreSQL, named by a signed, HttpOnly, SameSite=Strict cookie.
 
-The cookie holds no secret of the key, only its id and prefix, and the per-session CSRF token. Every request checks
-the key again, so revoking it ends its dashboard sessions at once.
+The cookie carries only the key id and the session's random token; the row keeps only the token's SHA-256 and the
+CSRF token. Role and tenant are read from the API key row on every request, never from the cookie, so a cookie signed
+with a leaked secret opens nothing without a live session, and revoking or expiring the key, or signing out, ends the
+session at once.
 """
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from dashboard.constants import (
     SESSION_COOKIE,
     SESSION_MAX_AGE_SECONDS,
     SESSION_SALT,
+    SESSION_TOKEN_BYTES,
 )
 from dashboard.signing import sign, unsign
 
@@ -70,55 +74,51 @@ def database_of(request: Request) -> Database:
     return database
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def secure_cookies(request: Request) -> bool:
+    """`Secure` whenever users reach us over https: the public URL says so even when a TLS-terminating proxy speaks
+    plain http to us (and a trusted proxy's `X-Forwarded-Proto` makes the request's own scheme https)."""
+    return settings_of(request).public_url_is_https or request.url.scheme == "https"
 
 
-def key_prefix(presented: str) -> str:
-    return presented.split("_", 2)[1]
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def sign_in(database: Database, presented: str) -> tuple[Principal, str] | None:
-    """The principal of a presented key and its prefix, checked by the same code as the API's bearer keys."""
+async def sign_in(database: Database, presented: str) -> Principal | None:
+    """The principal of a presented key, checked by the same code as the API's bearer keys."""
     async with database.unscoped_session() as session:
-        principal = await authenticate(session, presented.strip())
-    if principal is None:
-        return None
-    return principal, key_prefix(presented.strip())
+        return await authenticate(session, presented.strip())
 
 
-def start_session(request: Request, response: Response, principal: Principal, prefix: str) -> None:
-    payload = {
-        "key_id": str(principal.key_id),
-        "prefix": prefix,
-        "role": principal.role.value,
-        "tenant_id": str(principal.tenant_id) if principal.tenant_id else None,
-        "csrf": secrets.token_urlsafe(CSRF_TOKEN_BYTES),
-    }
+async def start_session(request: Request, response: Response, principal: Principal) -> bool:
+    """Open a server-side session for the key and set its cookie; False if the key stopped being valid meanwhile."""
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    async with database_of(request).unscoped_session() as session:
+        opened = await session.scalar(
+            text("SELECT ledgerline_open_dashboard_session(:hash, :key_id, :csrf, make_interval(secs => :seconds))"),
+            {
+                "hash": _token_hash(token),
+                "key_id": principal.key_id,
+                "csrf": secrets.token_urlsafe(CSRF_TOKEN_BYTES),
+                "seconds": SESSION_MAX_AGE_SECONDS,
+            },
+        )
+    if not opened:
+        return False
     response.set_cookie(
         SESSION_COOKIE,
-        sign(secret_of(settings_of(request)), SESSION_SALT, payload),
+        sign(secret_of(settings_of(request)), SESSION_SALT, {"key_id": str(principal.key_id), "session": token}),
         max_age=SESSION_MAX_AGE_SECONDS,
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
+    return True
 
 
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
-
-
-async def _key_still_valid(database: Database, key_id: uuid.UUID, prefix: str) -> bool:
-    async with database.unscoped_session() as session:
-        found = (
-            await session.execute(text("SELECT id, revoked FROM ledgerline_find_api_key(:prefix)"), {"prefix": prefix})
-        ).first()
-    return found is not None and found.id == key_id and not found.revoked
-
-
-async def read_session(request: Request) -> DashboardUser | None:
+def _session_token(request: Request) -> tuple[uuid.UUID, str] | None:
+    """The key id and session token of the cookie, when it is ours and unexpired."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
@@ -126,18 +126,49 @@ async def read_session(request: Request) -> DashboardUser | None:
     if payload is None:
         return None
     try:
-        user = DashboardUser(
-            key_id=uuid.UUID(payload["key_id"]),
-            key_prefix=str(payload["prefix"]),
-            role=ApiKeyRole(payload["role"]),
-            tenant_id=uuid.UUID(payload["tenant_id"]) if payload.get("tenant_id") else None,
-            csrf_token=str(payload["csrf"]),
-        )
-    except (KeyError, ValueError, TypeError):
+        return uuid.UUID(str(payload["key_id"])), str(payload["session"])
+    except (KeyError, ValueError):
         return None
-    if not await _key_still_valid(database_of(request), user.key_id, user.key_prefix):
+
+
+async def end_session(request: Request, response: Response) -> None:
+    """Delete the session row, so the cookie opens nothing even if a copy of it survives, and the cookie."""
+    found = _session_token(request)
+    if found is not None:
+        async with database_of(request).unscoped_session() as session:
+            await session.execute(
+                text("SELECT ledgerline_close_dashboard_session(:hash)"), {"hash": _token_hash(found[1])}
+            )
+    response.delete_cookie(
+        SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure_cookies(request)
+    )
+
+
+async def read_session(request: Request) -> DashboardUser | None:
+    """The signed-in user, with role and tenant as the key row has them now; None without a live session."""
+    found = _session_token(request)
+    if found is None:
         return None
-    return user
+    key_id, token = found
+    async with database_of(request).unscoped_session() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT api_key_id, prefix, role, tenant_id, csrf_token "
+                    "FROM ledgerline_find_dashboard_session(:hash)"
+                ),
+                {"hash": _token_hash(token)},
+            )
+        ).first()
+    if row is None or row.api_key_id != key_id:
+        return None
+    return DashboardUser(
+        key_id=row.api_key_id,
+        key_prefix=row.prefix,
+        role=ApiKeyRole(row.role),
+        tenant_id=row.tenant_id,
+        csrf_token=row.csrf_token,
+    )
 
 
 async def current_user(request: Request) -> DashboardUser:
@@ -164,7 +195,7 @@ def flash(request: Request, response: Response, message: str, *, level: str = "i
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
 
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import (
     BodyLimitMiddleware,
@@ -13,6 +14,7 @@ from api import (
     install_problem_handlers,
     v1,
 )
+from api.sign_in_throttle import SignInThrottle
 from connectors.url_policy import check_connector_urls
 from core.constants import MAX_REQUEST_BODY_BYTES
 from core.crypto import CredentialVault
@@ -35,6 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vault = CredentialVault(settings.vault_key_list())
         app.state.database = Database(settings)
         app.state.queue = await Queue.connect(settings.redis_url, settings.queue_name)
+        app.state.sign_in_throttle = SignInThrottle(
+            redis=app.state.queue.redis,
+            namespace=settings.queue_name,
+            limit=settings.sign_in_failure_limit,
+            window_seconds=settings.sign_in_failure_window_seconds,
+        )
         app.state.webhook_ingress = WebhookIngress(
             database=app.state.database,
             queue=app.state.queue,
@@ -60,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost of all: the client address and scheme come from X-Forwarded-* only when a configured proxy sent
+    # them (`serve` turns uvicorn's own handling, which trusts 127.0.0.1, off).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_problem_handlers(app)
     app.include_router(health_router)
     # Outside /v1: senders authenticate by signature, not by API key. Matched before /v1's many routes, since

@@ -59,7 +59,14 @@ def serve(
 
     settings = load_settings()
     require_database_url(settings)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+    # proxy_headers=False: the app believes X-Forwarded-* from LEDGERLINE_TRUSTED_PROXIES only, not uvicorn's default.
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=False,
+    )
 
 
 @app.command()
@@ -375,7 +382,9 @@ async def _serve_with_worker(settings: Settings, port: int) -> None:
     from ledgerline.app import create_app
     from ledgerline.worker import create_worker
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=port, log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=settings.host, port=port, log_config=None, proxy_headers=False)
+    )
     worker = create_worker(settings, handle_signals=False)
 
     def request_stop(_signal: int, _frame: object) -> None:

@@ -34,7 +34,7 @@ async def test_a_wrong_or_malformed_key_is_refused(client: httpx.AsyncClient, te
     for wrong in (tenant.key[:-2] + "xx", "not-a-key", "ll_nope_nothing"):
         response = await sign_in(client, wrong)
         assert response.status_code == 401
-        assert "unknown or revoked" in response.text
+        assert "unknown, revoked or expired" in response.text
         assert "ll_dashboard=" not in "".join(response.headers.get_list("set-cookie"))
     assert (await client.get("/dashboard/connections")).status_code == 303
 
