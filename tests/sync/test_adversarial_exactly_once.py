@@ -1,0 +1,187 @@
+"""Adversarial reproductions against the rewritten export engine (issue 15), over HTTP to the Intacct simulator and on
+real PostgreSQL.
+
+Each test plays one path that might still break the promise "every exportable expense lands in exactly one live
+destination document, and what Ledgerline records is what the destination holds". Tests that pass guard a path that
+holds; a test that fails reproduces a real bug (named in its docstring and in the commit that added it).
+"""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from core.db import Database
+from core.models import Connection, ExportItem
+from core.repository import TenantRepository
+from mappings.regrouping import regroup
+from mappings.settings import ExportSettings, MemoSettings
+from mappings.settings_store import save_settings
+from sync.export_engine import ExportEngine
+from sync.reconciler import return_expired_leases
+from tests.sandbox_fixtures import RunningSandbox
+from tests.sync.conftest import BILL_SETTINGS, Books
+
+CHANGED_MEMO = "Corrected after the first try {employee_email}"
+
+
+def fault(sandbox: RunningSandbox, **spec: Any) -> None:
+    with sandbox.control() as control:
+        control.post("/faults", json={"system": "intacct", **spec}).raise_for_status()
+
+
+def clear_faults(sandbox: RunningSandbox) -> None:
+    with sandbox.control() as control:
+        control.delete("/faults").raise_for_status()
+
+
+def bills(sandbox: RunningSandbox) -> list[dict[str, Any]]:
+    with sandbox.control() as control:
+        return list(control.get("/intacct/documents", params={"object": "APBILL"}).json()["data"])
+
+
+def bill_shape(sandbox: RunningSandbox) -> tuple[int, int, int]:
+    """(bills, distinct references, lines): each of the fixture's six expenses is one line of one bill."""
+    found = bills(sandbox)
+    return len(found), len({bill["RECORDID"] for bill in found}), sum(len(bill["lines"]) for bill in found)
+
+
+async def stored_items(database: Database, books: Books) -> list[ExportItem]:
+    async with database.tenant_session(books.tenant.id) as session:
+        return list((await session.scalars(select(ExportItem).order_by(ExportItem.created_at, ExportItem.id))).all())
+
+
+async def make_due(database: Database, books: Books) -> None:
+    async with database.tenant_session(books.tenant.id) as session:
+        await session.execute(
+            update(ExportItem).where(ExportItem.state == "pending").values(next_attempt_at=func.now())
+        )
+
+
+async def run(engine: ExportEngine, books: Books, *, limit: int = 50) -> Any:
+    return await engine.run_batch(
+        books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id, limit=limit
+    )
+
+
+async def settle(database: Database, books: Books, engine: ExportEngine, *, rounds: int = 10) -> None:
+    """Run batches until nothing is due (items backing off are made due at once)."""
+    for _ in range(rounds):
+        await make_due(database, books)
+        if (await run(engine, books)).claimed == 0:
+            return
+
+
+async def save_and_regroup(database: Database, books: Books, settings: ExportSettings) -> None:
+    async with database.tenant_session(books.tenant.id) as session:
+        repository = TenantRepository(session, books.tenant.id, "test")
+        destination = await session.get(Connection, books.destination_id)
+        assert destination is not None
+        await save_settings(repository, destination=destination, settings=settings)
+        await regroup(repository, destination=destination, settings=settings)
+
+
+def changed_memo() -> ExportSettings:
+    return BILL_SETTINGS.model_copy(update={"memo": MemoSettings(document=CHANGED_MEMO)})
+
+
+# --- A settled send leaves its document behind: the next generation is resent as the earlier one -----------------
+
+
+async def test_a_document_adopted_after_a_settled_first_send_is_stored_as_intacct_holds_it(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """BUG. The first send is refused by a 429 (proved not applied: settled, attempt given back, the item still
+    movable, so a settings save keeps it). The memo settings change; the second send, built afresh under generation
+    2, commits and its answer is lost, and the lookup after it fails. The third attempt adopts the bill.
+
+    Intacct holds the second build (the corrected memo), but `export_items.document` -- "the document as first sent,
+    every resend sends exactly this" -- is still the first build, the one Intacct refused: `record_sending` keeps
+    the earlier document (`COALESCE`) although that send was settled. The item also reports a drift from the
+    settings that the destination does not have."""
+    fault(sandbox, operation="create:APBILL", mode="rate_limit", retry_after=0, times=1)
+    engine = ExportEngine(database, owner="w1")
+    await run(engine, books)
+    first = await stored_items(database, books)
+    assert {(item.state, item.outcome_unknown, item.send_generation) for item in first} == {("pending", False, 1)}
+    assert all(item.document is not None for item in first)
+
+    await save_and_regroup(database, books, changed_memo())  # kept: same groups, never sent
+    fault(sandbox, operation="create:APBILL", mode="commit_then_fail", then="error", status=503, times=1)
+    fault(sandbox, operation="query:*", mode="error", status=503, times=1)
+    await make_due(database, books)
+    await run(engine, books)
+    assert len(bills(sandbox)) == 3
+    assert all("Corrected after the first try" in (bill["DESCRIPTION"] or "") for bill in bills(sandbox))
+    assert all(item.outcome_unknown for item in await stored_items(database, books))
+
+    clear_faults(sandbox)
+    await settle(database, books, engine)
+    held = {bill["RECORDID"]: bill for bill in bills(sandbox)}
+    assert bill_shape(sandbox) == (3, 3, 6)
+    for item in await stored_items(database, books):
+        assert item.state == "succeeded"
+        assert item.document is not None
+        assert item.document["memo"] == held[item.idempotency_key]["DESCRIPTION"], (
+            "recorded as sent differs from what Intacct holds"
+        )
+
+
+async def test_a_resend_after_an_unknown_second_send_carries_the_second_document(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """BUG (same root as above). After a settled first send, the corrected second build goes out and Intacct
+    answers 503 without running it (outcome unknown, the lookup proves it absent). The resend must carry exactly
+    what was sent under that generation -- the corrected build -- but carries the first, refused build, so Intacct
+    ends up holding the document the tenant had corrected."""
+    fault(sandbox, operation="create:APBILL", mode="rate_limit", retry_after=0, times=1)
+    engine = ExportEngine(database, owner="w1")
+    await run(engine, books)
+    await save_and_regroup(database, books, changed_memo())
+    fault(sandbox, operation="create:APBILL", mode="error", status=503, times=1)
+    await make_due(database, books)
+    await run(engine, books)
+    assert bills(sandbox) == []
+    unknown = await stored_items(database, books)
+    assert all(item.outcome_unknown and item.send_generation == 2 for item in unknown)
+
+    clear_faults(sandbox)
+    await settle(database, books, engine)
+    assert bill_shape(sandbox) == (3, 3, 6)
+    assert all("Corrected after the first try" in (bill["DESCRIPTION"] or "") for bill in bills(sandbox)), [
+        bill["DESCRIPTION"] for bill in bills(sandbox)
+    ]
+
+
+# --- A stale claim's request still in flight when a new claim resends in another batch ----------------------------
+
+
+async def test_a_stale_request_in_flight_and_a_resend_in_a_different_batch_make_one_bill(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """BUG. A claim sends one item ({X:1}); the request is slow in reaching Intacct (4 s). The claim's renewals fail
+    (as in issue 15's path 2: a stalled process, a database outage longer than the lease), the reconciler hands the
+    item back as unknown, and a new claim takes it together with two other items. Its lookup proves X absent -- the
+    slow request has not run yet -- so it sends {X:1, Y:1, Z:1}: a new request control id, because the membership
+    changed. Then the slow request runs under its own, unspent control id and creates X's bill a second time.
+
+    docs/idempotency.md: 'A batch whose membership changes gets a new control id; that is safe only because every
+    unknown member was looked up first'. A lookup proves nothing while an earlier request may still be in flight."""
+    stale_engine, fresh_engine = ExportEngine(database, owner="w1"), ExportEngine(database, owner="w1")
+    fault(sandbox, operation="create:APBILL", mode="latency", latency_ms=4000, times=1)
+    stale = asyncio.create_task(run(stale_engine, books, limit=1))
+    await asyncio.sleep(1.0)
+    async with database.tenant_session(books.tenant.id) as session:  # as if its renewals had failed
+        await session.execute(
+            update(ExportItem)
+            .where(ExportItem.state == "running")
+            .values(lease_expires_at=func.now() - timedelta(seconds=1))
+        )
+    assert await return_expired_leases(database) == 1
+    fresh_report = await run(fresh_engine, books, limit=3)
+    assert fresh_report.claimed == 3 and fresh_report.succeeded == 3
+    stale_report = await stale
+    assert stale_report.lost_lease == 1
+
+    assert bill_shape(sandbox) == (3, 3, 6), [bill["RECORDID"] for bill in bills(sandbox)]
