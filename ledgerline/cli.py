@@ -15,13 +15,13 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core.api_keys import issue_key
 from core.audit import append_event, verify_chains
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings
+from ledgerline.cli_keys import issue_api_key, keys_app
 from ledgerline.cli_support import (
     CLI_ACTOR,
     console,
@@ -36,7 +36,6 @@ from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
 
 app = typer.Typer(help="Ledgerline: expenses into the books, exactly once.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
-keys_app = typer.Typer(help="Issue API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 vault_app = typer.Typer(help="Manage the credential vault keys.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
@@ -162,48 +161,6 @@ def tenants_list() -> None:
     for tenant in run_with_database(settings, work):
         table.add_row(str(tenant.id), tenant.slug, tenant.name, tenant.created_at.isoformat(timespec="seconds"))
     console.print(table)
-
-
-@keys_app.command("create")
-def api_keys_create(
-    role: Annotated[ApiKeyRole, typer.Option(help="admin: one tenant; support: every tenant, no credentials.")],
-    tenant: Annotated[str | None, typer.Option(help="Tenant id or slug (admin keys only).")] = None,
-    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
-) -> None:
-    """Issue an API key. It is printed once and cannot be shown again."""
-    settings = load_settings()
-    require_database_url(settings)
-    if (role is ApiKeyRole.ADMIN) != (tenant is not None):
-        console.print("[red]An admin key needs --tenant; a support key must not have one.[/red]")
-        raise typer.Exit(2)
-    key = run_with_database(settings, lambda database: _issue_key(database, role=role, tenant=tenant, name=name))
-    if key is None:
-        console.print(f"[red]No tenant {tenant!r}.[/red]")
-        raise typer.Exit(1)
-    console.print("Store this key now; it is not shown again:")
-    typer.echo(key)
-
-
-async def _issue_key(database: Database, *, role: ApiKeyRole, tenant: str | None, name: str) -> str | None:
-    async with database.owner_session() as session:
-        tenant_id = None
-        if tenant is not None:
-            tenant_id = await session.scalar(select(Tenant.id).where(tenant_filter(tenant)))
-            if tenant_id is None:
-                return None
-        issued = issue_key(name=name, role=role, tenant_id=tenant_id)
-        session.add(issued.row)
-        await session.flush()
-        await append_event(
-            session,
-            tenant_id=tenant_id,
-            actor=CLI_ACTOR,
-            action="api_key.create",
-            entity_type="api_keys",
-            entity_id=str(issued.row.id),
-            data={"role": role.value, "name": name, "prefix": issued.row.prefix},
-        )
-        return issued.plaintext
 
 
 @app.command()
@@ -372,7 +329,7 @@ async def _demo_tenant_key(database: Database) -> str:
         tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
     if tenant_id is None:
         await _create_tenant(database, "Demo Company", "demo")
-    key = await _issue_key(database, role=ApiKeyRole.ADMIN, tenant="demo", name="demo")
+    key = await issue_api_key(database, role=ApiKeyRole.ADMIN, tenant="demo", name="demo")
     assert key is not None
     return key
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from core.db import Database
 from core.settings import Settings
 from tests.conftest import LEDGERLINE_CLI, make_tenant, settings_env
+from tests.dashboard.conftest import sign_in
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -89,3 +90,38 @@ async def test_connections_lists_health_without_credentials(
     assert listed.returncode == 0, listed.stderr
     assert "books" in listed.stdout and "needs_reauth" in listed.stdout and "token revoked" in listed.stdout
     assert "pw-s3cret" not in listed.stdout
+
+
+async def test_keys_expire_are_listed_without_secrets_and_revoke_at_once(
+    settings: Settings, client: httpx.AsyncClient, database: Database
+) -> None:
+    owner = await make_tenant(database, "Keys")
+    options = ("--role", "admin", "--tenant", owner.slug, "--name", "ci", "--expires-in-days", "30")
+    issued = run_cli(settings, "api-keys", "create", *options)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    key = issued.stdout.strip().splitlines()[-1]
+    prefix, secret = key.split("_", 2)[1:]
+    assert (await client.get("/v1/tenant", headers={"Authorization": f"Bearer {key}"})).status_code == 200
+    assert (await sign_in(client, key)).status_code == 303
+
+    listed = run_cli(settings, "api-keys", "list", "--tenant", owner.slug)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    line = next(row for row in listed.stdout.splitlines() if prefix in row)
+    assert "admin" in line and owner.slug in line and "expires" in line
+    assert secret not in listed.stdout and owner.key.split("_", 2)[2] not in listed.stdout
+
+    revoked = run_cli(settings, "api-keys", "revoke", prefix)
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    assert (await client.get("/v1/tenant", headers={"Authorization": f"Bearer {key}"})).status_code == 401
+    assert (await client.get("/dashboard/connections")).status_code == 303, "the dashboard session ended with the key"
+    assert "revoked" in next(row for row in run_cli(settings, "api-keys", "list").stdout.splitlines() if prefix in row)
+    async with database.owner_session() as session:
+        actions = (
+            await session.scalars(
+                text("SELECT action FROM audit_events WHERE tenant_id = :t ORDER BY seq"), {"t": owner.id}
+            )
+        ).all()
+    assert "api_key.revoke" in actions
+
+    unknown = run_cli(settings, "api-keys", "revoke", "nosuchprefix")
+    assert unknown.returncode == 1 and "No such key" in unknown.stdout

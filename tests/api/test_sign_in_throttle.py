@@ -1,0 +1,107 @@
+"""Failed API-key and dashboard sign-ins are throttled per client address, in Redis, and still when Redis is down."""
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from core.settings import Settings
+from ledgerline.app import create_app
+from tests.conftest import TenantFixture
+from tests.dashboard.conftest import sign_in
+
+LIMIT = 3
+PROXY = "10.9.0.1"
+
+
+@pytest.fixture
+async def strict_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """Three failures per window; its own Redis namespace, so other tests' failures never count here."""
+    configured = settings.model_copy(
+        update={
+            "sign_in_failure_limit": LIMIT,
+            "queue_name": f"ledgerline:test-throttle:{uuid.uuid4().hex[:8]}",
+            "trusted_proxies": [PROXY],
+        }
+    )
+    app = create_app(configured)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def an_address() -> str:
+    return f"203.0.113.{random.randint(1, 254)}"
+
+
+def caller(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://ledgerline.test")
+
+
+def wrong_key(tenant: TenantFixture) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tenant.key[:-4]}oops"}
+
+
+async def test_an_address_that_keeps_failing_gets_429_with_retry_after(
+    strict_app: FastAPI, tenant: TenantFixture
+) -> None:
+    guesser, bystander = an_address(), "198.51.100.20"
+    async with caller(strict_app, guesser) as client:
+        for _ in range(LIMIT):
+            assert (await client.get("/v1/tenant", headers=wrong_key(tenant))).status_code == 401
+        throttled = await client.get("/v1/tenant", headers=wrong_key(tenant))
+        assert throttled.status_code == 429
+        assert throttled.headers["content-type"] == "application/problem+json"
+        assert 0 < int(throttled.headers["retry-after"]) <= 900
+        assert "Try again in" in throttled.json()["detail"]
+        assert tenant.key[:-4] not in throttled.text
+        even_the_right_key = await client.get("/v1/tenant", headers=tenant.headers)
+        assert even_the_right_key.status_code == 429, "a guesser must not learn which guess was right"
+    async with caller(strict_app, bystander) as client:
+        assert (await client.get("/v1/tenant", headers=tenant.headers)).status_code == 200
+
+
+async def test_a_forged_forwarded_for_does_not_buy_a_new_budget(strict_app: FastAPI, tenant: TenantFixture) -> None:
+    async with caller(strict_app, an_address()) as client:
+        statuses = [
+            (
+                await client.get("/v1/tenant", headers={**wrong_key(tenant), "X-Forwarded-For": f"192.0.2.{attempt}"})
+            ).status_code
+            for attempt in range(LIMIT + 1)
+        ]
+    assert statuses == [401] * LIMIT + [429]
+
+
+async def test_behind_a_configured_proxy_each_client_has_its_own_budget(
+    strict_app: FastAPI, tenant: TenantFixture
+) -> None:
+    guesser, colleague = an_address(), "198.51.100.30"
+    async with caller(strict_app, PROXY) as proxy:
+        for _ in range(LIMIT + 1):
+            last = await proxy.get("/v1/tenant", headers={**wrong_key(tenant), "X-Forwarded-For": guesser})
+        assert last.status_code == 429
+        served = await proxy.get("/v1/tenant", headers={**tenant.headers, "X-Forwarded-For": colleague})
+        assert served.status_code == 200
+
+
+async def test_the_throttle_still_holds_when_redis_is_down(strict_app: FastAPI, tenant: TenantFixture) -> None:
+    strict_app.state.sign_in_throttle.redis = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
+    async with caller(strict_app, an_address()) as client:
+        statuses = [(await client.get("/v1/tenant", headers=wrong_key(tenant))).status_code for _ in range(LIMIT + 1)]
+    assert statuses == [401] * LIMIT + [429]
+
+
+async def test_dashboard_sign_in_failures_share_the_budget(strict_app: FastAPI, tenant: TenantFixture) -> None:
+    async with caller(strict_app, an_address()) as client:
+        assert (await client.get("/v1/tenant", headers=wrong_key(tenant))).status_code == 401
+        for _ in range(LIMIT - 1):
+            assert (await sign_in(client, "ll_nope_nothing")).status_code == 401
+        throttled = await sign_in(client, tenant.key)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins" in throttled.text
+    assert "ll_dashboard=" not in "".join(throttled.headers.get_list("set-cookie"))
