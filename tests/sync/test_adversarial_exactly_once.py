@@ -7,6 +7,7 @@ holds; a test that fails reproduces a real bug (named in its docstring and in th
 """
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -185,3 +186,72 @@ async def test_a_stale_request_in_flight_and_a_resend_in_a_different_batch_make_
     assert stale_report.lost_lease == 1
 
     assert bill_shape(sandbox) == (3, 3, 6), [bill["RECORDID"] for bill in bills(sandbox)]
+
+
+# --- A worker killed while its request is on the way: the request still lands ------------------------------------
+
+
+async def crash_while_creating(database: Database, books: Books, *, limit: int) -> None:
+    """A claim of `limit` items whose create request is slow to reach Intacct; the job is cancelled (the worker
+    dies) while the request is on the way, its lease runs out, and the reconciler hands the items back."""
+    engine = ExportEngine(database, owner="w1", lease_seconds=1)
+    first = asyncio.create_task(run(engine, books, limit=limit))
+    await asyncio.sleep(1.0)
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    await asyncio.sleep(1.5)  # the lease (1 s, renewed until the crash) runs out
+    assert await return_expired_leases(database) == limit
+
+
+async def test_a_crash_with_the_request_in_flight_then_a_resend_of_the_same_batch_makes_no_duplicate(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """Guard: the resend carries the same members and generations, so the same request control id; whichever of
+    the two requests runs second is refused and the documents are adopted."""
+    fault(sandbox, operation="create:APBILL", mode="latency", latency_ms=5000, times=1)
+    await crash_while_creating(database, books, limit=3)
+    report = await run(ExportEngine(database, owner="w2"), books, limit=3)
+    assert report.succeeded == 3
+    await asyncio.sleep(3.5)  # the dead worker's request has run (and been refused) by now
+    assert bill_shape(sandbox) == (3, 3, 6)
+
+
+async def test_a_crash_with_the_request_in_flight_then_a_resend_in_a_bigger_batch_makes_one_bill(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """BUG (same root as the stale-claim test, without any failed renewal): the worker dies while its request
+    {X:1} is on the way; after the lease the reconciler hands X back as unknown, the next claim takes X with Y
+    and Z, the lookup proves X absent (the request has not run yet), and {X:1, Y:1, Z:1} goes under a new control
+    id. The dead worker's request then runs too: two bills for X's expenses."""
+    fault(sandbox, operation="create:APBILL", mode="latency", latency_ms=5000, times=1)
+    await crash_while_creating(database, books, limit=1)
+    report = await run(ExportEngine(database, owner="w2"), books, limit=3)
+    assert report.succeeded == 3
+    await asyncio.sleep(3.5)
+    assert bill_shape(sandbox) == (3, 3, 6), [bill["RECORDID"] for bill in bills(sandbox)]
+
+
+async def test_a_crash_after_the_bills_were_created_and_before_the_finish_adopts_them(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """Guard: the create answered, the worker dies while reading the record URLs (before the finish). The
+    reconciler hands the items back unknown; the next claim finds and adopts every bill."""
+    fault(sandbox, operation="read*", mode="latency", latency_ms=3000, times=1)
+    engine = ExportEngine(database, owner="w1", lease_seconds=1)
+    batch = asyncio.create_task(run(engine, books))
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if len(bills(sandbox)) == 3:
+            break
+    batch.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await batch
+    await asyncio.sleep(1.5)
+    assert await return_expired_leases(database) == 3
+    report = await run(ExportEngine(database, owner="w2"), books)
+    assert report.adopted == 3
+    assert bill_shape(sandbox) == (3, 3, 6)
+    assert {(item.state, item.outcome_unknown) for item in await stored_items(database, books)} == {
+        ("succeeded", False)
+    }
