@@ -255,3 +255,35 @@ async def test_a_crash_after_the_bills_were_created_and_before_the_finish_adopts
     assert {(item.state, item.outcome_unknown) for item in await stored_items(database, books)} == {
         ("succeeded", False)
     }
+
+
+# --- Rate-limit deferral of the lookup in a batch mixing unknown and fresh items ----------------------------------
+
+
+async def test_a_rate_limited_lookup_sends_nothing_and_leaves_the_unknown_items_unknown(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """Guard: three bills commit and their answer is lost (lookup failed too); a new report arrives; the next
+    batch's lookup is answered 429. Nothing goes out (not even the fresh item), the unknown items stay unknown,
+    and once the limit lifts every expense is in exactly one bill."""
+    fault(sandbox, operation="create:APBILL", mode="commit_then_fail", then="error", status=503, times=1)
+    fault(sandbox, operation="query:*", mode="error", status=503, times=1)
+    engine = ExportEngine(database, owner="w1")
+    await run(engine, books)
+    await books.add_reports(database, 1)
+    fault(sandbox, operation="query:*", mode="rate_limit", retry_after=0, times=1)
+    await make_due(database, books)
+    report = await run(engine, books)
+    assert report.claimed == 4 and report.succeeded == 0
+    assert len(bills(sandbox)) == 3
+    stored = await stored_items(database, books)
+    assert sorted(item.outcome_unknown for item in stored) == [False, True, True, True]
+
+    clear_faults(sandbox)
+    await settle(database, books, engine)
+    found = bills(sandbox)
+    assert (len(found), len({bill["RECORDID"] for bill in found}), sum(len(bill["lines"]) for bill in found)) == (
+        4,
+        4,
+        8,
+    )
