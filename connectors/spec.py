@@ -11,8 +11,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
 
-import yaml
 import httpx
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.constants import SECURE_SCHEME

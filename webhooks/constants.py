@@ -34,13 +34,28 @@ LOOKUP_CACHE_MAX_ENTRIES: Final = 4096
 
 # Backpressure
 RATE_LIMIT_KEY: Final = "ledgerline:webhooks:rate:{{{key_digest}}}:{window}"
-"""Fixed-window counter per connection key (hashed: the URL key itself never lands in Redis)."""
+"""Fixed-window counter of verified deliveries per connection (its id, hashed), shared by every process."""
 RATE_LIMIT_REQUESTS: Final = 1000
 RATE_LIMIT_WINDOW_SECONDS: Final = 1
 RATE_LIMIT_SLICES_PER_WINDOW: Final = 100
 """A process takes a connection's window budget from Redis in slices of this share (`webhooks.rate_limit`)."""
 RATE_LIMIT_MAX_LOCAL_KEYS: Final = 4096
 """Connections whose slice a process remembers; beyond, slices of past windows (then all) are forgotten."""
+REDIS_RECHECK_SECONDS: Final = 1.0
+"""After Redis failed to answer a limiter, it counts in process memory this long before asking Redis again, so an
+outage costs one failed round trip per second rather than one per delivery (a black-holed Redis: a timeout each)."""
+FAILURE_KEY: Final = "ledgerline:webhooks:failures:{{failures}}:{scope}:{window}"
+"""Fixed-window counters of failed deliveries (bad or missing signature, unknown key): `all`, and one per source
+address (hashed). One hash tag, so one script counts both on a Redis cluster."""
+FAILURE_WINDOW_SECONDS: Final = 10
+FAILURES_PER_ADDRESS: Final = 50
+"""Failed deliveries one source address may cause per window before it is answered 429 without a lookup."""
+FAILURES_OVERALL: Final = 500
+"""Failed deliveries from all addresses together per window before every unverifiable delivery is answered 429."""
+UNKNOWN_SOURCE: Final = "unknown"
+"""The source address of a delivery whose peer the server does not know (all such count together)."""
+FAILURE_MAX_LOCAL_ADDRESSES: Final = 65_536
+"""Addresses a process counts in memory per window; beyond, only the overall count holds them back."""
 INBOX_LIMIT: Final = 10_000
 """A connection with this many events still `received` is refused with 429 until the dispatcher catches up."""
 INBOX_CHECK_EVERY_SECONDS: Final = 1.0

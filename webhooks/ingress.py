@@ -1,10 +1,17 @@
-"""Receiving one webhook delivery: refuse what is not proven, store what is, once, before answering.
+"""Receiving one webhook delivery: authenticate before working, store what is proven, once, before answering.
 
 Order of the checks (each answers problem+json, never a 500):
 
-1. unknown provider → 404; per-connection rate → 429; content type → 415; body not JSON → 400. None of these
-   depends on whether the key exists, so none reveals it.
-2. one short transaction (`webhooks.store`): `BEGIN` and finding the connection by its URL key (which scopes the
+1. unknown provider → 404; content type → 415. Neither depends on whether the key exists, so neither reveals it.
+2. the signature, over the raw bytes, before anything else reads the body: against what this process remembers of
+   the key (`webhooks.lookup_cache`, no I/O), else in the transaction below. The body is parsed as JSON only once a
+   signature holds (malformed → 400); the connection's rate of verified deliveries → 429 with Retry-After
+   (`webhooks.rate_limit`, keyed on the connection, so forgeries spend none of it).
+3. failed deliveries (bad or missing signature, unknown key: 401, 404) are counted per source address and overall
+   (`webhooks.failure_limit`). Once either budget is spent, a delivery the remembered lookups cannot verify is
+   answered 429 with Retry-After without a lookup: a forged flood costs a hash, while senders that sign correctly
+   keep being answered.
+4. one short transaction (`webhooks.store`): `BEGIN` and finding the connection by its URL key (which scopes the
    transaction to its tenant); verifying the signature and checking the inbox here; then the insert with `ON
    CONFLICT DO NOTHING` and `COMMIT`. Two round trips; one when the key's last lookup is remembered, the signature
    verifies against it and the inbox was counted lately (the insert then checks that the connection row still
@@ -13,7 +20,7 @@ Order of the checks (each answers problem+json, never a 500):
    so no timing tells how near a guess is to a real key (192 random bits); a key that exists and a bad signature
    answer 401 by design. A pool that cannot give a connection within `pool_wait_seconds` answers
    429 rather than queueing (`webhooks.ingress_pool`).
-3. after the commit, the caller rings the dispatcher (`announce`, batched by `webhooks.bell`); if Redis is down
+5. after the commit, the caller rings the dispatcher (`announce`, batched by `webhooks.bell`); if Redis is down
    the row stays `received` and the reconciler finds it (`ledgerline_due_webhook_events`), so nothing valid is
    lost.
 """
@@ -36,6 +43,9 @@ from sync.queue import Queue
 from webhooks.bell import DispatchBell
 from webhooks.constants import (
     DATABASE_RETRY_AFTER_SECONDS,
+    FAILURE_WINDOW_SECONDS,
+    FAILURES_OVERALL,
+    FAILURES_PER_ADDRESS,
     INBOX_CHECK_EVERY_SECONDS,
     INBOX_LIMIT,
     INBOX_RETRY_AFTER_SECONDS,
@@ -46,7 +56,9 @@ from webhooks.constants import (
     POOL_WAIT_SECONDS,
     RATE_LIMIT_REQUESTS,
     RATE_LIMIT_WINDOW_SECONDS,
+    UNKNOWN_SOURCE,
 )
+from webhooks.failure_limit import FailureGuard
 from webhooks.inbox_gauge import InboxGauge
 from webhooks.ingress_pool import ConnectionLostError, IngressPool, PoolBusyError
 from webhooks.lookup_cache import LookupCache
@@ -66,6 +78,8 @@ from webhooks.verifiers import Accepted, SignatureRejected, SignedRequest, Verdi
 log = get_logger(__name__)
 
 _NOT_FOUND = "No connection receives {provider} webhooks at this address."
+_FAILED = frozenset({401, 404})
+"""Refusals that count as failed deliveries: not proven to come from a sender of an existing connection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +91,9 @@ class IngressLimits:
     inbox_limit: int = INBOX_LIMIT
     inbox_check_every_seconds: float = INBOX_CHECK_EVERY_SECONDS
     pool_wait_seconds: float = POOL_WAIT_SECONDS
+    failures_per_address: int = FAILURES_PER_ADDRESS
+    failures_overall: int = FAILURES_OVERALL
+    failure_window_seconds: int = FAILURE_WINDOW_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +113,8 @@ class Delivery:
     headers: Mapping[str, str]
     body: bytes
     content_type: str | None = None
+    source: str = UNKNOWN_SOURCE
+    """The peer's address, as the server (or a proxy it trusts) reports it: what failures are counted by."""
     received_at: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
 
 
@@ -159,6 +178,7 @@ class WebhookIngress:
         self.lookups = LookupCache()
         self.inbox = InboxGauge()
         self.limiter = FixedWindowLimiter(queue.redis)
+        self.failures = FailureGuard(queue.redis)
         self._dummy_secrets = [new_secret(now=datetime.now(UTC)).secret]
 
     async def receive(self, *, delivery: Delivery) -> Receipt:
@@ -169,24 +189,38 @@ class WebhookIngress:
                 f"Ledgerline takes no webhooks from {delivery.provider!r}; known providers: {', '.join(PROVIDERS)}.",
                 problem="unknown-provider",
             )
-        await self._check_rate(delivery.connection_key)
         if not _is_json(delivery.content_type):
             _refuse(
                 415,
                 f"Send the webhook as {JSON_MEDIA_TYPE}; got {(delivery.content_type or 'no Content-Type')[:100]}.",
                 problem="unsupported-media-type",
             )
-        payload, payload_json = parse_json(delivery.body)
-        signed = SignedRequest(headers=delivery.headers, body=delivery.body, payload=payload, now=delivery.received_at)
+        signed = SignedRequest(headers=delivery.headers, body=delivery.body, now=delivery.received_at)
+        blocked = self.failures.refusal(delivery.source, window_seconds=self.limits.failure_window_seconds)
+        try:
+            return await self._receive(provider, delivery, signed, blocked=blocked)
+        except Problem as refused:
+            if refused.status in _FAILED:
+                await self.failures.record(
+                    delivery.source,
+                    per_address=self.limits.failures_per_address,
+                    overall=self.limits.failures_overall,
+                    window_seconds=self.limits.failure_window_seconds,
+                )
+            raise
+
+    async def _receive(
+        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, *, blocked: int | None
+    ) -> Receipt:
         try:
             # After a database restart every pooled connection is dead, and each is found so (and dropped) by the
             # statement that tries it; the last attempt is on a new connection.
             for _ in range(self.pool.size):
                 try:
-                    return await self._store(provider, delivery, signed, payload_json)
+                    return await self._store(provider, delivery, signed, blocked=blocked)
                 except ConnectionLostError:
                     log.info("webhook_connection_lost", provider=provider.name)
-            return await self._store(provider, delivery, signed, payload_json)
+            return await self._store(provider, delivery, signed, blocked=blocked)
         except PoolBusyError:
             _refuse(
                 429,
@@ -208,18 +242,22 @@ class WebhookIngress:
             )
 
     async def _store(
-        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, payload_json: str
+        self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, *, blocked: int | None
     ) -> Receipt:
-        """Stored in one round trip when the remembered lookup still holds, else looked up afresh."""
+        """Stored in one round trip when the remembered lookup still holds, else looked up afresh — unless this
+        address, or everyone, failed too often lately (`blocked`: seconds left), when only the remembered lookup may
+        verify a delivery."""
         remembered = self.lookups.get(delivery.connection_key)
         if remembered is not None and remembered.provider == provider.name:
             accepted = self._verify_remembered(provider, signed, remembered)
             if accepted is not None:
+                payload, payload_json = parse_json(delivery.body)
+                await self._check_rate(remembered.connection_id)
                 full = self.inbox.known_full(remembered.connection_id)
                 if full is None:
                     # This delivery counts the inbox, on the path that does; the lookup still holds, so the
                     # deliveries meanwhile keep the one-trip path (`webhooks.inbox_gauge`).
-                    return await self._look_up_and_store(provider, delivery, signed, payload_json, count_inbox=True)
+                    return await self._look_up_and_store(provider, delivery, signed, count_inbox=True, rated=True)
                 if not full:
                     async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
                         stored = await insert_if_current_and_commit(
@@ -227,24 +265,35 @@ class WebhookIngress:
                             key=delivery.connection_key,
                             remembered=remembered,
                             event_id=accepted.event_id,
-                            event_type=provider.event_type_of(signed.payload),
+                            event_type=provider.event_type_of(payload),
                             payload_json=payload_json,
                         )
                     if stored.current:
                         return _stored(remembered, stored.row_id)
-            self.lookups.forget(delivery.connection_key)
-        return await self._look_up_and_store(provider, delivery, signed, payload_json)
+                    self.lookups.forget(delivery.connection_key)
+            # A signature that fails against the remembered secrets leaves them remembered: a forger who knows the
+            # URL must not push the real sender off this path (a rotation is remembered once a lookup verifies).
+        if blocked is not None:
+            _refuse(
+                429,
+                "Too many deliveries that failed verification came from this address, or from everywhere, lately; "
+                "signed deliveries to known connections are still taken. Retry after the indicated delay.",
+                problem="too-many-failures",
+                headers=_retry_after(blocked),
+            )
+        return await self._look_up_and_store(provider, delivery, signed)
 
     async def _look_up_and_store(
         self,
         provider: WebhookProvider,
         delivery: Delivery,
         signed: SignedRequest,
-        payload_json: str,
         *,
         count_inbox: bool = False,
+        rated: bool = False,
     ) -> Receipt:
-        """The transaction: find the connection, verify, check the inbox, insert and commit."""
+        """The transaction: find the connection, verify, parse, check the rate (unless `rated` already) and the
+        inbox, insert and commit."""
         async with self.pool.connection(wait_seconds=self.limits.pool_wait_seconds) as connection:
             found = await begin_find_and_scope(connection, delivery.connection_key)
             known = found is not None and found.provider == provider.name
@@ -253,13 +302,16 @@ class WebhookIngress:
             if not isinstance(verdict, Accepted):
                 return Receipt(status=verdict.status, outcome="handshake", tenant_id=found.tenant_id)
             _check_event_id(verdict)
+            payload, payload_json = parse_json(delivery.body)
+            if not rated:
+                await self._check_rate(found.connection_id)
             await self._check_inbox(connection, found, count=count_inbox)
             row_id = await insert_event_and_commit(
                 connection,
                 found=found,
                 provider=provider.name,
                 event_id=verdict.event_id,
-                event_type=provider.event_type_of(signed.payload),
+                event_type=provider.event_type_of(payload),
                 payload_json=payload_json,
             )
         self.lookups.remember(delivery.connection_key, found)
@@ -321,16 +373,14 @@ class WebhookIngress:
             _refuse(404, _NOT_FOUND.format(provider=provider.name), problem="unknown-connection")
         return verdict
 
-    async def _check_rate(self, connection_key: str) -> None:
-        try:
-            decision = await self.limiter.hit(
-                connection_key,
-                limit=self.limits.rate_limit_requests,
-                window_seconds=self.limits.rate_limit_window_seconds,
-            )
-        except Exception:  # Redis down: let deliveries through rather than refuse valid events
-            log.warning("webhook_rate_limit_unavailable", exc_info=True)
-            return
+    async def _check_rate(self, connection_id: uuid.UUID) -> None:
+        """Verified deliveries per connection; over the limit, 429 and Retry-After, which senders honour by retrying
+        later (Redis down: counted in this process, `webhooks.rate_limit`)."""
+        decision = await self.limiter.hit(
+            str(connection_id),
+            limit=self.limits.rate_limit_requests,
+            window_seconds=self.limits.rate_limit_window_seconds,
+        )
         if not decision.allowed:
             _refuse(
                 429,

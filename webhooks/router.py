@@ -7,6 +7,7 @@ from starlette.background import BackgroundTask
 
 from api.problems import Problem
 from core.metrics import WEBHOOKS
+from webhooks.constants import UNKNOWN_SOURCE
 from webhooks.ingress import Delivery, WebhookIngress
 from webhooks.providers import PROVIDERS
 
@@ -36,7 +37,10 @@ size limit refuses them first (counted as 413 in `ledgerline_http_requests_total
         404: {"description": "Unknown provider, or no connection of that provider at this address."},
         413: {"description": "The body is larger than 1 MiB."},
         415: {"description": "Not application/json."},
-        429: {"description": "Too many deliveries, or too many events waiting; see Retry-After."},
+        429: {
+            "description": "Too many deliveries, too many events waiting, or too many failed deliveries from this "
+            "address lately; see Retry-After."
+        },
         503: {"description": "The database is not answering; see Retry-After."},
     },
 )
@@ -51,6 +55,7 @@ async def receive_webhook(provider: str, connection_key: str, request: Request) 
                 headers=request.headers,
                 body=await request.body(),
                 content_type=request.headers.get("content-type"),
+                source=request.client.host if request.client else UNKNOWN_SOURCE,
             )
         )
     except Problem as refused:

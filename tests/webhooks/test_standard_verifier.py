@@ -23,7 +23,7 @@ def _request(
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": signature or Webhook(secret).sign("msg_1", moment, BODY.decode()),
     }
-    return SignedRequest(headers=headers, body=body, payload=None, now=now)
+    return SignedRequest(headers=headers, body=body, now=now)
 
 
 def _secret() -> str:
@@ -52,7 +52,7 @@ def test_malformed_or_foreign_signatures_are_rejected(signature: str) -> None:
     request = _request(secret)
     headers = {**request.headers, "webhook-signature": signature}
     with pytest.raises(SignatureRejected):
-        VERIFIER.verify(SignedRequest(headers=headers, body=BODY, payload=None, now=request.now), [secret])
+        VERIFIER.verify(SignedRequest(headers=headers, body=BODY, now=request.now), [secret])
 
 
 def test_a_tampered_body_or_another_secret_is_rejected() -> None:
@@ -83,4 +83,4 @@ def test_each_missing_header_is_named(missing: str) -> None:
     request = _request(secret)
     headers = {key: value for key, value in request.headers.items() if key != missing}
     with pytest.raises(SignatureRejected, match=missing):
-        VERIFIER.verify(SignedRequest(headers=headers, body=BODY, payload=None, now=request.now), [secret])
+        VERIFIER.verify(SignedRequest(headers=headers, body=BODY, now=request.now), [secret])

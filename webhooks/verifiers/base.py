@@ -3,25 +3,25 @@
 A scheme is told the request and the connection's valid secrets, and answers one of:
 
 - `Accepted(event_id)`: the signature holds; store the event under this id (the sender's, so redeliveries
-  deduplicate). Schemes without an id header derive one from the payload.
+  deduplicate). Schemes without an id header derive one from the body, after its signature holds.
 - `Handshake(status)`: a protocol message that is answered, not stored (Xero's intent-to-receive: 200 when the
   signature holds, 401 when it does not).
 
 or raises `SignatureRejected` with a human reason. Verification is pure (no I/O) and must compare in constant time.
+It sees the raw bytes only: nothing a sender has not proven is parsed (the ingress parses JSON after a verdict).
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
-    """A delivery as the verifier sees it: lower-cased headers, the raw body bytes, and the parsed JSON."""
+    """A delivery as the verifier sees it: lower-cased headers and the raw body bytes, not yet parsed."""
 
     headers: Mapping[str, str]
     body: bytes
-    payload: Any
     now: float
     """Seconds since the epoch, passed in so tests and the timestamp check agree on one clock."""
 
