@@ -1,9 +1,11 @@
 """Connecting a tenant's systems: OAuth2 authorization code with PKCE, or credentials checked before saving.
 
 - `GET /v1/connections/{system}/authorize?name=…` (admin key) answers 307 to the system's consent page; the state
-  and PKCE verifier wait in Redis for ten minutes, single-use.
+  and PKCE verifier wait in Redis for ten minutes, single-use, and a cookie binds the flow to this browser
+  (`api.oauth_binding`).
 - `GET /v1/connections/{system}/callback?code&state` (no key: the browser comes back from the system) exchanges the
-  code and stores the encrypted tokens on the named connection, which becomes `active`.
+  code and stores the encrypted tokens on the named connection, which becomes `active` — only in the browser that
+  started the flow, while the session that started it is still signed in as the same tenant.
 - `POST /v1/connections/{system}/credentials` validates the tenant's fields against the spec, proves them with the
   connector's `check()` (Intacct: `getAPISession`), and only then stores them encrypted. New credentials that point
   an existing connection at other books (a field the spec marks `identifies_books`) are refused with 409 while any
@@ -17,12 +19,14 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
-from api.deps import DatabaseDep, RepositoryDep, SettingsDep
+from api.constants import OAUTH_STATE_TTL_SECONDS
+from api.deps import DatabaseDep, PrincipalDep, RepositoryDep, SettingsDep
+from api.oauth_binding import StartedBy, clear_state_cookie, set_state_cookie, started_in_this_browser, wrong_browser
 from api.problems import Problem, problem_responses
 from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
@@ -30,6 +34,7 @@ from connectors.factory import oauth2_client, resolve_urls
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode, ConnectorSpec
 from core.crypto import CredentialVault, VaultError
+from core.db import Database
 from core.errors import AuthError, LedgerlineError
 from core.models import Connection, ConnectionStatus
 from core.repository import TenantRepository
@@ -40,7 +45,6 @@ router = APIRouter(prefix="/connections", tags=["connections"])
 callback_router = APIRouter(prefix="/connections", tags=["connections"])
 
 OAUTH_STATE_KEY = "ledgerline:oauth-state:{state}"
-OAUTH_STATE_TTL_SECONDS = 600
 NAME_PATTERN = r"^[\w .@-]{1,200}$"
 
 
@@ -90,23 +94,40 @@ async def _save_connection(
     return row
 
 
-@router.get("/{system}/authorize", status_code=307, summary="Start connecting an OAuth2 system")
+@router.get(
+    "/{system}/authorize",
+    status_code=307,
+    summary="Start connecting an OAuth2 system",
+    description=(
+        "Open this in the browser that will give consent, with the admin key: the answer sets a short-lived cookie "
+        "binding the flow to that browser, and the callback refuses any other."
+    ),
+)
 async def authorize(
     system: str,
     request: Request,
     repository: RepositoryDep,
+    principal: PrincipalDep,
     settings: SettingsDep,
     name: Annotated[str, Query(pattern=NAME_PATTERN, description="Name of the connection to create or renew.")],
 ) -> JSONResponse:
-    url = await start_authorization(
+    url, state = await start_authorization(
         settings=settings,
         redis=request.app.state.queue.redis,
         tenant_id=repository.tenant_id,
         actor=repository.actor,
+        started_by=StartedBy(key_id=principal.key_id, key_prefix=principal.prefix),
         system=system,
         name=name,
     )
-    return JSONResponse({"authorize_url": url}, status_code=307, headers={"Location": url})
+    response = JSONResponse({"authorize_url": url}, status_code=307, headers={"Location": url})
+    set_state_cookie(response, state=state, system=system, secure=secure_request(request, settings))
+    return response
+
+
+def secure_request(request: Request, settings: Settings) -> bool:
+    """Cookies get `Secure` when users reach us over https, even through a proxy that speaks http to us."""
+    return settings.public_url_is_https or request.url.scheme == "https"
 
 
 async def start_authorization(
@@ -115,12 +136,15 @@ async def start_authorization(
     redis: Redis,
     tenant_id: uuid.UUID,
     actor: str,
+    started_by: StartedBy,
     system: str,
     name: str,
     return_to: str | None = None,
-) -> str:
-    """The consent page to send a person to; state and PKCE verifier wait in Redis for the callback, which sends the
-    person on to `return_to` (a dashboard page) when given, else answers with the connection."""
+) -> tuple[str, str]:
+    """The consent page to send a person to, and the state the caller binds to their browser
+    (`api.oauth_binding.set_state_cookie`). State, PKCE verifier and who started the flow wait in Redis for the
+    callback, which sends the person on to `return_to` (a dashboard page) when given, else answers with the
+    connection."""
     spec = _spec(system)
     if spec.auth.mode is not AuthMode.OAUTH2:
         raise Problem(400, f"{spec.display_name} connects with credentials: POST /v1/connections/{system}/credentials.")
@@ -134,6 +158,7 @@ async def start_authorization(
     remembered = {
         "tenant_id": str(tenant_id),
         "actor": actor,
+        "started_by": started_by.remembered(),
         "system": system,
         "name": name,
         "verifier": pending.code_verifier,
@@ -141,10 +166,20 @@ async def start_authorization(
         "return_to": return_to,
     }
     await redis.set(OAUTH_STATE_KEY.format(state=pending.state), json.dumps(remembered), ex=OAUTH_STATE_TTL_SECONDS)
-    return pending.url
+    return pending.url, pending.state
 
 
-@callback_router.get("/{system}/callback", response_model=ConnectionPublic, summary="OAuth2 redirect target")
+@callback_router.get(
+    "/{system}/callback",
+    response_model=ConnectionPublic,
+    summary="OAuth2 redirect target",
+    responses=problem_responses(
+        {
+            400: "The state is unknown, used or expired, or the system did not authorize the connection.",
+            403: "The flow was started in another browser, or its session has ended; nothing is stored.",
+        }
+    ),
+)
 async def callback(
     system: str,
     request: Request,
@@ -153,14 +188,46 @@ async def callback(
     state: Annotated[str, Query(max_length=200)],
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
-) -> ConnectionPublic | RedirectResponse:
+) -> Response:
     spec = _spec(system)
+    # Taken (single use) before anything else: a state that reached the wrong browser is spent.
     raw = await request.app.state.queue.redis.getdel(OAUTH_STATE_KEY.format(state=state))
     if raw is None:
         raise Problem(400, "This authorization link is unknown, used or expired; start connecting again.")
     remembered: dict[str, Any] = json.loads(raw)
     if remembered["system"] != system:
         raise Problem(400, "This authorization belongs to another system; start connecting again.")
+    tenant_id = uuid.UUID(remembered["tenant_id"])
+    if not started_in_this_browser(request, state):
+        response = wrong_browser(
+            request,
+            f"Connecting {spec.display_name} must be finished in the browser that started it, by the person who "
+            "started it. If someone sent you this link, ask them to finish it themselves; to connect your own "
+            "company, sign in to Ledgerline and start connecting from there.",
+        )
+    elif not await StartedBy.from_remembered(remembered["started_by"]).still_signed_in(database, tenant_id=tenant_id):
+        response = wrong_browser(
+            request,
+            f"The session that started connecting {spec.display_name} has ended (signed out, or its key was "
+            "revoked or has expired). Sign in again and start connecting again.",
+        )
+    else:
+        response = await _finish(request, database, settings, spec=spec, remembered=remembered, code=code, error=error)
+    clear_state_cookie(response, system=system, secure=secure_request(request, settings))
+    return response
+
+
+async def _finish(
+    request: Request,
+    database: Database,
+    settings: Settings,
+    *,
+    spec: ConnectorSpec,
+    remembered: dict[str, Any],
+    code: str | None,
+    error: str | None,
+) -> Response:
+    """Exchange the code and store the tokens, once the callback has proven who and where the flow belongs to."""
     if error is not None or code is None:
         raise Problem(400, f"{spec.display_name} did not authorize the connection ({error or 'no code'}).")
     client = oauth2_client(spec, settings)
@@ -177,11 +244,11 @@ async def callback(
         tenant_id=tenant_id,
         connection_id=uuid.uuid4(),
         urls=resolve_urls(spec, settings),
-        app=settings.connector_app(system),
+        app=settings.connector_app(spec.system),
         auth=BearerAuth(tokens.access_token),
     )
     try:
-        async with connector_class(system)(context) as connector:
+        async with connector_class(spec.system)(context) as connector:
             learned = await connector.settings_after_authorization()
     except LedgerlineError as exc:
         raise Problem(
@@ -201,7 +268,7 @@ async def callback(
         public = ConnectionPublic.of(row)
     if remembered.get("return_to"):
         return RedirectResponse(remembered["return_to"], status_code=303)
-    return public
+    return JSONResponse(public.model_dump(mode="json"))
 
 
 class CredentialsConnect(BaseModel):

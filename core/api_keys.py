@@ -25,6 +25,8 @@ class Principal:
     key_id: uuid.UUID
     role: ApiKeyRole
     tenant_id: uuid.UUID | None
+    prefix: str
+    """Finds the key row again (`ledgerline_find_api_key`) when a later step must re-check the key."""
 
     @property
     def actor(self) -> str:
@@ -79,4 +81,4 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     ).first()
     if found is None or found.revoked or found.expired or not hmac.compare_digest(found.key_hash, _hash(presented)):
         return None
-    return Principal(key_id=found.id, role=ApiKeyRole(found.role), tenant_id=found.tenant_id)
+    return Principal(key_id=found.id, role=ApiKeyRole(found.role), tenant_id=found.tenant_id, prefix=parts[0])

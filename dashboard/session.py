@@ -131,6 +131,12 @@ def _session_token(request: Request) -> tuple[uuid.UUID, str] | None:
         return None
 
 
+def session_hash(request: Request) -> str | None:
+    """The stored hash naming this browser's session, for a later step to check that it is still open."""
+    found = _session_token(request)
+    return _token_hash(found[1]) if found is not None else None
+
+
 async def end_session(request: Request, response: Response) -> None:
     """Delete the session row, so the cookie opens nothing even if a copy of it survives, and the cookie."""
     found = _session_token(request)

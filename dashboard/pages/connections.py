@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from api.connecting import start_authorization
+from api.connecting import secure_request, start_authorization
+from api.oauth_binding import StartedBy, set_state_cookie
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode
 from core.models import Connection, ConnectionStatus, ExportItem, ExportState
@@ -19,6 +20,7 @@ from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, tenant_names
 from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage, ScopeDep
+from dashboard.session import session_hash, settings_of
 from dashboard.templating import render
 from sync.runs import set_paused
 
@@ -132,7 +134,8 @@ async def resume(
 
 @router.post("/connections/{connection_id}/reconnect")
 async def reconnect(request: Request, connection_id: uuid.UUID, user: CsrfUserDep, scope: ScopeDep) -> Response:
-    """Send the tenant admin to the system's consent page; the callback brings them back to this page."""
+    """Send the tenant admin to the system's consent page, bound to this browser and session; the callback brings
+    them back to this page."""
     if user.is_support:
         raise ForbiddenPage("Only the tenant's admin can authorize its connections again.")
     async with scope.reading("reconnect connection") as session:
@@ -143,13 +146,17 @@ async def reconnect(request: Request, connection_id: uuid.UUID, user: CsrfUserDe
         ).first()
     if row is None or not scope.allows(row.tenant_id):
         raise NotFoundPage("connection")
-    url = await start_authorization(
-        settings=request.app.state.settings,
+    started_by = StartedBy(key_id=user.key_id, key_prefix=user.key_prefix, dashboard_session_hash=session_hash(request))
+    url, state = await start_authorization(
+        settings=settings_of(request),
         redis=request.app.state.queue.redis,
         tenant_id=row.tenant_id,
         actor=user.actor,
+        started_by=started_by,
         system=row.provider,
         name=row.name,
         return_to=f"{PREFIX}/connections",
     )
-    return RedirectResponse(url, status_code=303)
+    response = RedirectResponse(url, status_code=303)
+    set_state_cookie(response, state=state, system=row.provider, secure=secure_request(request, settings_of(request)))
+    return response

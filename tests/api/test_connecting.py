@@ -1,22 +1,23 @@
 """Connecting systems through the API: Fyle by OAuth2 + PKCE through the sandbox's consent page, Intacct by
 credentials proven with getAPISession before anything is stored."""
 
+import hashlib
 import html
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection
+from core.models import ApiKey, Connection
 from core.settings import Settings
 from ledgerline.app import create_app
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
@@ -29,8 +30,8 @@ INTACCT = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_passwo
 
 
 @pytest.fixture
-async def api(settings: Settings, sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
-    """The API configured to reach the sandbox, with Ledgerline's sandbox app credentials."""
+async def connecting_app(settings: Settings, sandbox: RunningSandbox) -> AsyncIterator[FastAPI]:
+    """The app configured to reach the sandbox, with Ledgerline's sandbox app credentials."""
     configured = settings.model_copy(
         update={
             "sandbox_url": sandbox.url,
@@ -45,9 +46,22 @@ async def api(settings: Settings, sandbox: RunningSandbox) -> AsyncIterator[http
     )
     app: FastAPI = create_app(configured)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledgerline.test") as client:
-            yield client
+        yield app
+
+
+def browser_of(app: FastAPI) -> httpx.AsyncClient:
+    """A browser of its own: its own cookie jar, HTML preferred as a browser asks for it."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://ledgerline.test", headers={"Accept": "text/html,*/*;q=0.8"}
+    )
+
+
+@pytest.fixture
+async def api(connecting_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=connecting_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ledgerline.test") as client:
+        yield client
 
 
 def consent(authorize_url: str, decision: str) -> str:
@@ -196,3 +210,96 @@ async def test_support_cannot_start_a_tenants_authorization(
     token = csrf_of((await api.get("/dashboard/connections")).text)
     refused = await api.post(f"/dashboard/connections/{row.id}/reconnect", data={"csrf_token": token})
     assert refused.status_code == 403
+
+
+async def _connections_of(database: Database, tenant_id: uuid.UUID) -> list[str]:
+    async with database.tenant_session(tenant_id) as session:
+        return list((await session.scalars(select(Connection.name))).all())
+
+
+async def test_a_consent_link_sent_to_another_tenants_admin_stores_nothing(
+    connecting_app: FastAPI, tenant: TenantFixture, other_tenant: TenantFixture, database: Database
+) -> None:
+    """Tenant A's admin starts connecting Fyle and sends the consent link to tenant B's admin, whose browser (signed
+    in to Ledgerline as B) gives consent for B's Fyle organisation. A must not receive B's tokens."""
+    async with browser_of(connecting_app) as browser_a, browser_of(connecting_app) as browser_b:
+        started = await browser_a.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+        assert started.status_code == 307
+        consent_link = started.headers["location"]
+
+        assert (await sign_in(browser_b, other_tenant.key)).status_code == 303
+        callback = local_path(consent(consent_link, "allow"))
+        back = await browser_b.get(callback)
+        assert back.status_code == 403
+        assert back.headers["content-type"].startswith("text/html")
+        assert "must be finished in the browser that started it" in back.text
+        assert "Nothing was saved" in back.text
+
+        assert await _connections_of(database, tenant.id) == []
+        assert await _connections_of(database, other_tenant.id) == []
+        # The state is spent: A's own browser cannot use the link B's browser carried back either.
+        assert (await browser_a.get(callback)).status_code == 400
+    assert await _connections_of(database, tenant.id) == []
+
+
+async def test_the_state_cookie_is_a_short_lived_lax_http_only_hash_of_the_state(
+    api: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    state = parse_qs(urlparse(started.headers["location"]).query)["state"][0]
+    cookie = started.headers["set-cookie"]
+    assert cookie.startswith(f"ll_oauth_state={hashlib.sha256(state.encode()).hexdigest()};")
+    assert state not in cookie
+    for attribute in ("HttpOnly", "SameSite=lax", "Max-Age=600", "Path=/v1/connections/fyle/callback"):
+        assert attribute in cookie
+
+
+async def test_a_callback_without_the_cookie_answers_problem_json_and_stores_nothing(
+    api: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    back = consent(started.headers["location"], "allow")
+    api.cookies.clear()
+    refused = await api.get(local_path(back))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("authorization-from-another-browser")
+    assert (await api.get("/v1/connections", headers=tenant.headers)).json()["items"] == []
+
+
+async def test_a_flow_whose_key_was_revoked_meanwhile_stores_nothing(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    started = await api.get("/v1/connections/fyle/authorize", params={"name": "fyle"}, headers=tenant.headers)
+    async with database.owner_session() as session:
+        await session.execute(update(ApiKey).where(ApiKey.tenant_id == tenant.id).values(revoked_at=func.now()))
+    refused = await api.get(local_path(consent(started.headers["location"], "allow")))
+    assert refused.status_code == 403 and "has ended" in refused.json()["detail"]
+    assert await _connections_of(database, tenant.id) == []
+
+
+async def test_a_dashboard_flow_after_sign_out_stores_nothing(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    async with database.tenant_session(tenant.id) as session:
+        row = Connection(
+            id=uuid.uuid4(),
+            tenant_id=tenant.id,
+            name="fyle",
+            provider="fyle",
+            role="source",
+            status="needs_reauth",
+            webhook_key=secrets.token_hex(8),
+        )
+        session.add(row)
+    assert (await sign_in(api, tenant.key)).status_code == 303
+    token = csrf_of((await api.get("/dashboard/connections")).text)
+    redirected = await api.post(f"/dashboard/connections/{row.id}/reconnect", data={"csrf_token": token})
+    assert redirected.status_code == 303
+    assert "ll_oauth_state=" in redirected.headers["set-cookie"]
+    assert (await api.post("/dashboard/logout", data={"csrf_token": token})).status_code == 303
+    refused = await api.get(local_path(consent(redirected.headers["location"], "allow")))
+    assert refused.status_code == 403
+    async with database.tenant_session(tenant.id) as session:
+        after = await session.get(Connection, row.id, populate_existing=True)
+        assert after is not None and after.status == "needs_reauth" and after.credentials is None
