@@ -5,6 +5,11 @@ from typing import Final
 REQUEST_ID_HEADER: Final = "x-request-id"
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 IDEMPOTENT_REPLAY_HEADER: Final = "idempotent-replayed"
+NO_STORE: Final = "no-store"
+"""`Cache-Control` of a response that carries a secret: no cache keeps it, and neither does the Idempotency-Key layer
+(`api.idempotency`)."""
+SECRET_WITHHELD: Final = "ledgerline-secret-withheld"  # noqa: S105 - a marker, not a secret
+"""Marks, among an idempotency key's stored headers, a response that carried a secret and was not kept."""
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
 SEARCH_MAX_LENGTH: Final = 200

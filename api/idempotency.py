@@ -4,6 +4,10 @@ Same key and same request → the stored response (with `Idempotent-Replayed: tr
 422; the first request still running → 409. Keys belong to a tenant and live 24 hours. A request that ends in a
 5xx releases its key, so the client may retry it. An in-flight key whose request died is taken over after a lease.
 
+A response that carries a secret (a new webhook secret) says so with `Cache-Control: no-store`, and is never kept:
+the key records only that the request happened, and a replay is answered 409 with a pointer to create a new secret.
+Replaying it would mean keeping the plaintext in a table for a day, readable by anyone who can read the table.
+
 This is ASGI middleware rather than a dependency because it must capture the response the route produced.
 """
 
@@ -16,7 +20,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.constants import IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER
+from api.constants import IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, NO_STORE, SECRET_WITHHELD
 from api.middleware import replay_body
 from api.problems import problem_response
 from core.api_keys import authenticate
@@ -105,6 +109,14 @@ class _Exchange:
                 problem="idempotency-key-in-flight",
                 headers={"Retry-After": "1"},
             )
+        elif (stored.response_headers or {}).get(SECRET_WITHHELD):
+            response = problem_response(
+                409,
+                "The first request with this Idempotency-Key created a secret, which was shown once and is not kept, "
+                f"so it cannot be shown again. If it was lost, create a new one with POST {stored.path} (under a new "
+                "Idempotency-Key); the previous secret stays valid for its grace period.",
+                problem="secret-not-replayed",
+            )
         else:
             await self._replay(stored, send)
             return
@@ -165,11 +177,11 @@ class _Exchange:
         if status >= 500 or len(body) > IDEMPOTENT_RESPONSE_MAX_BYTES:
             await self._release()
             return
-        kept = {
-            key.decode("latin-1").lower(): value.decode("latin-1")
-            for key, value in start.get("headers", [])
-            if key.decode("latin-1").lower() in REPLAYED_HEADERS
-        }
+        sent = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in start.get("headers", [])}
+        kept = {key: value for key, value in sent.items() if key in REPLAYED_HEADERS}
+        kept_body: bytes | None = body
+        if NO_STORE in sent.get("cache-control", "").lower():
+            kept, kept_body = {SECRET_WITHHELD: "true"}, None
         async with self.database.tenant_session(self.tenant_id) as session:
             await session.execute(
                 update(ApiIdempotencyKey)
@@ -178,7 +190,7 @@ class _Exchange:
                     state=IdempotencyState.COMPLETED.value,
                     response_status=status,
                     response_headers=kept,
-                    response_body=body,
+                    response_body=kept_body,
                 )
             )
 

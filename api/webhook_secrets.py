@@ -5,10 +5,11 @@ it is created; listing shows ids and expiry only. Rotating keeps the previous se
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from api.connections import VaultDep
+from api.constants import NO_STORE
 from api.deps import RepositoryDep, SettingsDep
 from api.problems import Problem
 from core.models import Connection
@@ -87,8 +88,10 @@ async def list_webhook_secrets(
 
 @router.post("", response_model=WebhookSecretCreated, status_code=201, summary="Create (rotate) a webhook secret")
 async def create_webhook_secret(
-    connection_id: uuid.UUID, repository: RepositoryDep, vault: VaultDep, settings: SettingsDep
+    connection_id: uuid.UUID, repository: RepositoryDep, vault: VaultDep, settings: SettingsDep, response: Response
 ) -> WebhookSecretCreated:
+    """The answer carries the secret: `no-store` keeps it out of caches and out of the Idempotency-Key table."""
+    response.headers["Cache-Control"] = NO_STORE
     row = await _locked_connection(repository, connection_id)
     created, kept = rotate(unseal(vault, row.webhook_secrets), now=datetime.now(UTC))
     row.webhook_secrets = seal(vault, kept)
