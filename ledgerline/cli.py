@@ -1,4 +1,4 @@
-"""`ledgerline` command line: serve, worker, migrate, tenants, api-keys, audit, vault, demo."""
+"""`ledgerline` command line: serve, worker, migrate, tenants, api-keys, audit, vault, secrets, demo."""
 
 import asyncio
 import re
@@ -22,6 +22,7 @@ from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings
 from ledgerline.cli_keys import issue_api_key, keys_app
+from ledgerline.cli_secrets import secrets_app
 from ledgerline.cli_support import (
     CLI_ACTOR,
     console,
@@ -42,6 +43,7 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="api-keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(vault_app, name="vault")
+app.add_typer(secrets_app, name="secrets")
 app.add_typer(sync_app, name="sync")
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
