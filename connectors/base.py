@@ -22,6 +22,8 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
+from connectors.answer_urls import check_answer_url
+from connectors.constants import TOO_LARGE_CODE
 from connectors.http import (
     build_client,
     rate_limited,
@@ -177,6 +179,47 @@ class Connector:
         raise error
 
 
+    def answered_url(self, url: object, *, what: str) -> str:
+        """An address from one of the system's answers, when the spec allows calling it (`connectors.answer_urls`)."""
+        return check_answer_url(url, spec=self.spec, resolved=self.context.urls, what=what)
+
+    async def download(self, url: str, *, max_bytes: int, **kwargs: Any) -> tuple[httpx.Response, bytes]:
+        """GET a file's bytes, reading no more than `max_bytes`: a larger file (by its Content-Length, or as it
+        streams) raises `TooLarge` at the cap, without reading the rest. Failures are classified as by `request`."""
+        try:
+            async with self.http.stream("GET", url, **kwargs) as response:
+                if not response.is_success:
+                    await response.aread()  # an error body, for `classify` to read
+                    error = self.classify(response)
+                    if error is not None:
+                        raise error
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise TooLarge(self.spec.display_name, max_bytes)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(self.spec.display_name, max_bytes)
+                    chunks.append(chunk)
+        except httpx.TransportError as exc:
+            raise transport_failure(exc, idempotent=True) from exc
+        return response, b"".join(chunks)
+
+
+class TooLarge(ValidationError):
+    """A file larger than the caller's cap: refused for good, since fetching it again would find it as large."""
+
+    def __init__(self, system: str, max_bytes: int) -> None:
+        super().__init__(
+            f"The file from {system} is larger than {max_bytes // (1024 * 1024)} MiB; it was not read further.",
+            code=TOO_LARGE_CODE,
+            hint="Attach a smaller file in the source, or attach it in the destination by hand.",
+        )
+        self.max_bytes = max_bytes
+
+
 class UnreadableRecord(ValidationError):
     """A source record that cannot be translated (an expense without an amount or a category, …).
 
@@ -240,6 +283,14 @@ class DestinationConnector(Connector):
         document's `reference` is its idempotency key and must be stored where `find_by_reference` finds it.
         """
         raise NotImplementedError
+
+    def request_keys(self, documents: Sequence[Document]) -> list[str]:
+        """The idempotency token each new document will be sent under, one per document, as `push` sends them.
+
+        The engine writes it down before the push; a document resent while that send is unknown carries it back in
+        `Document.request_key`, and `push` sends it under exactly that token again. The default is a token per
+        document; a system whose token belongs to a request of many documents overrides it."""
+        return [f"{document.reference}:{document.generation}" for document in documents]
 
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         """The document created earlier with this reference, if any (adopted instead of created twice)."""

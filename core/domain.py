@@ -104,6 +104,10 @@ class Document:
     """How many times this reference has been sent after an earlier send was settled. A destination whose
     idempotency token belongs to a request (Intacct's control id) derives it from its documents' references and
     generations: a resend of an unsettled send repeats the token, a settled one gets a fresh token."""
+    request_key: str | None = None
+    """The idempotency token of the request this document goes out in, when it is resent while an earlier send is
+    unknown: exactly the token of that earlier request, so whichever of the two arrives second is refused. None for a
+    new send: the connector assigns it (`DestinationConnector.request_keys`)."""
 
     @property
     def total(self) -> Decimal:

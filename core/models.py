@@ -367,6 +367,9 @@ class ExportItem(Base):
     """The generation of the document last written down for sending: a document built afresh gets a new one, and a
     resend while the previous send is unknown keeps it. A destination whose idempotency token is per request
     (Intacct's control id) derives it from its documents' keys and generations (`docs/idempotency.md`)."""
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    """The idempotency token of the request the document last went out in (`DestinationConnector.request_keys`),
+    written down with it: an unsettled document is resent under it, so a request still in flight is refused."""
     payment_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     """`send_generation` of the payment recorded for this item in the destination (`sync.source_payments`)."""
     document_drift: Mapped[str | None] = mapped_column(Text)

@@ -265,7 +265,9 @@ class ExportEngine:
             item = unit.item
             if item.outcome_unknown and item.document is not None:
                 # It may be in the destination already: only exactly what was sent may go again, under the same key.
-                unit.document = replace(document_from_json(item.document), generation=item.send_generation)
+                unit.document = replace(
+                    document_from_json(item.document), generation=item.send_generation, request_key=item.request_key
+                )
                 unit.drift = document_drift(item.document, preview.document, preview.error)
             elif preview.document is not None:
                 # Settled, or never written down (so never sent: every send is written down first): a document
@@ -308,7 +310,7 @@ class ExportEngine:
                     else:
                         unit.document = answer
                 chunk = [unit for unit in chunk if unit.result is None]
-            chunk = await self._record_sending(claim, chunk)
+            chunk = await self._record_sending(call.connector, claim, chunk)
             if not chunk:
                 continue
             outcomes = await call.push([unit.document for unit in chunk if unit.document is not None])
@@ -317,13 +319,19 @@ class ExportEngine:
                 if unit.document is not None and unit.document.attachments:
                     unit.document = replace(unit.document, attachments=())  # sent: let the bytes go
 
-    async def _record_sending(self, claim: "_Claim", chunk: list[_Work]) -> list[_Work]:
-        """Write down what each item is about to send; the items the claim still holds, which alone go out."""
-        sending = [
-            Sending(unit.item.id, document_to_json(unit.document), unit.document.generation)
-            for unit in chunk
-            if unit.document is not None
-        ]
+    async def _record_sending(
+        self, connector: DestinationConnector, claim: "_Claim", chunk: list[_Work]
+    ) -> list[_Work]:
+        """Give new documents their request keys and write down what each item is about to send; the items the
+        claim still holds, which alone go out."""
+        documents = [unit.document for unit in chunk if unit.document is not None]
+        assert len(documents) == len(chunk), "only built documents are sent"
+        assigned = iter(connector.request_keys([document for document in documents if document.request_key is None]))
+        keys = [document.request_key or next(assigned) for document in documents]
+        sending = []
+        for unit, document, key in zip(chunk, documents, keys, strict=True):
+            unit.document = replace(document, request_key=key)
+            sending.append(Sending(unit.item.id, document_to_json(document), document.generation, key))
         async with self.database.tenant_session(claim.tenant_id) as session:
             held = await record_sending(
                 session, tenant_id=claim.tenant_id, token=claim.token, sending=sending, lease_seconds=self.lease_seconds

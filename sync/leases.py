@@ -101,20 +101,22 @@ async def renew_lease(session: AsyncSession, *, tenant_id: uuid.UUID, token: str
 
 @dataclass(frozen=True, slots=True)
 class Sending:
-    """One item about to be sent: the document as first sent (kept if one is stored already) and its generation."""
+    """One item about to be sent: its document, generation and request key, exactly as they go out."""
 
     item_id: uuid.UUID
     document: dict[str, Any]
     generation: int
+    request_key: str
 
 
 _RECORD_SENDING = text(
     """
     UPDATE export_items
-    SET document = COALESCE(export_items.document, given.document), send_generation = given.generation,
+    SET document = given.document, send_generation = given.generation, request_key = given.request_key,
         lease_expires_at = now() + make_interval(secs => :lease_seconds)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:documents AS jsonb[]), CAST(:generations AS integer[]))
-        AS given (id, document, generation)
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:documents AS jsonb[]), CAST(:generations AS integer[]), CAST(:keys AS text[])
+    ) AS given (id, document, generation, request_key)
     WHERE export_items.id = given.id AND export_items.tenant_id = :tenant_id
       AND export_items.lease_owner = :token AND export_items.state = :running
     RETURNING export_items.id
@@ -125,8 +127,9 @@ _RECORD_SENDING = text(
 async def record_sending(
     session: AsyncSession, *, tenant_id: uuid.UUID, token: str, sending: Sequence[Sending], lease_seconds: int
 ) -> set[uuid.UUID]:
-    """Write down, before the request goes out, what each item sends; the ids the claim still holds, which alone may
-    be sent. The first document stored stays: a resend carries exactly what may already have reached the system."""
+    """Write down, before the request goes out, what each item sends and under which request key; the ids the claim
+    still holds, which alone may be sent. An unsettled item resends exactly what it wrote down before (the engine
+    reads it back), so what is written here is always what went out last."""
     if not sending:
         return set()
     held = await session.scalars(
@@ -139,6 +142,7 @@ async def record_sending(
             "ids": [entry.item_id for entry in sending],
             "documents": [json.dumps(entry.document) for entry in sending],
             "generations": [entry.generation for entry in sending],
+            "keys": [entry.request_key for entry in sending],
         },
     )
     return set(held)

@@ -21,7 +21,7 @@ from connectors.intacct.dimensions import OBJECTS, DimensionObject, udd_object_n
 from connectors.intacct.envelope import Function, MalformedReplyError, Result, Sender, reply_of, wrote_anything
 from connectors.intacct.envelope import used_session as authenticated_by_session
 from connectors.intacct.errors import classify_errors, malformed
-from connectors.intacct.gateway import Gateway, Login, new_control_id
+from connectors.intacct.gateway import Gateway, Login, batch_control_id, new_control_id
 from connectors.intacct.payments import FIELDS, PAYABLE_OBJECTS, status_of
 from connectors.intacct.push import Folder, Outcome, batches, push_batch
 from connectors.intacct.reads import get_dimensions, page, read_by_query, read_keys, read_more, user_defined_dimensions
@@ -43,6 +43,7 @@ class IntacctConnector(DestinationConnector):
         self.gateway = Gateway(
             self._post,
             url=context.urls[names.GATEWAY_URL],
+            trust=lambda endpoint: self.answered_url(endpoint, what="a session endpoint"),
             sender=Sender(context.app.get(names.SENDER_ID, ""), context.app.get(names.SENDER_PASSWORD, "")),
             user=Login(
                 user_id=credentials.get(names.USER_ID, ""),
@@ -110,11 +111,27 @@ class IntacctConnector(DestinationConnector):
         udds = user_defined_dimensions(await self._read(get_dimensions()))
         return (*self.spec.streams, *(f"{names.UDD_PREFIX}{name}" for name in udds))
 
-    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
-        outcomes: list[Outcome] = []
+    def request_keys(self, documents: Sequence[Document]) -> list[str]:
+        """Documents go out in requests of at most `spec.batch_size` functions; each request's control id derives
+        from its documents' references and generations (`gateway.batch_control_id`)."""
+        keys: list[str] = []
         for batch in batches(documents, self.spec.batch_size):
-            outcomes += await push_batch(self.gateway, batch, self._folder)
-        return outcomes
+            keys += [batch_control_id([(document.reference, document.generation) for document in batch])] * len(batch)
+        return keys
+
+    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
+        """One request per request key, under that key as its control id; documents without one get theirs here."""
+        new = [document for document in documents if document.request_key is None]
+        assigned = iter(self.request_keys(new))
+        keys = [document.request_key or next(assigned) for document in documents]
+        requests: dict[str, list[int]] = {}
+        for position, key in enumerate(keys):
+            requests.setdefault(key, []).append(position)
+        outcomes: dict[int, Outcome] = {}
+        for key, positions in requests.items():
+            sent = await push_batch(self.gateway, [documents[position] for position in positions], self._folder, key)
+            outcomes.update(zip(positions, sent, strict=True))
+        return [outcomes[position] for position in range(len(documents))]
 
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         [found] = await find_many(self.gateway, [(kind, reference)])

@@ -1,12 +1,13 @@
 """Creating a batch of documents in one request, each exactly once.
 
-Each document is its own function in a request with `uniqueid=true` whose control id is derived from the documents'
-references and generations (`gateway.batch_control_id`): Intacct runs a control id once and refuses it afterwards.
-So:
+Each document is its own function in a request with `uniqueid=true` whose control id is the documents' request key
+(`IntacctConnector.request_keys`, derived from their references and generations; an unsettled document resent keeps
+the key it first went out under): Intacct runs a control id once and refuses it afterwards. So:
 
 - a lost answer (timeout, dropped connection, 5xx, off-line notice, unreadable body) may hide a commit → look every
   document up by reference at once, adopt what exists, and leave the rest unknown: the engine looks them up again
-  before the next send, which resends the same documents under the same control id;
+  before the next send, which resends them under the same control id — so that, if the first request is still on
+  its way, whichever of the two arrives second is refused;
 - a request refused because its control id already ran → look every document up: a document found is adopted, a
   document absent failed in that earlier run (settled: it is sent again under a new generation), and a failed lookup
   leaves it unknown.
@@ -23,7 +24,7 @@ from connectors.intacct.constants import CODE_CONTROL_ID_SPENT, CODE_CONTROL_ID_
 from connectors.intacct.documents import document_body
 from connectors.intacct.envelope import Function
 from connectors.intacct.errors import already_exists
-from connectors.intacct.gateway import Answer, Gateway, batch_control_id, new_control_id
+from connectors.intacct.gateway import Answer, Gateway, new_control_id
 from connectors.intacct.references import Found, find_many, record_urls
 from core.domain import Document, RemoteDocument
 from core.errors import LedgerlineError, OutcomeUnknown, Transient, ValidationError
@@ -119,15 +120,14 @@ def _cause(answer: Answer, planned: Planned) -> int:
     return planned.function
 
 
-async def push_batch(gateway: Gateway, documents: Sequence[Document], folder: Folder) -> list[Outcome]:
-    return await send_plan(gateway, plan(documents, folder), len(documents), folder)
+async def push_batch(gateway: Gateway, documents: Sequence[Document], folder: Folder, control_id: str) -> list[Outcome]:
+    return await send_plan(gateway, plan(documents, folder), len(documents), folder, control_id)
 
 
-async def send_plan(gateway: Gateway, batch: Plan, count: int, folder: Folder) -> list[Outcome]:
-    """Send a planned batch of `count` documents in one request; one outcome per document, in order."""
+async def send_plan(gateway: Gateway, batch: Plan, count: int, folder: Folder, control_id: str) -> list[Outcome]:
+    """Send a planned batch of `count` documents in one request under `control_id`; one outcome per document."""
     outcomes: dict[int, Outcome] = dict(batch.refused)
     if batch.planned:
-        control_id = batch_control_id([(item.document.reference, item.document.generation) for item in batch.planned])
         try:
             answer = await gateway.call(batch.functions, control_id=control_id)
         except LedgerlineError as error:

@@ -16,7 +16,7 @@ from connectors.base import PaymentToRecord, RecordedPayment
 from connectors.intacct.constants import CODE_INVALID_REFERENCE, CODE_MALFORMED, PAYMENT_METHOD, READ_KEYS_PER_CALL
 from connectors.intacct.documents import REFERENCES
 from connectors.intacct.envelope import Function
-from connectors.intacct.gateway import Gateway, new_control_id
+from connectors.intacct.gateway import Gateway, batch_control_id, new_control_id
 from connectors.intacct.push import Folder, plan, send_plan
 from connectors.intacct.reads import read_keys
 from core.domain import Document, DocumentKind, DocumentLine, RemoteDocument
@@ -122,7 +122,8 @@ async def _send(
     batch = plan(documents, folder)
     for planned in batch.planned:
         _set_method(batch.functions[planned.function].body, planned.document.kind, methods[planned.position])
-    return await send_plan(gateway, batch, len(documents), folder)
+    control_id = batch_control_id([(document.reference, document.generation) for document in documents])
+    return await send_plan(gateway, batch, len(documents), folder, control_id)
 
 
 def _set_method(body: Element, kind: DocumentKind, method: str | None) -> None:

@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("export_items", sa.Column("send_generation", sa.Integer(), server_default="0", nullable=False))
     op.add_column("export_items", sa.Column("document_drift", sa.Text(), nullable=True))
+    op.add_column("export_items", sa.Column("request_key", sa.String(64), nullable=True))
     op.add_column("export_items", sa.Column("payment_generation", sa.Integer(), server_default="0", nullable=False))
     op.create_check_constraint(
         op.f("ck_export_items_send_generation_not_negative"), "export_items", "send_generation >= 0"
@@ -29,5 +30,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint(op.f("ck_export_items_send_generation_not_negative"), "export_items")
     op.drop_column("export_items", "payment_generation")
+    op.drop_column("export_items", "request_key")
     op.drop_column("export_items", "document_drift")
     op.drop_column("export_items", "send_generation")

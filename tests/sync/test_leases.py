@@ -216,7 +216,7 @@ async def test_only_the_claim_that_holds_an_item_may_record_what_it_sends_or_ren
             limit=1,
             lease_seconds=60,
         )
-    sending = [Sending(item.id, {"reference": item.idempotency_key, "memo": "as sent"}, 1)]
+    sending = [Sending(item.id, {"reference": item.idempotency_key, "memo": "as sent"}, 1, "request-1")]
     async with database.tenant_session(tenant.id) as session:
         refused = await record_sending(session, tenant_id=tenant.id, token=stale, sending=sending, lease_seconds=60)
         renewed_stale = await renew_lease(session, tenant_id=tenant.id, token=stale, lease_seconds=60)
@@ -226,4 +226,5 @@ async def test_only_the_claim_that_holds_an_item_may_record_what_it_sends_or_ren
     assert stale != fresh and stale.startswith("w1/")
     assert (refused, renewed_stale) == (set(), 0)
     assert (held, renewed) == ({item.id}, 1)
-    assert row is not None and row.document == sending[0].document and row.send_generation == 1
+    assert row is not None and row.document == sending[0].document
+    assert (row.send_generation, row.request_key) == (1, "request-1")
