@@ -178,14 +178,14 @@ class Connector:
             raise unknown_outcome(error)
         raise error
 
-
     def answered_url(self, url: object, *, what: str) -> str:
         """An address from one of the system's answers, when the spec allows calling it (`connectors.answer_urls`)."""
         return check_answer_url(url, spec=self.spec, resolved=self.context.urls, what=what)
 
-    async def download(self, url: str, *, max_bytes: int, **kwargs: Any) -> tuple[httpx.Response, bytes]:
-        """GET a file's bytes, reading no more than `max_bytes`: a larger file (by its Content-Length, or as it
-        streams) raises `TooLarge` at the cap, without reading the rest. Failures are classified as by `request`."""
+    async def download(self, url: str, *, name: str, max_bytes: int, **kwargs: Any) -> tuple[httpx.Response, bytes]:
+        """GET the bytes of the file `name`, reading no more than `max_bytes`: a larger file (by its Content-Length,
+        or as it streams) raises `TooLarge` at the cap, without reading the rest. Failures are classified as by
+        `request`."""
         try:
             async with self.http.stream("GET", url, **kwargs) as response:
                 if not response.is_success:
@@ -195,13 +195,13 @@ class Connector:
                         raise error
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise TooLarge(self.spec.display_name, max_bytes)
+                    raise TooLarge(self.spec.display_name, name, max_bytes)
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise TooLarge(self.spec.display_name, max_bytes)
+                        raise TooLarge(self.spec.display_name, name, max_bytes)
                     chunks.append(chunk)
         except httpx.TransportError as exc:
             raise transport_failure(exc, idempotent=True) from exc
@@ -211,12 +211,13 @@ class Connector:
 class TooLarge(ValidationError):
     """A file larger than the caller's cap: refused for good, since fetching it again would find it as large."""
 
-    def __init__(self, system: str, max_bytes: int) -> None:
+    def __init__(self, system: str, name: str, max_bytes: int) -> None:
         super().__init__(
-            f"The file from {system} is larger than {max_bytes // (1024 * 1024)} MiB; it was not read further.",
+            f"{name} from {system} is larger than {max_bytes // (1024 * 1024)} MiB; it was not read further.",
             code=TOO_LARGE_CODE,
             hint="Attach a smaller file in the source, or attach it in the destination by hand.",
         )
+        self.file_name = name
         self.max_bytes = max_bytes
 
 

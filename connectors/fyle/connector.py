@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from connectors.base import SourceConnector
+from connectors.constants import DOWNLOAD_MAX_BYTES
 from connectors.fyle.cluster import api_base
 from connectors.fyle.constants import (
     CHECK_PATH,
@@ -87,14 +88,16 @@ class FyleConnector(SourceConnector):
         return fyle_expense(item, app_origin=self.app_origin)
 
     async def fetch_attachment(self, file_id: str) -> Attachment:
-        """Fyle hands out a short-lived signed URL for a file's bytes (generating one is a read)."""
+        """Fyle hands out a short-lived signed URL for a file's bytes (generating one is a read); it is followed only
+        to Fyle's storage hosts (`answer_hosts`), and read up to `DOWNLOAD_MAX_BYTES`."""
         answer = await self.request(
             "POST", self.api + FILE_URLS_PATH, idempotent=True, json={"data": [{"id": file_id}]}
         )
         [file] = answer.json()["data"]
+        url = self.answered_url(file["download_url"], what="a file download URL")
         # The signed URL is its own authorization: the bearer token must not travel with it (S3 refuses both).
-        download = await self.request("GET", file["download_url"], idempotent=True, auth=None)
-        return Attachment(name=file["name"], content_type=file["content_type"], content=download.content)
+        _, content = await self.download(url, name=file["name"], max_bytes=DOWNLOAD_MAX_BYTES, auth=None)
+        return Attachment(name=file["name"], content_type=file["content_type"], content=content)
 
     async def push_dimensions(self, attribute_type: str, values: Sequence[DimensionValue]) -> None:
         """`attribute_type` is Fyle's name for the dimension: categories, projects or cost_centers."""

@@ -22,6 +22,8 @@ from core.errors import AuthError, LedgerlineError
 
 Send = Callable[[str, bytes, bool], Awaitable[httpx.Response]]
 """POST a body to a URL (`idempotent` for reads) and return the response, or raise its classified failure."""
+Trust = Callable[[str], str]
+"""The answered session endpoint, when it may be called (`Connector.answered_url`), or its refusal."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,18 @@ def batch_control_id(documents: Sequence[tuple[str, int]]) -> str:
 
 class Gateway:
     def __init__(
-        self, send: Send, *, url: str, sender: Sender, user: Login, shared: MutableMapping[str, Any] | None = None
+        self,
+        send: Send,
+        *,
+        url: str,
+        trust: Trust,
+        sender: Sender,
+        user: Login,
+        shared: MutableMapping[str, Any] | None = None,
     ) -> None:
         self._send = send
         self._url = url
+        self._trust = trust
         self._sender = sender
         self._user = user
         self.sessions = SessionKeeper(self._login, shared=shared, key=self._login_fingerprint())
@@ -129,5 +139,6 @@ class Gateway:
         session_id = (result.element.findtext("data/api/sessionid") or "").strip()
         if not session_id:
             raise malformed(answer.response, wrote=False, reason="getAPISession returned no session id")
-        endpoint = (result.element.findtext("data/api/endpoint") or "").strip() or self._url
+        # Every later call carries the sender password and the session to this endpoint: only the spec's hosts.
+        endpoint = self._trust((result.element.findtext("data/api/endpoint") or "").strip() or self._url)
         return ApiSession(session_id, endpoint)
