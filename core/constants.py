@@ -50,6 +50,12 @@ SECRET_FIELD_MARKERS: Final = (
     "client_secret",
     "signature",
 )
+REDACTED_URL_PARTS: Final = (
+    (r"(/webhooks/[^/\s?#\"']+/)[^/\s?#\"']+", r"\g<1>[redacted]"),
+    (r"(/callback)\?[^\s#\"']*", r"\g<1>?[redacted]"),
+)
+"""Pattern and replacement of URL parts that are secrets in any log line: a webhook URL's connection key (whoever
+knows it may post to the connection's inbox) and the query of an OAuth callback (its `code` and `state`)."""
 
 # Development defaults that must never reach production.
 DEV_VAULT_KEY: Final = "bGVkZ2VybGluZS1kZXYtb25seS12YXVsdC1rZXktMDA="

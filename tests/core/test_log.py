@@ -37,3 +37,22 @@ def test_json_lines_carry_bound_ids_and_redact_secrets(
     assert ours["amount"] == "12.50"
     assert "hunter2" not in json.dumps(lines) and "rt-secret" not in json.dumps(lines)
     assert stdlib["event"] == "stdlib line with args"
+
+
+def test_access_lines_never_carry_the_oauth_code_and_state_nor_a_webhook_key(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    configure_logging(level="INFO", json=True)
+    access = logging.getLogger("uvicorn.access")
+    callback = "/v1/connections/fyle/callback?code=authcode-123&state=state-456"
+    webhook = "/webhooks/fyle/Kq3secretKeyOfTheConnection0123"
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", callback, "1.1", 200)
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", webhook, "1.1", 202)
+    get_logger("test").warning("request_failed", path=webhook, url=f"https://ledgerline.example{callback}")
+    output = capsys.readouterr().err
+    for secret in ("authcode-123", "state-456", "Kq3secretKeyOfTheConnection0123"):
+        assert secret not in output
+    lines = [json.loads(line) for line in output.strip().splitlines()]
+    assert "GET /v1/connections/fyle/callback?[redacted] HTTP/1.1" in lines[-3]["event"]
+    assert "POST /webhooks/fyle/[redacted] HTTP/1.1" in lines[-2]["event"]
+    assert lines[-1]["path"] == "/webhooks/fyle/[redacted]"
