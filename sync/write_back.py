@@ -7,10 +7,12 @@ next run. Sources take these writes as upserts on the expense, so sending one tw
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from connectors.base import SourceConnector
 from core.bulk import among
@@ -88,7 +90,11 @@ async def write_back_statuses(
             after = page[-1].id
             links = (
                 await session.execute(
-                    select(ExportItemRecord.export_item_id, ExportItemRecord.source_record_id).where(
+                    select(
+                        ExportItemRecord.export_item_id,
+                        ExportItemRecord.source_record_id,
+                        ExportItemRecord.released_at.is_(None).label("live"),
+                    ).where(
                         ExportItemRecord.tenant_id == tenant_id,
                         among(ExportItemRecord.export_item_id, [row.id for row in page]),
                     )
@@ -99,7 +105,7 @@ async def write_back_statuses(
                     await session.execute(
                         select(SourceRecord.id, SourceRecord.remote_id).where(
                             SourceRecord.tenant_id == tenant_id,
-                            among(SourceRecord.id, {record_id for _, record_id in links}),
+                            among(SourceRecord.id, {link.source_record_id for link in links if link.live}),
                             SourceRecord.connection_id == source_connection_id,
                             SourceRecord.kind == RecordKind.EXPENSE.value,
                         )
@@ -107,10 +113,15 @@ async def write_back_statuses(
                 ).all()
             )
         expense_ids: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for item_id, record_id in links:
-            if record_id in remote_ids:
+        for item_id, record_id, live in links:
+            if live and record_id in remote_ids:
                 expense_ids[item_id].append(remote_ids[record_id])
+        # A superseded item's expenses live in other items now: the last word each expense hears is its live item's,
+        # so such an item has nothing to say and stops owing.
+        released = {link.export_item_id for link in links} - {link.export_item_id for link in links if link.live}
         owed = [row for row in page if row.id in expense_ids]
+        if released:
+            await _mark_written(database, tenant_id, [row for row in page if row.id in released])
         if not owed:
             continue
         batch: list[ExportStatus] = []
@@ -127,15 +138,20 @@ async def write_back_statuses(
                 for expense_id in sorted(expense_ids[item_id])
             )
         await source.write_export_status(batch)
-        async with database.tenant_session(tenant_id) as session:
-            await session.execute(
-                _MARK_WRITTEN,
-                {
-                    "tenant_id": tenant_id,
-                    "written_at": datetime.now(UTC),
-                    "ids": [item_id for item_id, *_ in owed],
-                    "seen": [seen_at for *_, seen_at in owed],
-                },
-            )
+        await _mark_written(database, tenant_id, owed)
         items += len(owed)
         statuses += len(batch)
+
+
+async def _mark_written(database: Database, tenant_id: uuid.UUID, rows: Sequence[Row[Any]]) -> None:
+    """The items of `rows` (id, …, updated_at as read) stop owing, unless one finished again since."""
+    async with database.tenant_session(tenant_id) as session:
+        await session.execute(
+            _MARK_WRITTEN,
+            {
+                "tenant_id": tenant_id,
+                "written_at": datetime.now(UTC),
+                "ids": [row.id for row in rows],
+                "seen": [row.updated_at for row in rows],
+            },
+        )

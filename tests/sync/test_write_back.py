@@ -8,13 +8,16 @@ from sqlalchemy import func, select, update
 
 from core.db import Database
 from core.errors import OutcomeUnknown, Transient
-from core.models import ExportItem, ExportItemRecord, SourceRecord
+from core.models import Connection, ExportItem, ExportItemRecord, SourceRecord
+from core.repository import TenantRepository
 from core.settings import Settings
+from mappings.settings import ExportSettings
+from mappings.settings_store import save_settings
 from sync.grouping_run import regroup_tenant
 from sync.write_back import item_link, write_back_statuses
 from tests.connectors.conformance import inject
 from tests.sandbox_fixtures import RunningSandbox
-from tests.sync.fyle_source import FyleSource, clear_faults, make_source
+from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, clear_faults, make_source
 
 PUBLIC_URL = "https://ledgerline.example"
 SUMMARIES = "expense_export_summaries"
@@ -134,3 +137,39 @@ async def test_a_failed_write_back_stays_owed(database: Database, settings: Sett
         )
     assert owed == 1
     assert (await _write_back(database, source, destination_id))[0] == 1
+
+
+async def test_after_a_regroup_each_expense_hears_last_from_its_live_item(
+    database: Database, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    """Issue 17, point 1: items that failed before any send are superseded by a regroup (released links, kept as
+    skipped); their expenses are exported by the new items. The superseded items owe a status, but must not tell
+    Fyle "skipped" for expenses that now live elsewhere."""
+    source, destination_id = await _grouped(database, settings, sandbox)
+    async with database.tenant_session(source.tenant_id) as session:  # tried once, refused before any send
+        await session.execute(update(ExportItem).values(attempt_count=1, error_class="transient"))
+    per_expense = ExportSettings.model_validate(
+        {**REIMBURSABLE_BILLS.model_dump(), "reimbursable": {"export_type": "bill", "grouping": {"by": "expense"}}}
+    )
+    async with database.tenant_session(source.tenant_id) as session:
+        destination = await session.get(Connection, destination_id)
+        assert destination is not None
+        await save_settings(
+            TenantRepository(session, source.tenant_id, "test"), destination=destination, settings=per_expense
+        )
+    await regroup_tenant(database, tenant_id=source.tenant_id, actor="test")
+    fresh = [item for item in await source.items() if item.state == "pending"]
+    assert fresh, "the regroup made new items"
+    for item in fresh:
+        await source.mark_exported(item.id)
+    async with database.tenant_session(source.tenant_id) as session:
+        await session.execute(
+            update(ExportItem).where(ExportItem.state == "succeeded").values(status_written_back_at=None)
+        )
+
+    await _write_back(database, source, destination_id)
+
+    said = [(str(entry["id"]), str(entry["state"])) for entry in summaries(sandbox)]
+    exported = set().union(*[await _expenses_of(database, source, item.id) for item in fresh])
+    assert exported and {state for expense_id, state in said if expense_id in exported} == {"COMPLETE"}, said
+    assert await _write_back(database, source, destination_id) == (0, 0), "the superseded items owe nothing more"
