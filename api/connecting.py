@@ -19,14 +19,21 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
 from api.constants import OAUTH_STATE_TTL_SECONDS
 from api.deps import DatabaseDep, PrincipalDep, RepositoryDep, SettingsDep
-from api.oauth_binding import StartedBy, clear_state_cookie, set_state_cookie, started_in_this_browser, wrong_browser
+from api.oauth_binding import (
+    StartedBy,
+    clear_state_cookie,
+    continue_to,
+    set_state_cookie,
+    started_in_this_browser,
+    wrong_browser,
+)
 from api.problems import Problem, problem_responses
 from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
@@ -267,7 +274,7 @@ async def _finish(
         )
         public = ConnectionPublic.of(row)
     if remembered.get("return_to"):
-        return RedirectResponse(remembered["return_to"], status_code=303)
+        return continue_to(remembered["return_to"])
     return JSONResponse(public.model_dump(mode="json"))
 
 

@@ -122,3 +122,16 @@ def wrong_browser(request: Request, detail: str) -> Response:
         page = WRONG_BROWSER_PAGE.format(title=html.escape(title), detail=html.escape(detail))
         return HTMLResponse(page, status_code=403)
     return problem_response(403, detail, problem="authorization-from-another-browser", instance=request.url.path)
+
+
+CONTINUE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={url}">
+<title>Connected · Ledgerline</title></head>
+<body><main><p>Connected. <a href="{url}">Back to Ledgerline</a>.</p></main></body></html>
+"""
+
+
+def continue_to(path: str) -> HTMLResponse:
+    """Back to a dashboard page by a page of ours rather than a redirect: a redirect would continue the navigation
+    that came from the other site, and the browser would withhold the dashboard's SameSite=Strict session cookie."""
+    return HTMLResponse(CONTINUE_PAGE.format(url=html.escape(path, quote=True)))

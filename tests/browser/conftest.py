@@ -23,8 +23,8 @@ STARTUP_SECONDS = 20
 class AppServer:
     """uvicorn on its own thread with lifespan on, so the app opens its database and queue in that thread's loop."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = uvicorn.Config(
             create_app(settings),
             host="127.0.0.1",
