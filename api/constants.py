@@ -3,6 +3,10 @@
 from typing import Final
 
 REQUEST_ID_HEADER: Final = "x-request-id"
+METRICS_TOKEN_VARIABLE: Final = "LEDGERLINE_METRICS_TOKEN"  # noqa: S105 - a variable name, not a token
+"""The bearer token Prometheus scrapes `/metrics` with; required outside `OPEN_METRICS_ENVS`."""
+OPEN_METRICS_ENVS: Final = frozenset({"dev", "test"})
+"""Where `/metrics` answers without a token when none is set (a development machine, the test suite)."""
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 IDEMPOTENT_REPLAY_HEADER: Final = "idempotent-replayed"
 NO_STORE: Final = "no-store"

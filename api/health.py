@@ -1,11 +1,18 @@
-"""Liveness, readiness and metrics: what an orchestrator and Prometheus poll."""
+"""Liveness, readiness and metrics: what an orchestrator and Prometheus poll.
 
+`/metrics` carries counts across every tenant (queue depth, failures, connection health), so outside a development
+or test machine it answers only a bearer of `LEDGERLINE_METRICS_TOKEN`, and nobody while that is unset.
+"""
+
+import hmac
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
+from api.constants import METRICS_TOKEN_VARIABLE, OPEN_METRICS_ENVS
 from api.problems import problem_response
 from core.db import Database
 from core.log import get_logger
@@ -64,9 +71,39 @@ def _work_gauges(request: Request) -> WorkGauges:
     return gauges
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics_token() -> str | None:
+    """The scrape token, read from the environment on each scrape so a rotation needs no restart."""
+    return os.environ.get(METRICS_TOKEN_VARIABLE) or None
+
+
+def _metrics_refusal(request: Request) -> Response | None:
+    token = metrics_token()
+    if token is None:
+        if request.app.state.settings.env in OPEN_METRICS_ENVS:
+            return None
+        return problem_response(
+            403,
+            f"Metrics are served only to a scraper with a token: set {METRICS_TOKEN_VARIABLE} and scrape with "
+            "`Authorization: Bearer <token>`.",
+            problem="metrics-token-unset",
+        )
+    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), token.encode()):
+        return None
+    return problem_response(
+        401,
+        f"Scrape /metrics with `Authorization: Bearer <token>`, the token in {METRICS_TOKEN_VARIABLE}.",
+        problem="metrics-token-required",
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics (bearer token outside dev and test)", response_class=Response)
 async def metrics(request: Request) -> Response:
     """This process's counters, plus the work ledger's gauges (queue depth, oldest due age, connections by health)
     read from PostgreSQL: the API answers for the whole ledger, each worker only for what it did."""
+    refused = _metrics_refusal(request)
+    if refused is not None:
+        return refused
     await _work_gauges(request).refresh()
     return Response(render_metrics(), media_type=METRICS_CONTENT_TYPE)

@@ -159,6 +159,8 @@ ITEM_MESSAGE_EXCERPT_CHARS: Final = 240
 ITEM_WORD_SEARCH_MAX_MATCHES: Final = 1_000
 """A word search of error messages matching at most this many items is narrowed to them through the words' index; a
 broader one is checked row by row along the list's order, and its total is counted up to this many ("more than")."""
+ITEM_WORD_SEARCH_MAX_TERMS: Final = 8
+"""Distinct words of a search that are matched (the first ones); each is a prefix term walking the shared index."""
 ITEM_DETAIL_AUDIT_EVENTS: Final = 200
 """Audit events shown with one item, newest last."""
 FAILURE_OUTCOMES: Final = ("failed", "outcome_unknown")

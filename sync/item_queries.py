@@ -78,6 +78,7 @@ from sync.constants import (
     ITEM_DETAIL_AUDIT_EVENTS,
     ITEM_MESSAGE_EXCERPT_CHARS,
     ITEM_WORD_SEARCH_MAX_MATCHES,
+    ITEM_WORD_SEARCH_MAX_TERMS,
 )
 
 __all__ = [
@@ -238,8 +239,10 @@ class ItemDetail:
 
 
 def word_query(search: str) -> str | None:
-    """`closed per` → `closed:* & per:*`: every word must start a word of the message. None when there are none."""
-    words = _WORD.findall(search.lower())
+    """`closed per` → `closed:* & per:*`: every word must start a word of the message. None when there are none.
+    Only the first `ITEM_WORD_SEARCH_MAX_TERMS` distinct words count: each prefix term walks the index of every
+    tenant's messages, so a long query of short words would cost a hundred walks."""
+    words = list(dict.fromkeys(_WORD.findall(search.lower())))[:ITEM_WORD_SEARCH_MAX_TERMS]
     return " & ".join(f"{word}:*" for word in words) or None
 
 
