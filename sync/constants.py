@@ -201,3 +201,5 @@ LEASE_RENEWALS_PER_LEASE: Final = 3
 """A batch in flight renews its lease this many times per lease period, so one slow renewal does not lose it."""
 LEASE_LOST_CODE: Final = "lease_lost"
 """The error code of an item whose claim was lost before it was sent."""
+WAITING_REASONS_KEPT: Final = 100
+"""Reports whose reason for not being marked paid a payment run keeps in its report (the rest are counted only)."""

@@ -6,10 +6,11 @@ Two sweeps, each resumable from the rows alone:
    (`paid_at IS NULL`, the `ix_export_items_unpaid` index), are asked about in chunks of the connector's batch size;
    each one the destination calls fully paid gets `paid_at`, audited.
 2. **Write back.** Items paid but not yet told to the source (`paid_written_back_at IS NULL`) give the source
-   reports of their expenses. A report is marked paid only when every live item exporting its reimbursable
-   expenses is paid (a report may be split over several documents); the items are marked told once all their
-   reports are. A failed source call leaves them owed, so the next run tries again — the source takes a repeated
-   mark-paid as a no-op.
+   reports of their expenses. A report is marked paid only when every one of its exportable reimbursable expenses
+   is in a paid document (a report may be split over several documents): an expense a person skipped counts as
+   settled, one the grouping left out by rule is not exportable, and one in no document yet holds the report back.
+   Why a report waits is kept in the run's report. The items are marked told once all their reports are. A failed
+   source call leaves them owed, so the next run tries again — the source takes a repeated mark-paid as a no-op.
 """
 
 import uuid
@@ -29,7 +30,12 @@ from core.domain import DocumentKind, PaymentState, PaymentStatus, RecordKind
 from core.errors import EngineAction, LedgerlineError
 from core.log import get_logger
 from core.models import ExportItem, ExportItemRecord, ExportState, SourceRecord
-from sync.constants import AUDIT_ITEM_PAID, AUDIT_ITEM_PAID_WRITTEN_BACK, PAYMENT_WRITE_BACK_BATCH
+from sync.constants import (
+    AUDIT_ITEM_PAID,
+    AUDIT_ITEM_PAID_WRITTEN_BACK,
+    PAYMENT_WRITE_BACK_BATCH,
+    WAITING_REASONS_KEPT,
+)
 
 log = get_logger(__name__)
 
@@ -48,7 +54,9 @@ class PaymentReport:
     items_written_back: int = 0
     mark_paid_calls: int = 0
     waiting_reports: int = 0
-    """Reports with a paid item that wait for another item of theirs to be paid."""
+    """Reports with a paid item that wait for another expense of theirs to be in a paid document."""
+    waiting: dict[str, str] = field(default_factory=dict)
+    """Why some of those reports wait (the first `WAITING_REASONS_KEPT`): report id → a sentence."""
     write_back_error: str | None = None
     """Why the last write-back failed; its items stay owed and the next run retries them."""
     paid_item_ids: list[uuid.UUID] = field(default_factory=list)
@@ -219,15 +227,17 @@ async def _write_back(
                 return
             after = items[-1]
             reports_of = await _reports_of_items(session, tenant_id, source_connection_id, items)
-            settled = await _settled_reports(
+            waiting = await _waiting_reports(
                 session,
                 tenant_id,
                 source_connection_id,
                 {report_id for ids in reports_of.values() for report_id in ids},
             )
         wanted = sorted({report_id for ids in reports_of.values() for report_id in ids})
-        ready = [report_id for report_id in wanted if report_id in settled]
+        ready = [report_id for report_id in wanted if report_id not in waiting]
         report.waiting_reports += len(wanted) - len(ready)
+        for report_id, reason in sorted(waiting.items())[: max(0, WAITING_REASONS_KEPT - len(report.waiting))]:
+            report.waiting[report_id] = reason
         told = await _tell(source, ready, report) if ready else set()
         if told is None:
             return  # the source is unwell: everything stays owed for the next run
@@ -316,22 +326,24 @@ async def _reports_of_items(
     return found
 
 
-async def _settled_reports(
+async def _waiting_reports(
     session: AsyncSession, tenant_id: uuid.UUID, source_connection_id: uuid.UUID, report_ids: set[str]
-) -> set[str]:
-    """The reports whose every reimbursable expense in a live item is in a paid one."""
+) -> dict[str, str]:
+    """Of `report_ids`, those with an exportable reimbursable expense not yet in a paid document, and why.
+
+    Settled: an expense in a paid document, or in an item a person skipped. Not exportable: an expense the grouping
+    left out by rule (`skip_reason`). Waiting: an expense in an unpaid document, or exportable and in no document."""
     if not report_ids:
-        return set()
+        return {}
     report = _report_of()
-    unpaid = func.count().filter(ExportItem.paid_at.is_(None))
+    in_item = ExportItem.id.is_not(None)
+    unpaid = func.count().filter(in_item, ExportItem.state != ExportState.SKIPPED.value, ExportItem.paid_at.is_(None))
+    unexported = func.count().filter(ExportItem.id.is_(None), SourceRecord.skip_reason.is_(None))
     rows = await session.execute(
-        select(report, unpaid)
+        select(report, unpaid, unexported)
         .select_from(SourceRecord)
-        .join(
-            ExportItemRecord,
-            _live_link(),
-        )
-        .join(
+        .outerjoin(ExportItemRecord, _live_link())
+        .outerjoin(
             ExportItem,
             and_(ExportItem.tenant_id == ExportItemRecord.tenant_id, ExportItem.id == ExportItemRecord.export_item_id),
         )
@@ -344,7 +356,19 @@ async def _settled_reports(
         )
         .group_by(report)
     )
-    return {report_id for report_id, waiting in rows.all() if report_id and waiting == 0}
+    waiting: dict[str, str] = {}
+    for report_id, in_unpaid, in_none in rows.all():
+        reasons = [
+            *([f"{_expenses(in_unpaid)} in a document not paid yet"] if in_unpaid else []),
+            *([f"{_expenses(in_none)} in no document yet"] if in_none else []),
+        ]
+        if report_id and reasons:
+            waiting[report_id] = " and ".join(reasons).capitalize() + "."
+    return waiting
+
+
+def _expenses(count: int) -> str:
+    return f"{count} expense" if count == 1 else f"{count} expenses"
 
 
 async def _mark_written_back(

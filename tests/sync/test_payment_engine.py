@@ -1,9 +1,10 @@
 """Payment sync against both simulators: bills paid in Intacct mark their Fyle reports paid, once, losing nothing."""
 
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db import Database
 from core.models import AuditEvent, ExportItem
@@ -11,7 +12,10 @@ from core.settings import Settings
 from mappings.settings import ExportSettings
 from sync.constants import AUDIT_ITEM_PAID
 from sync.payment_engine import PaymentReport, sync_payments
+from sync.replay import skip_item
 from tests.connectors.fyle.conftest import sandbox_writes
+from tests.mappings.factories import expense
+from tests.mappings.seed import expenses as store_expenses
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 from tests.sync.payment_books import MARK_PAID_OPERATION, FyleBooks, connect_fyle
@@ -190,3 +194,49 @@ async def test_without_a_source_payments_are_recorded_and_stay_owed(database: Da
     recorded = await reload(database, fyle_books, bill)
     assert recorded.paid_at is not None and recorded.paid_written_back_at is None
     assert (await run(database, fyle_books)).items_written_back == 1
+
+
+async def test_a_report_with_an_expense_never_exported_is_not_marked_paid(
+    database: Database, fyle_books: FyleBooks
+) -> None:
+    """Issue 17, point 2: a paid bill holds two of the report's expenses; a third, exportable, is in no document yet.
+    The report waits, and says why."""
+    [report_id] = await fyle_books.payable_reports(1)
+    await fyle_books.add_expenses(database, [report_id])
+    await fyle_books.export_everything(database)
+    async with database.tenant_session(fyle_books.books.tenant.id) as session:
+        await store_expenses(
+            session,
+            fyle_books.books.tenant.id,
+            fyle_books.books.source_id,
+            [expense(id=f"tx-{report_id}-late", report_id=report_id, spent_on=date(2024, 3, 9))],
+        )
+    [bill] = await fyle_books.items_of(database, report_id)
+    fyle_books.pay(bill)
+
+    report = await run(database, fyle_books)
+
+    assert (report.newly_paid, report.reports_marked, report.waiting_reports) == (1, 0, 1)
+    assert report.waiting[report_id] == "1 expense in no document yet."
+    assert (await fyle_books.report_states())[report_id] != "PAID"
+
+
+async def test_a_report_whose_other_item_a_person_skipped_is_marked_paid_once_the_rest_is(
+    database: Database, fyle_books: FyleBooks
+) -> None:
+    """Issue 17, point 2: an expense a person skipped is settled; it must not hold its report back for ever."""
+    [report_id] = await fyle_books.payable_reports(1)
+    await fyle_books.add_expenses(database, [report_id], settings=PER_EXPENSE)
+    first, second = await fyle_books.items_of(database, report_id)
+    async with database.tenant_session(fyle_books.books.tenant.id) as session:
+        await session.execute(update(ExportItem).where(ExportItem.id == second.id).values(state="needs_action"))
+        await skip_item(
+            session, tenant_id=fyle_books.books.tenant.id, item_id=second.id, actor="support", reason="a duplicate"
+        )
+    await fyle_books.export_everything(database)
+    fyle_books.pay(await reload(database, fyle_books, first))
+
+    report = await run(database, fyle_books)
+
+    assert (report.newly_paid, report.reports_marked, report.waiting_reports) == (1, 1, 0)
+    assert (await fyle_books.report_states())[report_id] == "PAID"
