@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-SPECS = Path(os.environ.get("LEDGERLINE_SPECS_DIR", Path(__file__).resolve().parents[4] / "shared" / "specs")) / "fyle"
-"""The published OpenAPI documents live in the workspace's `shared/specs`, beside the checkout (as in CI)."""
+SPECS = Path(os.environ.get("LEDGERLINE_SPECS_DIR", Path(__file__).resolve().parents[3] / "specs")) / "fyle"
+"""The published OpenAPI documents, vendored in the repository's `specs/` (with their licence and upstream commit), so
+that a fresh clone tests against them with nothing beside it."""
 TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
