@@ -30,6 +30,7 @@ test: lint typecheck unit
 # Not part of `make test`: it restarts the local PostgreSQL and flushes Redis (see README.md, "Breaking it on purpose").
 chaos: $(STAMP)
 	$(BIN)/python -m chaos
+	LEDGERLINE_SCHEDULES=5000 $(BIN)/pytest tests/sync/test_exactly_once_schedules.py -q
 
 # Not part of `make test`: every benchmark under bench/ (about 12 minutes), one table, bench/results.json.
 bench: $(STAMP)
