@@ -44,6 +44,7 @@ async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
             row.duplicates, row.missing, row.lost_webhooks = tally.duplicates, tally.missing, injected.lost_webhooks
             row.resumed_seconds = _rounded(injected.recovery.resumed_seconds)
             row.recovery_seconds = _rounded(injected.recovery.done_seconds)
+            row.notes = injected.notes
             row.details = injected.details | {"items": injected.recovery.progress.items}
     except Exception as exc:  # the run goes on; the row says what broke
         row.problems.append(f"{type(exc).__name__}: {exc}")
@@ -63,6 +64,23 @@ def main() -> None:
     parser.add_argument(
         "--redis-flush", choices=["all", "db"], default="all", help="FLUSHALL, or FLUSHDB of the product's database"
     )
+    parser.add_argument(
+        "--flood-rate",
+        type=float,
+        default=Options.flood_rate,
+        help=f"deliveries/s the webhook flood aims at (default {Options.flood_rate:.0f}: 10x the normal rate)",
+    )
+    parser.add_argument(
+        "--flood-senders", type=int, default=Options.flood_senders, help="load processes sharing the flood"
+    )
+    parser.add_argument(
+        "--flood-servers", type=int, default=Options.flood_servers, help="server processes the flood is sent to"
+    )
+    parser.add_argument(
+        "--ingress-limit",
+        type=int,
+        help="deliveries/s per connection the ingress admits during the flood (default: the product's own limit)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS.name})")
     args = parser.parse_args()
 
@@ -73,7 +91,13 @@ def main() -> None:
     ]
     if args.expenses:
         chosen = [replace(scenario, expenses=args.expenses) for scenario in chosen]
-    options = Options(redis_flush=args.redis_flush)
+    options = Options(
+        redis_flush=args.redis_flush,
+        flood_rate=args.flood_rate,
+        flood_senders=args.flood_senders,
+        flood_servers=args.flood_servers,
+        ingress_limit=args.ingress_limit,
+    )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ledgerline-chaos-") as logs:
         rows = [asyncio.run(play(scenario, options, Path(logs))) for scenario in chosen]

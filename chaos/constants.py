@@ -25,8 +25,13 @@ MEMO_LINE: Final = "{expense_id}"
 """Every bill line names its expense, so the counters read which expense is in which document from Intacct alone."""
 
 # Worker SIGKILL loop (tests/sync/test_crash_safety.py at run size)
-KILLS: Final = 15
-KILL_GAP_SECONDS: Final = (0.5, 1.5)
+KILLS: Final = 20
+KILL_SPREAD: Final = 0.8
+"""The kills are paced by the export's progress, not by the clock, so they land while items are still unfinished on
+a machine of any speed: kill k of KILLS once k / KILLS of this share of the items has succeeded."""
+KILL_MIN_UP_SECONDS: Final = 1.0
+"""A worker is killed only once it has been up this long: one killed while still importing its modules tests nothing."""
+KILL_POLL_SECONDS: Final = 0.02
 COMMIT_THEN_FAIL_PROBABILITY: Final = 0.05
 KILL_SEED: Final = 20261121
 
@@ -38,23 +43,53 @@ WORKER_APPLICATION_NAME: Final = "ledgerline-chaos-{run}"
 PG_RESTART_TIMEOUT_SECONDS: Final = 120
 
 # Simulator faults
-FAULT_SECONDS: Final = 4.0
-"""How long each simulator fault stays switched on, from the moment the run is requested."""
+FAULT_WINDOW_SECONDS: Final = 30.0
+"""A fault is armed before the workers start and stays until it has spent its budget (`times`), the work is done,
+or this long has passed: on a fast machine the work may end first, on a slow one the budget does."""
+CERTAIN_STRIKES: Final = 2
+"""Each probabilistic fault is preceded by this many strikes at probability 1 on the same calls, so the fault fires
+however few calls the export makes."""
 FAULT_PROBABILITY: Final = 0.3
+FAULT_TIMES: Final = 30
+"""Strikes at FAULT_PROBABILITY after the certain ones: spread over the export rather than bunched at its start."""
+LATENCY_TIMES: Final = 300
 HANGS: Final = 2
 """A hang holds its call until the connector's read timeout (60 s): two are enough to prove it, more only cost time."""
 RATE_LIMIT_RETRY_AFTER: Final = 2
+
+# Combined faults
+COMBINED_KILLS: Final = 8
+COMBINED_SEED: Final = 20261122
+COMBINED_LATENCY_MS: Final = 200
+COMBINED_WRITE_PROBABILITY: Final = 0.1
+COMBINED_LOOKUP_PROBABILITY: Final = 0.3
+COMBINED_RESET_PROBABILITY: Final = 0.03
+COMBINED_TIMES: Final = 10
 
 # Webhook flood
 NORMAL_WEBHOOK_RATE: Final = 500.0
 """Deliveries per second the ingress is built for (issue 7: p99 ≤ 50 ms at 500/s)."""
 FLOOD_FACTOR: Final = 10
-FLOOD_SECONDS: Final = 0.5
+FLOOD_SECONDS: Final = 2.0
+FLOOD_SENDERS: Final = 2
+"""Load processes sharing the flood (one per core of the machine it was written on); `--flood-senders` changes it."""
+SENDER_LINKS: Final = 512
+"""Keep-alive connections one sender may hold; a delivery due while all are busy is sent late, and the offered rate
+printed is what was really sent, not what was scheduled."""
+SENDER_WARM_LINKS: Final = SENDER_LINKS
+"""Every link is opened before the clock starts, so no delivery waits for a TCP handshake."""
 REDELIVERY_EVERY: Final = 10
 """Every tenth delivery repeats an earlier one's id, as senders retrying do: acknowledged, stored once."""
-FLOOD_CONNECTIONS: Final = 64
-FLOOD_RETRY_ROUNDS: Final = 5
-"""Refused deliveries (429, no answer) are sent again after their Retry-After, like a Standard Webhooks sender."""
+RETRY_RATE: Final = NORMAL_WEBHOOK_RATE
+"""All senders together resend refused deliveries at the rate the ingress is built for, after their Retry-After."""
+RETRY_DEADLINE_SECONDS: Final = 180.0
+"""Refused deliveries are retried until accepted, for this long at most after the flood (then they count as a
+problem: a sender that gives up loses them)."""
+SENDER_READY_SECONDS: Final = 60.0
+FLOOD_SERVERS: Final = 2
+"""`uvicorn --workers` of the product app the flood is sent to (`chaos.flood_app`): one per core."""
+INGRESS_LIMIT_ENV: Final = "CHAOS_INGRESS_LIMIT"
+"""Deliveries per second per connection the ingress admits, when `--ingress-limit` sets it (unset: the product's)."""
 SERVER_START_SECONDS: Final = 30.0
 DELIVERY_TIMEOUT_SECONDS: Final = 30.0
 """A delivery unanswered this long counts as refused (a sender gives up and retries later)."""

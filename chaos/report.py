@@ -23,6 +23,7 @@ class Row:
     seconds: float = 0.0
     """The whole scenario, set-up included."""
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -53,6 +54,8 @@ def print_table(rows: list[Row]) -> None:
     )
     for row in rows:
         print(f"  {row.scenario}: {row.fault}; {json.dumps(row.details, default=str)}")
+        for note in row.notes:
+            print(f"    note: {note}")
         for problem in row.problems:
             print(f"    problem: {problem}")
 

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chaos.constants import FLOOD_FACTOR, FLOOD_SENDERS, FLOOD_SERVERS, NORMAL_WEBHOOK_RATE
 from chaos.world import Recovery, World
 
 RedisFlush = Literal["all", "db"]
@@ -14,6 +15,12 @@ class Options:
     redis_flush: RedisFlush = "all"
     """`all` (FLUSHALL, Redis forgets everything) or `db` (FLUSHDB of the product's database only, for a Redis that
     is shared while developing)."""
+    flood_rate: float = NORMAL_WEBHOOK_RATE * FLOOD_FACTOR
+    """Deliveries per second the webhook flood aims at, all senders together."""
+    flood_senders: int = FLOOD_SENDERS
+    flood_servers: int = FLOOD_SERVERS
+    ingress_limit: int | None = None
+    """Deliveries per second per connection the ingress admits during the flood; None: the product's own limit."""
 
 
 @dataclass
@@ -23,6 +30,8 @@ class Injected:
     lost_webhooks: int = 0
     problems: list[str] = field(default_factory=list)
     """Why the fault did not do what it should (it never fired, a worker died of it): the scenario fails."""
+    notes: list[str] = field(default_factory=list)
+    """What the reader should know but does not fail the scenario (the flood fell short of its target rate)."""
 
 
 Act = Callable[[World, Options], Awaitable[Injected]]

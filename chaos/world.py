@@ -65,6 +65,15 @@ class Progress:
         return self.items.get("succeeded", 0)
 
     @property
+    def total(self) -> int:
+        return sum(self.items.values())
+
+    @property
+    def unfinished(self) -> int:
+        """Items still to be worked: a fault that lands while there are none tests nothing."""
+        return sum(self.items.get(state, 0) for state in UNFINISHED_ITEM)
+
+    @property
     def done(self) -> bool:
         return self.run_state in FINISHED_RUN and not UNFINISHED_ITEM & self.items.keys()
 
@@ -89,6 +98,8 @@ class World:
     env: dict[str, str]
     logs: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    spawned_at: list[float] = field(default_factory=list)
+    """When each worker process was (re)started, on the monotonic clock."""
     run_id: uuid.UUID | None = None
 
     def control(self) -> httpx.AsyncClient:
@@ -96,9 +107,14 @@ class World:
 
     def _spawn(self, index: int) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{self.name}-worker{index}.log").open("ab")
+        if index < len(self.spawned_at):
+            self.spawned_at[index] = time.monotonic()
+        else:
+            self.spawned_at.append(time.monotonic())
         return subprocess.Popen([LEDGERLINE_CLI, "worker"], env=self.env, stdout=log, stderr=log)
 
     async def start_workers(self, count: int) -> None:
+        self.spawned_at = []
         self.workers = [self._spawn(index) for index in range(count)]
         deadline = time.monotonic() + WORKER_START_SECONDS
         while len(await live_workers(self.queue)) < count:
@@ -111,6 +127,10 @@ class World:
         self.workers[index].kill()
         self.workers[index].wait()
         self.workers[index] = self._spawn(index)
+
+    def up_for(self, index: int) -> float:
+        """Seconds since worker `index` was (re)started."""
+        return time.monotonic() - self.spawned_at[index]
 
     def stop_workers(self) -> list[int]:
         for worker in self.workers:

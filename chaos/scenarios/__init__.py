@@ -1,7 +1,7 @@
 """One module per fault; `SCENARIOS` is the order `make chaos` plays them in."""
 
 from chaos.scenario import Scenario
-from chaos.scenarios import postgres, redis_flush, simulator_faults, webhook_flood, worker_kills
+from chaos.scenarios import combined, postgres, redis_flush, simulator_faults, webhook_flood, worker_kills
 
 SCENARIOS: list[Scenario] = [
     worker_kills.SCENARIO,
@@ -9,6 +9,7 @@ SCENARIOS: list[Scenario] = [
     postgres.TERMINATE_SCENARIO,
     postgres.RESTART_SCENARIO,
     *simulator_faults.SCENARIOS,
+    combined.SCENARIO,
     webhook_flood.SCENARIO,
 ]
 
