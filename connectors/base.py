@@ -252,7 +252,8 @@ class SourceConnector(Connector):
         Pure (no I/O): the pull engine calls it once per record it reads."""
         raise NotImplementedError
 
-    async def fetch_attachment(self, file_id: str) -> Attachment:
+    async def fetch_attachment(self, file_id: str, *, max_bytes: int) -> Attachment:
+        """A file's bytes; `TooLarge` once more than `max_bytes` have come (reading stops there)."""
         raise NotImplementedError
 
     async def write_export_status(self, statuses: Sequence[ExportStatus]) -> None:

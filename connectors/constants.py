@@ -19,8 +19,6 @@ credentials (client secrets, Intacct sender and user passwords) travel with ever
 SECURE_SCHEME: Final = "https"
 SANDBOX_URL_VARIABLE: Final = "LEDGERLINE_SANDBOX_URL"
 ENV_VARIABLE: Final = "LEDGERLINE_ENV"
-DOWNLOAD_MAX_BYTES: Final = 10 * 1024 * 1024
-"""A file fetched from a system (a receipt) is read up to this size and no further; a larger one is refused."""
 UNTRUSTED_ADDRESS_CODE: Final = "untrusted_address"
 """Error code of an address in an answer that the connector's spec does not allow (`connectors.answer_urls`)."""
 TOO_LARGE_CODE: Final = "download_too_large"

@@ -33,7 +33,7 @@ from typing import Self
 
 from sqlalchemy import select
 
-from connectors.base import SourceConnector
+from connectors.base import SourceConnector, TooLarge
 from connectors.factory import ConnectionNotFoundError, open_connector
 from connectors.registry import UnknownSystemError, connector_class
 from core.audit import append_event
@@ -247,7 +247,10 @@ class ReceiptFetcher:
             if stopped is not None and not _expired(stopped):
                 return stopped
             try:
-                attachment = await opened.fetch_attachment(file_id)
+                return await opened.fetch_attachment(file_id, max_bytes=RECEIPT_MAX_BYTES)
+            except TooLarge as error:  # the connector stopped reading at the cap
+                note = f"{error.file_name} (over the {_megabytes(error.max_bytes)} MB limit)"
+                return MissingReceipt(file_id, note, error.message)
             except AuthError as error:
                 self._stopped[connection_id] = _reconnect(source, error)
                 return self._stopped[connection_id]
@@ -265,11 +268,6 @@ class ReceiptFetcher:
                     f"{source.display_name} answered a receipt request unreadably ({type(exc).__name__}).",
                     code=CODE_RECEIPT_UNREADABLE,
                 )
-        size = len(attachment.content)
-        if size > RECEIPT_MAX_BYTES:
-            note = f"{attachment.name} ({_megabytes(size)} MB, over the {_megabytes(RECEIPT_MAX_BYTES)} MB limit)"
-            return MissingReceipt(file_id, note, f"{size} bytes")
-        return attachment
 
     async def _record_missing(self, missing_by_item: dict[uuid.UUID, tuple[Document, list[MissingReceipt]]]) -> None:
         async with self.database.tenant_session(self.tenant_id) as session:

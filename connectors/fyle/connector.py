@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 
 from connectors.base import SourceConnector
-from connectors.constants import DOWNLOAD_MAX_BYTES
 from connectors.fyle.cluster import api_base
 from connectors.fyle.constants import (
     CHECK_PATH,
@@ -87,16 +86,16 @@ class FyleConnector(SourceConnector):
         """`expense_out` → `Expense` (`expenses.fyle_expense`), linked back to the expense on the org's cluster."""
         return fyle_expense(item, app_origin=self.app_origin)
 
-    async def fetch_attachment(self, file_id: str) -> Attachment:
+    async def fetch_attachment(self, file_id: str, *, max_bytes: int) -> Attachment:
         """Fyle hands out a short-lived signed URL for a file's bytes (generating one is a read); it is followed only
-        to Fyle's storage hosts (`answer_hosts`), and read up to `DOWNLOAD_MAX_BYTES`."""
+        to Fyle's storage hosts (`answer_hosts`), and read up to `max_bytes`."""
         answer = await self.request(
             "POST", self.api + FILE_URLS_PATH, idempotent=True, json={"data": [{"id": file_id}]}
         )
         [file] = answer.json()["data"]
         url = self.answered_url(file["download_url"], what="a file download URL")
         # The signed URL is its own authorization: the bearer token must not travel with it (S3 refuses both).
-        _, content = await self.download(url, name=file["name"], max_bytes=DOWNLOAD_MAX_BYTES, auth=None)
+        _, content = await self.download(url, name=file["name"], max_bytes=max_bytes, auth=None)
         return Attachment(name=file["name"], content_type=file["content_type"], content=content)
 
     async def push_dimensions(self, attribute_type: str, values: Sequence[DimensionValue]) -> None:

@@ -11,7 +11,7 @@ import respx
 
 from connectors.answer_urls import check_answer_url
 from connectors.base import ConnectorContext, TooLarge
-from connectors.constants import DOWNLOAD_MAX_BYTES, UNTRUSTED_ADDRESS_CODE
+from connectors.constants import UNTRUSTED_ADDRESS_CODE
 from connectors.fyle import FyleConnector
 from connectors.intacct import IntacctConnector
 from core.domain import DocumentKind
@@ -22,6 +22,9 @@ from tests.sandbox_fixtures import RunningSandbox
 INTACCT = IntacctConnector.spec
 FYLE_API = FyleConnector.spec.urls["api"]
 CHUNK = 64 * 1024
+
+CAP = 1024 * 1024
+"""The byte cap these tests ask of a download."""
 
 
 class AnswerEndpoint(httpx.AsyncBaseTransport):
@@ -98,7 +101,7 @@ async def test_a_fyle_download_url_off_its_hosts_is_never_fetched(download_url: 
         mocked.post(f"{FYLE_API}/admin/files/generate_urls/bulk").respond(200, json=_file_urls(download_url))
         async with _fyle() as connector:
             with pytest.raises(LedgerlineError) as refused:
-                await connector.fetch_attachment("fi1")
+                await connector.fetch_attachment("fi1", max_bytes=CAP)
     assert refused.value.code == UNTRUSTED_ADDRESS_CODE
     assert "meta-data" not in refused.value.message
 
@@ -108,7 +111,7 @@ async def test_a_download_stops_reading_at_the_cap() -> None:
 
     async def four_times_the_cap() -> AsyncIterator[bytes]:
         nonlocal served
-        for _ in range(4 * DOWNLOAD_MAX_BYTES // CHUNK):
+        for _ in range(4 * CAP // CHUNK):
             served += CHUNK
             yield b"0" * CHUNK
 
@@ -121,16 +124,16 @@ async def test_a_download_stops_reading_at_the_cap() -> None:
 
     async with _fyle(httpx.MockTransport(handler)) as connector:
         with pytest.raises(TooLarge) as refused:
-            await connector.fetch_attachment("fi1")
+            await connector.fetch_attachment("fi1", max_bytes=CAP)
     assert not refused.value.retriable and refused.value.file_name == "a.pdf"
-    assert DOWNLOAD_MAX_BYTES < served <= DOWNLOAD_MAX_BYTES + 2 * CHUNK, "read on past the cap"
+    assert CAP < served <= CAP + 2 * CHUNK, "read on past the cap"
 
 
 async def test_a_download_declared_over_the_cap_is_refused_before_its_body() -> None:
     signed = "https://fyle-storage.s3.amazonaws.com/fi1?X-Amz-Signature=abc"
     with respx.mock(assert_all_called=True) as mocked:
         mocked.post(f"{FYLE_API}/admin/files/generate_urls/bulk").respond(200, json=_file_urls(signed))
-        mocked.get(signed).respond(200, headers={"content-length": str(DOWNLOAD_MAX_BYTES + 1)}, content=b"")
+        mocked.get(signed).respond(200, headers={"content-length": str(CAP + 1)}, content=b"")
         async with _fyle() as connector:
             with pytest.raises(TooLarge):
-                await connector.fetch_attachment("fi1")
+                await connector.fetch_attachment("fi1", max_bytes=CAP)

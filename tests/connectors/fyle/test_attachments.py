@@ -8,6 +8,7 @@ import respx
 
 from connectors.base import ConnectorContext
 from connectors.fyle import FyleConnector
+from sync.constants import RECEIPT_MAX_BYTES
 
 PRODUCTION_API = FyleConnector.spec.urls["api"]
 RECEIPT = b"%PDF-1.4\n% a receipt\n%%EOF\n"
@@ -23,7 +24,7 @@ async def test_an_uploaded_receipt_downloads_as_the_same_bytes(connector: FyleCo
             await storage.put(stored["upload_url"], content=RECEIPT, headers={"content-type": "application/pdf"})
         ).raise_for_status()
 
-    attachment = await connector.fetch_attachment(stored["id"])
+    attachment = await connector.fetch_attachment(stored["id"], max_bytes=RECEIPT_MAX_BYTES)
 
     assert (attachment.name, attachment.content_type, attachment.content) == ("taxi.pdf", "application/pdf", RECEIPT)
 
@@ -36,7 +37,7 @@ async def test_a_seeded_receipt_matches_what_fyles_download_redirect_serves(conn
     async with httpx.AsyncClient() as storage:
         served = await storage.get(redirect.headers["location"])
 
-    attachment = await connector.fetch_attachment(file_id)
+    attachment = await connector.fetch_attachment(file_id, max_bytes=RECEIPT_MAX_BYTES)
 
     assert redirect.status_code == 302
     assert attachment.content == served.content and attachment.content
@@ -73,7 +74,7 @@ async def test_the_bearer_token_never_travels_to_the_signed_url() -> None:
         download = mocked.get(signed).respond(200, content=b"png-bytes", headers={"content-type": "image/png"})
         connector = FyleConnector(context)
         async with connector:
-            attachment = await connector.fetch_attachment("fi1")
+            attachment = await connector.fetch_attachment("fi1", max_bytes=RECEIPT_MAX_BYTES)
 
     assert attachment.content == b"png-bytes"
     assert urls.calls.last.request.headers["authorization"] == "Bearer secret-access-token"
