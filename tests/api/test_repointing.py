@@ -13,7 +13,7 @@ from core.db import Database
 from core.models import AuditEvent, Connection, ExportItem
 from core.settings import Settings
 from sandbox.intacct.constants import ENTITY_IDS, MULTI_ENTITY_COMPANY
-from tests.api.test_connecting import INTACCT, api  # noqa: F401 - the connecting tests' fixture, reused here
+from tests.api.test_connecting import INTACCT, api, connecting_app  # noqa: F401 - the connecting tests' fixtures, reused here
 from tests.conftest import TenantFixture
 
 PATH = "/v1/connections/intacct/credentials"
