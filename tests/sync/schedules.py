@@ -160,12 +160,18 @@ class KillBatch:
 class SlowLeaseExpiry:
     operation: str
     delay_ms: int
-    """When, after the first worker started, its lease runs out and a second worker claims."""
+    """When, after the first job started, its lease runs out and a second job claims."""
+    same_process: bool
+    """Both jobs run in one worker process (one worker id), as Intacct's two export chains per connection do."""
+
+    @property
+    def second(self) -> str:
+        return "p1" if self.same_process else "p2"
 
     def __str__(self) -> str:
         return (
-            f"slow destination ({SLOW_LATENCY_MS} ms on {self.operation}): p1 starts, its lease expires after "
-            f"{self.delay_ms} ms, p2 claims and runs meanwhile"
+            f"slow destination ({SLOW_LATENCY_MS} ms on {self.operation}): a job of p1 starts, its lease expires "
+            f"after {self.delay_ms} ms, a job of {self.second} claims and runs meanwhile"
         )
 
 
@@ -307,6 +313,19 @@ _READ_FAULTS: list[tuple[str, int, str]] = [
 _READS = ["query:APBILL", "query:APBILL", "read*", "getAPISession"]
 
 
+def _faults(draw: random.Random) -> list[ArmFault]:
+    """One fault, or (one time in three) a lost answer: a create that commits then fails, and the lookup that would
+    settle it failing too — the pair behind issue 15's first path."""
+    if draw.random() < 0.35:
+        mode, status, then = draw.choice([fault for fault in _WRITE_FAULTS if fault[0] == "commit_then_fail"])
+        read_mode, read_status, _ = draw.choice(_READ_FAULTS)
+        return [
+            ArmFault("create:APBILL", mode, status, then, times=1),
+            ArmFault("query:APBILL", read_mode, read_status, times=1 if read_mode == "hang" else draw.choice([1, 2])),
+        ]
+    return [_fault(draw)]
+
+
 def _fault(draw: random.Random) -> ArmFault:
     if draw.random() < 0.55:
         operation, (mode, status, then) = "create:APBILL", draw.choice(_WRITE_FAULTS)
@@ -319,14 +338,16 @@ def _fault(draw: random.Random) -> ArmFault:
     return ArmFault(operation, mode, status, then, times=draw.choice([1, 1, 2, 3]))
 
 
-def _disruption(draw: random.Random, planned: list[PlannedExpense], reports: tuple[str, ...], closed: bool) -> Step:
+def _disruption(
+    draw: random.Random, planned: list[PlannedExpense], reports: tuple[str, ...], closed: bool, grouping: str
+) -> Step:
     kind = draw.choices(*zip(*_DISRUPTIONS, strict=True))[0]
     if kind == "time":
         return TimePasses()
     if kind == "expire":
         return ExpireLeases()
     if kind == "settings":
-        return SaveSettings(draw.choice(sorted(GROUPINGS)))
+        return SaveSettings(draw.choice(sorted(set(GROUPINGS) - {grouping})))
     if kind == "report":
         return ChangeReport(draw.choice(planned).id, draw.choice([None, *reports]))
     if kind == "replay":
@@ -344,8 +365,8 @@ def _disruption(draw: random.Random, planned: list[PlannedExpense], reports: tup
 
 _DISRUPTIONS: list[tuple[str, float]] = [
     ("time", 26),
-    ("settings", 14),
-    ("report", 16),
+    ("settings", 18),
+    ("report", 18),
     ("replay", 9),
     ("skip", 4),
     ("again", 5),
@@ -376,10 +397,11 @@ def make_plan(seed: int) -> Plan:
     for _ in range(draw.choice([0, 1, 2])):
         add(None)
     steps: list[Step] = []
-    closed = False
+    closed, grouping = False, draw.choice(sorted(GROUPINGS))
+    first_grouping = grouping
     for round_number in range(draw.randint(*ROUNDS)):
-        for _ in range(max(draw.choice([0, 1, 1, 2, 2, 3]), int(round_number == 0))):
-            steps.append(_fault(draw))
+        for _ in range(max(draw.choice([0, 1, 1, 2]), int(round_number == 0))):
+            steps.extend(_faults(draw))
         owner, limit = draw.choice(["p1", "p2"]), draw.choice(LIMITS)
         worker = draw.choices(["batch", "kill", "slow"], [60, 22, 18])[0]
         if worker == "batch":
@@ -387,12 +409,14 @@ def make_plan(seed: int) -> Plan:
         elif worker == "kill":
             steps.append(KillBatch(owner, limit, draw.randint(1, KILL_POINTS)))
         else:
-            steps.append(SlowLeaseExpiry(draw.choice(["create:APBILL", "query:APBILL"]), draw.randrange(0, 110, 10)))
+            operation = draw.choice(["create:APBILL", "query:APBILL"])
+            steps.append(SlowLeaseExpiry(operation, draw.randrange(0, 110, 10), draw.random() < 0.5))
         for _ in range(draw.choice([0, 1, 1, 2, 2])):
-            step = _disruption(draw, planned, reports, closed)
+            step = _disruption(draw, planned, reports, closed, grouping)
             closed = step.closed if isinstance(step, Periods) else closed
+            grouping = step.grouping if isinstance(step, SaveSettings) else grouping
             steps.append(step)
-    return Plan(seed, tuple(planned), reports, draw.choice(sorted(GROUPINGS)), tuple(steps))
+    return Plan(seed, tuple(planned), reports, first_grouping, tuple(steps))
 
 
 # ----------------------------------------------------------------------------------------------- worker kills
@@ -584,9 +608,9 @@ class ScheduleRun:
         first = asyncio.create_task(self._batch("p1", connector, guards))
         await asyncio.sleep(step.delay_ms / 1000)
         returned = await self._expire_leases()
-        second = await self._batch("p2", connector, guards)
+        second = await self._batch(step.second, connector, guards)
         stale = await first
-        return f"{returned} returned; p2: {_summary(second)}; p1: {_summary(stale)}"
+        return f"{returned} returned; second job: {_summary(second)}; first job: {_summary(stale)}"
 
     async def _expire_leases(self) -> int:
         async with self.database.tenant_session(self.tenant_id) as session:
