@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
@@ -65,6 +66,8 @@ READ_TIMEOUT_SECONDS = 0.2
 SLOW_LATENCY_MS = 120
 """A slow destination: long enough for a second worker to claim, look up and send while the first one waits."""
 SETTLE_ROUNDS = 8
+RECONCILER_TRIES = 3
+"""The reconciler serves every tenant, so the two schedules played at once can meet in it (and rarely deadlock)."""
 LIMITS = (1, 2, 50)
 """Claim limits of a batch: one item, two, or all of them."""
 KILL_POINTS = 80
@@ -76,6 +79,8 @@ OPEN_FROM = "2000-01-01"
 BUDGET = ("pace", "day", "slots", "defer", "quota")
 """The parts of a connection's rate budget in Redis (`sync.rate_budget`): all go when time passes in a schedule."""
 MAPPED, UNMAPPED = "Travel", "Meals"
+ACCOUNTS = ("70004", "70060")
+"""Travel's GL account: the first (as `add_bill_tenant` maps it), or the other after a remap."""
 """Travel is mapped to an account from the start; Meals is not (its items need a mapping first)."""
 
 
@@ -242,6 +247,26 @@ class Periods:
 
 
 @dataclass(frozen=True)
+class RemapTravel:
+    account: str
+    """The GL account Travel now posts to: the items whose first send is unsettled must still resend the old one."""
+
+    def __str__(self) -> str:
+        return f"admin maps {MAPPED} to account {self.account}"
+
+
+@dataclass(frozen=True)
+class MidFlight:
+    operation: str
+    delay_ms: int
+    change: "SaveSettings | ChangeReport | RemapTravel"
+
+    def __str__(self) -> str:
+        slow = f"slow destination ({SLOW_LATENCY_MS} ms on {self.operation})"
+        return f"{slow}; {self.delay_ms} ms into a batch by p1: {self.change}"
+
+
+@dataclass(frozen=True)
 class MapMeals:
     def __str__(self) -> str:
         return f"admin maps {UNMAPPED} (releases the items waiting on it)"
@@ -261,6 +286,8 @@ Step = (
     | Skip
     | ExportAgain
     | Periods
+    | RemapTravel
+    | MidFlight
     | MapMeals
 )
 
@@ -360,6 +387,8 @@ def _disruption(
         return Periods(not closed)
     if kind == "map":
         return MapMeals()
+    if kind == "remap":
+        return RemapTravel(draw.choice(ACCOUNTS))
     return ClearFaults()
 
 
@@ -373,6 +402,7 @@ _DISRUPTIONS: list[tuple[str, float]] = [
     ("expire", 6),
     ("periods", 6),
     ("map", 4),
+    ("remap", 5),
     ("clear", 6),
 ]
 """What happens between two batches, and how often (weights)."""
@@ -403,14 +433,25 @@ def make_plan(seed: int) -> Plan:
         for _ in range(max(draw.choice([0, 1, 1, 2]), int(round_number == 0))):
             steps.extend(_faults(draw))
         owner, limit = draw.choice(["p1", "p2"]), draw.choice(LIMITS)
-        worker = draw.choices(["batch", "kill", "slow"], [60, 22, 18])[0]
+        worker = draw.choices(["batch", "kill", "slow", "midflight"], [54, 20, 16, 10])[0]
         if worker == "batch":
             steps.append(RunBatch(owner, limit))
         elif worker == "kill":
             steps.append(KillBatch(owner, limit, draw.randint(1, KILL_POINTS)))
-        else:
+        elif worker == "slow":
             operation = draw.choice(["create:APBILL", "query:APBILL"])
             steps.append(SlowLeaseExpiry(operation, draw.randrange(0, 110, 10), draw.random() < 0.5))
+        else:
+            change = draw.choice(
+                [
+                    SaveSettings(draw.choice(sorted(set(GROUPINGS) - {grouping}))),
+                    ChangeReport(draw.choice(planned).id, draw.choice([None, *reports])),
+                    RemapTravel(draw.choice(ACCOUNTS)),
+                ]
+            )
+            grouping = change.grouping if isinstance(change, SaveSettings) else grouping
+            operation = draw.choice(["create:APBILL", "query:APBILL"])
+            steps.append(MidFlight(operation, draw.randrange(0, 110, 10), change))
         for _ in range(draw.choice([0, 1, 1, 2, 2])):
             step = _disruption(draw, planned, reports, closed, grouping)
             closed = step.closed if isinstance(step, Periods) else closed
@@ -467,6 +508,8 @@ class Observed:
     problems: list[str] = field(default_factory=list)
     documents: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(RECORDNO, RECORDID, expense ids of its lines)."""
+    accounts: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    """RECORDNO → its lines as (expense id, GL account)."""
     items: list[str] = field(default_factory=list)
 
 
@@ -487,6 +530,7 @@ class ScheduleRun:
         self.destination_id = uuid.UUID(int=0)
         self.source_id = uuid.UUID(int=0)
         self.account_attribute_id = uuid.UUID(int=0)
+        self.other_account_id = uuid.UUID(int=0)
         self.grouping = plan.grouping
 
     # -- set-up
@@ -513,6 +557,16 @@ class ScheduleRun:
                     )
                 )
             ).one()
+            other = DestinationAttribute(
+                id=uuid.uuid4(),
+                tenant_id=self.tenant_id,
+                connection_id=self.destination_id,
+                attribute_type="account",
+                remote_id=ACCOUNTS[1],
+                name=ACCOUNTS[1],
+            )
+            session.add(other)
+            self.other_account_id = other.id
             await store_expenses(session, self.tenant_id, self.source_id, self.expenses.values())
             await self._regroup_with(session, self.grouping)
 
@@ -586,6 +640,14 @@ class ScheduleRun:
         if isinstance(step, Periods):
             self._control("PUT", "/intacct/periods", {"open_from": CLOSED_FROM if step.closed else OPEN_FROM})
             return ""
+        if isinstance(step, RemapTravel):
+            return await self._remap_travel(step.account)
+        if isinstance(step, MidFlight):
+            self._control("POST", "/faults", ArmFault(step.operation, "latency", times=1).spec())
+            batch = asyncio.create_task(self._batch("p1", connector, guards))
+            await asyncio.sleep(step.delay_ms / 1000)
+            changed = await self._play(step.change, connector, guards)
+            return f"{changed}; the batch: {_summary(await batch)}"
         return await self._map_meals()
 
     async def _batch(
@@ -619,6 +681,13 @@ class ScheduleRun:
                 .where(ExportItem.state == ExportState.RUNNING.value)
                 .values(lease_expires_at=func.now() - timedelta(seconds=1))
             )
+        for _ in range(RECONCILER_TRIES - 1):
+            try:
+                return await return_expired_leases(self.database)
+            except DBAPIError as exc:  # the cron runs it again a few seconds later; so does this
+                if "deadlock detected" not in str(exc):
+                    raise
+                self.log.append("  (the reconciler deadlocked with another transaction and ran again)")
         return await return_expired_leases(self.database)
 
     async def _time_passes(self) -> None:
@@ -709,6 +778,16 @@ class ScheduleRun:
                 )
         return f"{verb}{item.idempotency_key} ({item.error_class}/{item.error_code}, unknown={item.outcome_unknown})"
 
+    async def _remap_travel(self, account: str) -> str:
+        attribute_id = self.other_account_id if account == ACCOUNTS[1] else self.account_attribute_id
+        async with self.database.tenant_session(self.tenant_id) as session:
+            await set_mappings(
+                TenantRepository(session, self.tenant_id, "schedule:admin"),
+                destination_connection_id=self.destination_id,
+                changes=[MappingChange("category", MAPPED, "account", attribute_id)],
+            )
+        return ""
+
     async def _map_meals(self) -> str:
         async with self.database.tenant_session(self.tenant_id) as session:
             saved = await set_mappings(
@@ -758,6 +837,9 @@ class ScheduleRun:
         for row in answer["data"]:
             lines = [str(line.get("ENTRYDESCRIPTION", "")) for line in row["lines"]]
             observed.documents.append((str(row["RECORDNO"]), str(row.get("RECORDID")), lines))
+            observed.accounts[str(row["RECORDNO"])] = {
+                (str(line.get("ENTRYDESCRIPTION", "")), str(line.get("ACCOUNTNO"))) for line in row["lines"]
+            }
         async with self.database.tenant_session(self.tenant_id) as session:
             items = (await session.scalars(select(ExportItem).order_by(ExportItem.created_at))).all()
             links = (
@@ -806,6 +888,15 @@ class ScheduleRun:
         for item in items:
             bills = bills_of_key.get(item.idempotency_key, [])
             if item.state == ExportState.SUCCEEDED.value:
+                sent = {
+                    (str(line.get("description")), str(line.get("account")))
+                    for line in (item.document or {}).get("lines", [])
+                }
+                if item.remote_id in bills and sent != observed.accounts[item.remote_id]:
+                    problems.append(
+                        f"SENT-DOCUMENT item {item.idempotency_key} records it sent {sorted(sent)}, but its bill "
+                        f"{item.remote_id} holds {sorted(observed.accounts[item.remote_id])} (issue 15, path 4)"
+                    )
                 if item.remote_id not in bills:
                     problems.append(
                         f"SUCCEEDED item {item.idempotency_key} names bill {item.remote_id}, which holds another "
