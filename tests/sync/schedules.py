@@ -442,13 +442,12 @@ def make_plan(seed: int) -> Plan:
             operation = draw.choice(["create:APBILL", "query:APBILL"])
             steps.append(SlowLeaseExpiry(operation, draw.randrange(0, 110, 10), draw.random() < 0.5))
         else:
-            change = draw.choice(
-                [
-                    SaveSettings(draw.choice(sorted(set(GROUPINGS) - {grouping}))),
-                    ChangeReport(draw.choice(planned).id, draw.choice([None, *reports])),
-                    RemapTravel(draw.choice(ACCOUNTS)),
-                ]
-            )
+            changes: list[SaveSettings | ChangeReport | RemapTravel] = [
+                SaveSettings(draw.choice(sorted(set(GROUPINGS) - {grouping}))),
+                ChangeReport(draw.choice(planned).id, draw.choice([None, *reports])),
+                RemapTravel(draw.choice(ACCOUNTS)),
+            ]
+            change = draw.choice(changes)
             grouping = change.grouping if isinstance(change, SaveSettings) else grouping
             operation = draw.choice(["create:APBILL", "query:APBILL"])
             steps.append(MidFlight(operation, draw.randrange(0, 110, 10), change))
