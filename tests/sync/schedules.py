@@ -620,7 +620,7 @@ class ScheduleRun:
         if isinstance(step, KillBatch):
             killer = KillAt(self._batch(step.owner, connector, guards, step.limit), step.at)
             report = await killer
-            await asyncio.sleep(0.02)  # what the dead worker sent reaches the simulator (it runs on its own thread)
+            await asyncio.sleep(0.05)  # what the dead worker sent reaches the simulator (it runs on its own thread)
             return f"died after {killer.suspensions} awaits" if killer.killed else f"finished first: {_summary(report)}"
         if isinstance(step, SlowLeaseExpiry):
             return await self._slow_lease_expiry(step, connector, guards)
