@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from chaos.constants import KILL_MIN_UP_SECONDS, KILL_POLL_SECONDS, KILL_SPREAD, RECOVERY_DEADLINE_SECONDS
+from chaos.constants import KILL_MIN_UP_SECONDS, KILL_SPREAD, PACE_POLL_SECONDS, RECOVERY_DEADLINE_SECONDS
 from chaos.world import World
 
 
@@ -57,5 +57,5 @@ async def paced_kills(world: World, *, kills: int, seed: int) -> Kills:
             if chosen is not None and progress.succeeded >= due(tally.landed + 1, kills, progress.total):
                 world.kill_and_restart(chosen)
                 tally.succeeded_at.append(progress.succeeded)
-        await asyncio.sleep(KILL_POLL_SECONDS)
+        await asyncio.sleep(PACE_POLL_SECONDS)
     return tally

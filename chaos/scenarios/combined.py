@@ -7,7 +7,7 @@ takes the item, a kill between the remote write and its record. Here they overla
 - Intacct `query:*` (the lookups that settle an unknown outcome): 503s and 429s with Retry-After;
 - Intacct `read:*` (record URLs read after a create): 503s;
 - every Intacct call: dropped connections now and then, and added latency;
-- Fyle `GET *` (the pull): 503s;
+- Fyle `GET *` (the pull): two 503s, each failing a pull attempt that the run retries;
 - and `COMBINED_KILLS` worker SIGKILLs paced over the export (`chaos.kills`).
 
 Every fault is armed before the workers start (`chaos.faults`); the scenario fails on its faults only if one of
@@ -21,6 +21,7 @@ from chaos.constants import (
     COMBINED_KILLS,
     COMBINED_LATENCY_MS,
     COMBINED_LOOKUP_PROBABILITY,
+    COMBINED_PULL_ERRORS,
     COMBINED_RESET_PROBABILITY,
     COMBINED_SEED,
     COMBINED_TIMES,
@@ -65,11 +66,7 @@ FAULTS: list[dict[str, Any]] = [
         INTACCT | {"mode": "reset", "operation": "*"}, probability=COMBINED_RESET_PROBABILITY, times=COMBINED_TIMES
     ),
     INTACCT | {"mode": "latency", "latency_ms": COMBINED_LATENCY_MS, "operation": "*", "times": LATENCY_TIMES},
-    *budgeted(
-        {"system": "fyle", "mode": "error", "status": 503, "operation": "GET *"},
-        probability=COMBINED_WRITE_PROBABILITY,
-        times=COMBINED_TIMES,
-    ),
+    {"system": "fyle", "mode": "error", "status": 503, "operation": "GET *", "times": COMBINED_PULL_ERRORS},
 ]
 """In the order armed: the simulator fires the first non-latency fault matching a call, so the once-only hang comes
 first and each mode's certain strikes before its probabilistic ones."""

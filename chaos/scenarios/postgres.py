@@ -14,11 +14,13 @@ from chaos.constants import (
     BLIP_AIM_SECONDS,
     BLIPS,
     EXPENSES,
+    PACE_POLL_SECONDS,
     PG_RESTART_TIMEOUT_SECONDS,
+    RECOVERY_DEADLINE_SECONDS,
     WORKER_APPLICATION_NAME,
-    WORKER_START_SECONDS,
     WORKERS,
 )
+from chaos.kills import due
 from chaos.scenario import Injected, Options, Scenario
 from chaos.world import World
 
@@ -46,21 +48,32 @@ async def _blip(world: World, *, aim_seconds: float) -> int:
 
 
 async def terminate(world: World, options: Options) -> Injected:
+    """Blips paced by progress like the kills (`chaos.kills.due`), so every one strikes while items are unfinished
+    on a machine of any speed; only those count."""
     await world.start_workers(WORKERS)
     await world.start_run()
-    terminated = []
-    for blip in range(BLIPS):
-        terminated.append(await _blip(world, aim_seconds=WORKER_START_SECONDS if blip == 0 else BLIP_AIM_SECONDS))
+    await world.wait_for_export()
+    terminated: list[int] = []
+    succeeded_at: list[int] = []
+    deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
+    while len(succeeded_at) < BLIPS and time.monotonic() < deadline:
+        progress = await world.safe_progress()
+        if progress is not None:
+            if not progress.unfinished:
+                break
+            if progress.succeeded >= due(len(succeeded_at) + 1, BLIPS, progress.total):
+                terminated.append(await _blip(world, aim_seconds=BLIP_AIM_SECONDS))
+                succeeded_at.append(progress.succeeded)
+        await asyncio.sleep(PACE_POLL_SECONDS)
     fault_end = time.monotonic()
-    at_last_blip = await world.progress()
     recovery = await world.recover(fault_end)
     problems = [] if sum(terminated) else ["no backend was terminated"]
-    if at_last_blip.done:
-        problems.append("the work was over before the blips were")
+    if len(succeeded_at) < BLIPS:
+        problems.append(f"only {len(succeeded_at)} of {BLIPS} blips struck before the work was done")
     problems += [f"worker {index} died" for index, worker in enumerate(world.workers) if worker.poll() is not None]
     return Injected(
         recovery,
-        {"blips": BLIPS, "terminated": terminated, "succeeded_at_last_blip": at_last_blip.succeeded},
+        {"blips": len(succeeded_at), "terminated": terminated, "succeeded_at_blips": succeeded_at},
         problems=problems,
     )
 
@@ -78,18 +91,18 @@ def restart_server() -> None:
 async def restart(world: World, options: Options) -> Injected:
     await world.start_workers(WORKERS)
     await world.start_run()
-    before = await world.wait_for_export()
+    await world.wait_for_export()
+    before = await world.progress()  # the restart is started at once: what is unfinished now is what it cuts into
     started = time.monotonic()
     await asyncio.to_thread(restart_server)
     fault_end = time.monotonic()
-    restarted_at = await world.safe_progress()  # None: the server is not answering yet
     recovery = await world.recover(fault_end)
     problems = [f"worker {index} died" for index, worker in enumerate(world.workers) if worker.poll() is not None]
-    if restarted_at is not None and restarted_at.done:
+    if not before.unfinished:
         problems.append("the work was over before the restart")
     return Injected(
         recovery,
-        {"succeeded_at_restart": before, "restart_seconds": round(fault_end - started, 2)},
+        {"succeeded_at_restart": before.succeeded, "restart_seconds": round(fault_end - started, 2)},
         problems=problems,
     )
 
@@ -100,7 +113,7 @@ def _named() -> dict[str, str]:
 
 TERMINATE_SCENARIO = Scenario(
     name="PostgreSQL backends terminated",
-    fault=f"{BLIPS} rounds of pg_terminate_backend on every worker connection",
+    fault=f"{BLIPS} rounds of pg_terminate_backend on every worker connection, paced over the export",
     act=terminate,
     expenses=EXPENSES,
     env=_named(),

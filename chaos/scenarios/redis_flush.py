@@ -7,12 +7,13 @@ import time
 
 from redis.asyncio import Redis
 
-from chaos.constants import EXPENSES, POLL_SECONDS, RECOVERY_DEADLINE_SECONDS, WORKERS
+from chaos.constants import EXPENSES, PACE_POLL_SECONDS, RECOVERY_DEADLINE_SECONDS, WORKERS
 from chaos.scenario import Injected, Options, Scenario
 from chaos.world import World
 
 FLUSH_AT = (0.0, 0.5)
-"""Flush once the first bill is exported, and again when half of them are."""
+"""Flush once the first bill is exported, and again when half of them are, each while items are unfinished (a flush
+after the last item has nothing left to lose)."""
 
 
 async def act(world: World, options: Options) -> Injected:
@@ -24,11 +25,10 @@ async def act(world: World, options: Options) -> Injected:
         deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
         while len(flushed_at) < len(FLUSH_AT) and time.monotonic() < deadline:
             progress = await world.progress()
-            total = sum(progress.items.values())
-            if progress.succeeded > FLUSH_AT[len(flushed_at)] * total and not progress.done:
+            if progress.unfinished and progress.succeeded > FLUSH_AT[len(flushed_at)] * progress.total:
                 await (redis.flushall() if options.redis_flush == "all" else redis.flushdb())
                 flushed_at.append(progress.succeeded)
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(PACE_POLL_SECONDS)
     finally:
         await redis.aclose()
     fault_end = time.monotonic()

@@ -4,7 +4,9 @@ API, where a fault that has fired its `times` leaves the list."""
 import httpx
 
 from chaos.constants import CERTAIN_STRIKES
-from chaos.faults import arm, budgeted, disarm, fired, spent, standing
+from chaos.faults import Armed, arm, budgeted, disarm, fired, spent, standing
+from chaos.scenarios.combined import FAULTS as COMBINED_FAULTS
+from chaos.scenarios.combined import fired_by_label
 from sandbox.constants import CONTROL_PREFIX
 from tests.sandbox_fixtures import RunningSandbox
 
@@ -38,3 +40,12 @@ async def test_a_fault_that_fired_its_whole_budget_is_spent(sandbox: RunningSand
         assert spent(armed, listed)
         assert fired(armed, listed) == [2]
         assert await disarm(control, armed) == [2]
+
+
+def test_the_combined_scenario_counts_each_mode_once_with_its_certain_and_probabilistic_parts() -> None:
+    armed = [Armed(str(index), spec) for index, spec in enumerate(COMBINED_FAULTS)]
+    counts = fired_by_label(armed, [1] * len(armed))
+    assert counts["intacct create:APBILL commit_then_fail then error"] == 2  # the certain strikes and the tail
+    assert counts["intacct create:APBILL commit_then_fail then hang"] == 1
+    assert {"intacct query:* error", "intacct query:* rate_limit", "intacct read:* error"} <= counts.keys()
+    assert sum(counts.values()) == len(armed)
