@@ -55,7 +55,10 @@ def build_client(
 
 
 def redact_text(text: str, content_type: str = "") -> str:
-    """Secrets out of a body: JSON fields with secret-looking names, XML password/session elements, query tokens."""
+    """Secrets out of a body: JSON fields with secret-looking names, XML password/session elements, query tokens.
+    NUL characters go too: an excerpt is stored as JSON, which PostgreSQL refuses with a NUL in it (a garbled answer
+    would otherwise fail the whole batch's finish)."""
+    text = text.replace("\x00", "")
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
             return json.dumps(redact(json.loads(text)))[:EXCERPT_MAX_CHARS]

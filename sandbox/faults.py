@@ -80,7 +80,7 @@ class FaultBook:
         """The latency to add and the one non-latency fault (if any) that fires for this request."""
         latency = 0
         chosen: Fault | None = None
-        for fault in self._faults:
+        for fault in list(self._faults):  # a fault retires from the list mid-loop: iterate over a copy
             if fault.system != system or not fnmatch.fnmatchcase(operation, fault.operation):
                 continue
             if fault.mode is not FaultMode.LATENCY and chosen is not None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from defusedxml.ElementTree import ParseError, fromstring
 
+from sandbox.faults import FaultBook, FaultMode, FaultSpec
 from tests.sandbox.conftest import RunningSandbox
 from tests.sandbox.intacct.helpers import GATEWAY_PATH, GatewayClient, envelope, function, session
 
@@ -189,3 +190,12 @@ def test_the_clock_moves_and_resets(control: httpx.Client, sandbox: RunningSandb
     assert moved.startswith("2030-01-01T00:00:0")
     control.post("/reset", json={})
     assert not control.get("/clock").json()["now"].startswith("2030")
+
+
+def test_a_fault_retiring_does_not_skip_the_next_one() -> None:
+    """A spent fault leaves the list while the draw walks it; the fault after it must still be considered."""
+    book = FaultBook(seed=1)
+    book.add(FaultSpec(system="intacct", mode=FaultMode.LATENCY, latency_ms=5, times=1))
+    book.add(FaultSpec(system="intacct", mode=FaultMode.ERROR))
+    latency, chosen = book.draw("intacct", "create:APBILL")
+    assert latency == 5 and chosen is not None and chosen.mode is FaultMode.ERROR
