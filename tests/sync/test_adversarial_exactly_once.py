@@ -23,29 +23,9 @@ from sync.export_engine import ExportEngine
 from sync.reconciler import return_expired_leases
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
+from tests.sync.intacct_bills import bill_shape, bills, clear_faults, fault
 
 CHANGED_MEMO = "Corrected after the first try {employee_email}"
-
-
-def fault(sandbox: RunningSandbox, **spec: Any) -> None:
-    with sandbox.control() as control:
-        control.post("/faults", json={"system": "intacct", **spec}).raise_for_status()
-
-
-def clear_faults(sandbox: RunningSandbox) -> None:
-    with sandbox.control() as control:
-        control.delete("/faults").raise_for_status()
-
-
-def bills(sandbox: RunningSandbox) -> list[dict[str, Any]]:
-    with sandbox.control() as control:
-        return list(control.get("/intacct/documents", params={"object": "APBILL"}).json()["data"])
-
-
-def bill_shape(sandbox: RunningSandbox) -> tuple[int, int, int]:
-    """(bills, distinct references, lines): each of the fixture's six expenses is one line of one bill."""
-    found = bills(sandbox)
-    return len(found), len({bill["RECORDID"] for bill in found}), sum(len(bill["lines"]) for bill in found)
 
 
 async def stored_items(database: Database, books: Books) -> list[ExportItem]:

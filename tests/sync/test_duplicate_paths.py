@@ -9,7 +9,6 @@ skipped and mapping releases went around the state machine.
 import asyncio
 import uuid
 from datetime import timedelta
-from typing import Any
 from xml.etree import ElementTree
 
 import httpx
@@ -27,6 +26,7 @@ from sync.reconciler import return_expired_leases
 from tests.connectors.intacct.conftest import context_for
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
+from tests.sync.intacct_bills import bill_shape, bills, clear_faults, fault
 
 PER_EXPENSE = ExportSettings.model_validate(
     {
@@ -34,27 +34,6 @@ PER_EXPENSE = ExportSettings.model_validate(
         "employee_as": "vendor",
     }
 )
-
-
-def fault(sandbox: RunningSandbox, **spec: Any) -> None:
-    with sandbox.control() as control:
-        control.post("/faults", json={"system": "intacct", **spec}).raise_for_status()
-
-
-def clear_faults(sandbox: RunningSandbox) -> None:
-    with sandbox.control() as control:
-        control.delete("/faults").raise_for_status()
-
-
-def documents(sandbox: RunningSandbox) -> list[dict[str, Any]]:
-    with sandbox.control() as control:
-        return list(control.get("/intacct/documents", params={"object": "APBILL"}).json()["data"])
-
-
-def bill_shape(sandbox: RunningSandbox) -> tuple[int, int, int]:
-    """(bills, distinct references, lines): each of the fixture's six expenses is one line of one bill."""
-    found = documents(sandbox)
-    return len(found), len({document["RECORDID"] for document in found}), sum(len(d["lines"]) for d in found)
 
 
 async def settle(database: Database, books: Books, engine: ExportEngine, *, rounds: int = 10) -> None:
@@ -91,7 +70,7 @@ async def test_a_committed_write_answered_503_with_a_failed_lookup_is_never_regr
     fault(sandbox, operation="query:*", mode="error", status=503, times=1)
     engine = ExportEngine(database, owner="w1")
     await engine.run_batch(books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id)
-    assert len(documents(sandbox)) == 3
+    assert len(bills(sandbox)) == 3
     assert all(item.outcome_unknown and item.state == "pending" for item in await items(database, books))
 
     await regroup_with(database, books, PER_EXPENSE)  # would move every expense into a bill of its own
@@ -145,7 +124,7 @@ async def test_a_stale_job_of_the_same_worker_cannot_overwrite_the_new_claim(
     assert fresh_report.succeeded == 3
     stored = await items(database, books)
     assert {(item.state, item.outcome_unknown) for item in stored} == {("succeeded", False)}
-    assert len(documents(sandbox)) == 3
+    assert len(bills(sandbox)) == 3
     async with database.tenant_session(books.tenant.id) as session:
         numbers = sorted((await session.scalars(select(ExportItem.attempt_count))).all())
     assert numbers == [2, 2, 2]  # the stale finish wrote back no older count
@@ -215,7 +194,7 @@ async def test_a_resent_batch_carries_the_same_request_control_id(
     assert len(control_ids) == 2 and control_ids[0] == control_ids[1], control_ids
     assert control_ids[0].startswith("llb-")
     assert {item.send_generation for item in await items(database, books)} == {1}
-    assert len(documents(sandbox)) == 3
+    assert len(bills(sandbox)) == 3
 
 
 async def test_an_adopted_document_is_stored_as_it_was_sent(
@@ -227,7 +206,7 @@ async def test_an_adopted_document_is_stored_as_it_was_sent(
     fault(sandbox, operation="query:*", mode="error", status=503, times=1)
     engine = ExportEngine(database, owner="w1")
     await engine.run_batch(books.connector, tenant_id=books.tenant.id, connection_id=books.destination_id)
-    sent = {document["RECORDID"]: document for document in documents(sandbox)}
+    sent = {document["RECORDID"]: document for document in bills(sandbox)}
     changed = BILL_SETTINGS.model_copy(update={"memo": MemoSettings(document="Changed after sending {employee_email}")})
     await regroup_with(database, books, changed)
     clear_faults(sandbox)
