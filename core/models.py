@@ -338,6 +338,13 @@ class ExportItem(Base):
             postgresql_using="gin",
             postgresql_where=text("error_message IS NOT NULL"),
         ),
+        # A tenant's word search: each word keyed by its tenant (migration 0012), so the search walks only its own.
+        Index(
+            "ix_export_items_tenant_error_words",
+            text("ledgerline_tenant_words(tenant_id, error_message)"),
+            postgresql_using="gin",
+            postgresql_where=text("error_message IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()

@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection as Connection_
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.pool import NullPool
 
-from core.db import Database
+from core.db import Database, sqlalchemy_url
 from core.models import Connection, ExportItem, ExportState
 from sync.constants import ITEM_WORD_SEARCH_MAX_MATCHES
 from sync.item_queries import ItemFilter, ItemRow, list_items, total_items
@@ -115,3 +117,59 @@ async def test_a_narrow_word_search_is_exact_in_order_and_counted_exactly(
     assert (total.count, total.exact) == (1, True)
     assert [row.id for row in one] == [ids[7]]
     assert none == []
+
+
+def _scans(connection: Connection_) -> dict[str, int]:
+    """How many scans each index of export_items, and the table itself, has had."""
+    connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+    rows = connection.execute(
+        text(
+            "SELECT indexrelname, idx_scan FROM pg_stat_user_indexes WHERE relname = 'export_items' "
+            "UNION ALL SELECT 'sequential', seq_scan FROM pg_stat_user_tables WHERE relname = 'export_items'"
+        )
+    )
+    return {name: int(scans) for name, scans in rows}
+
+
+async def test_a_tenants_word_search_walks_only_its_own_tenants_words(
+    database: Database, database_url: str, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    """A tenant admin's search must not read what every other tenant's messages hold through the shared words' index:
+    the tenant filter comes first. The other tenant's 1,500 matches of the same words are never
+    scanned, the table is never read whole, and the answer is the searcher's own match among its 1,500 other items."""
+    now = datetime.now(UTC)
+    closed = "The period 2026-11 is closed."
+    await _items(database, other_tenant, [(closed, now)] * 1500)
+    own = await _items(database, tenant, [(closed, now)] + [("Vendor V1 is inactive.", now)] * 1500)
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("ANALYZE export_items"))
+            before = _scans(connection)
+            connection.execute(text("SELECT set_config('app.tenant_id', :tenant, false)"), {"tenant": str(tenant.id)})
+            connection.execute(text("SELECT pg_stat_force_next_flush()"))
+            found = connection.execute(
+                text("SELECT ledgerline_export_item_ids_with_words('per:* & closed:*', NULL, :most)"),
+                {"most": ITEM_WORD_SEARCH_MAX_MATCHES},
+            ).scalar_one()
+            connection.execute(text("SELECT pg_stat_force_next_flush()"))
+            after = _scans(connection)
+    finally:
+        engine.dispose()
+    assert found == [own[0]]
+    walked = {name for name, scans in after.items() if scans > before.get(name, 0)}
+    # The planner may walk the tenant's own words or the tenant's own rows: either starts from the tenant.
+    assert walked and walked <= {"ix_export_items_tenant_error_words", "ix_export_items_tenant_state_updated"}, walked
+
+
+async def test_a_message_with_a_word_near_the_index_limit_is_stored_and_found_by_its_start(
+    database: Database, tenant: TenantFixture
+) -> None:
+    """Keying words by tenant lengthens them: a 2,000-character word (within PostgreSQL's 2,047) must neither fail the
+    item's write nor vanish from its tenant's search."""
+    word = "x" * 2000
+    [item] = await _items(database, tenant, [(f"Unreadable answer {word}", datetime.now(UTC))])
+    async with database.tenant_session(tenant.id) as session:
+        rows, _ = await list_items(session, ItemFilter(tenant_id=tenant.id, search="xxxx unreadable"), limit=10)
+    assert [row.id for row in rows] == [item]
