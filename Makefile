@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench chaos clean
+.PHONY: demo test chromium lint typecheck unit bench chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: chromium lint typecheck unit
+
+# The browser tests drive Debian's Chromium: install it where we may (root with apt), else stop with what to do.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)" && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && test -x $(CHROMIUM); } || \
+	  { echo "make test needs Chromium at $(CHROMIUM) for the browser tests: run 'sudo apt-get install chromium' (Debian/Ubuntu)" >&2; exit 1; }
 
 # Not part of `make test`: it restarts the local PostgreSQL and flushes Redis (see README.md, "Breaking it on purpose").
 chaos: $(STAMP)

@@ -1,6 +1,7 @@
 """Shared fixtures: a uniquely named, migrated PostgreSQL database per test session, real Redis, the real app.
 
-Nothing of ours is mocked. Set LEDGERLINE_TEST_DATABASE_URL / LEDGERLINE_TEST_REDIS_URL to point elsewhere.
+Nothing of ours is mocked. Set LEDGERLINE_TEST_DATABASE_URL / LEDGERLINE_TEST_REDIS_URL to point elsewhere; when
+nothing answers there, the session starts the embedded PostgreSQL and Redis and says so in its header.
 """
 
 import os
@@ -25,13 +26,26 @@ from core.db import Database, sqlalchemy_url
 from core.models import ApiKeyRole, Tenant
 from core.settings import Settings
 from ledgerline.app import create_app
+from tests.services import find_or_start
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
-SERVER_URL = os.environ.get("LEDGERLINE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVICES = find_or_start(
+    os.environ.get("LEDGERLINE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    os.environ.get("LEDGERLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+)
+SERVER_URL = SERVICES.database_url
+REDIS_URL = SERVICES.redis_url
 LEDGERLINE_CLI = str(Path(sys.executable).with_name("ledgerline"))
 """The installed console script of the environment running the tests."""
-REDIS_URL = os.environ.get("LEDGERLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_report_header() -> list[str]:
+    return SERVICES.notices
+
+
+def pytest_unconfigure() -> None:
+    SERVICES.stop()
 
 
 def _admin_execute(statement: str) -> None:
