@@ -64,12 +64,18 @@ class Database:
                 "LEDGERLINE_DATABASE_URL is not set. Set it, or run `ledgerline demo` for embedded services."
             )
         password = settings.database_app_password.get_secret_value() if settings.database_app_password else None
-        engine_options: dict[str, Any] = {"pool_size": settings.database_pool_size, "pool_pre_ping": True}
+        # hide_parameters: a failed statement's message would otherwise quote its values (a new connection's webhook
+        # key, a session's CSRF token), and unhandled errors are logged with their message.
+        engine_options: dict[str, Any] = {
+            "pool_size": settings.database_pool_size,
+            "pool_pre_ping": True,
+            "hide_parameters": True,
+        }
         self.app_engine: AsyncEngine = create_async_engine(
             app_role_url(settings.database_url, password), **engine_options
         )
         self.owner_engine: AsyncEngine = create_async_engine(
-            sqlalchemy_url(settings.database_url), pool_size=2, pool_pre_ping=True
+            sqlalchemy_url(settings.database_url), pool_size=2, pool_pre_ping=True, hide_parameters=True
         )
         self._sessions = async_sessionmaker(
             self.app_engine, expire_on_commit=False, sync_session_class=TenantScopedSession

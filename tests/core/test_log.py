@@ -1,10 +1,15 @@
 import json
 import logging
+import secrets
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+from core.db import Database
 from core.log import bind_context, clear_context, configure_logging, get_logger
+from core.models import Connection
+from tests.conftest import TenantFixture
 
 
 @pytest.fixture
@@ -56,3 +61,42 @@ def test_access_lines_never_carry_the_oauth_code_and_state_nor_a_webhook_key(
     assert "GET /v1/connections/fyle/callback?[redacted] HTTP/1.1" in lines[-3]["event"]
     assert "POST /webhooks/fyle/[redacted] HTTP/1.1" in lines[-2]["event"]
     assert lines[-1]["path"] == "/webhooks/fyle/[redacted]"
+
+
+def test_a_traceback_is_redacted_like_every_other_field(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    """A secret inside an exception's message (a webhook URL, a callback's query) must not reach the log through the
+    rendered traceback, which is written after the fields were redacted."""
+    configure_logging(level="INFO", json=True)
+    webhook_key, code = "Kq3secretKeyInATraceback0123", "authcode-in-a-traceback"
+    try:
+        raise RuntimeError(f"POST /webhooks/fyle/{webhook_key} failed after /v1/connections/fyle/callback?code={code}")
+    except RuntimeError:
+        get_logger("test").exception("unhandled_error")
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    output = capsys.readouterr().err
+    assert "/webhooks/fyle/[redacted]" in output
+    assert webhook_key not in output and code not in output
+
+
+async def test_a_database_error_never_carries_the_statement_parameters(
+    capsys: pytest.CaptureFixture[str], restored_logging: None, database: Database, tenant: TenantFixture
+) -> None:
+    """SQLAlchemy writes a failed statement's parameters into its message (a new connection's webhook key, a session's
+    CSRF token, …), and the unhandled-error handler logs that message."""
+    configure_logging(level="INFO", json=True)
+    webhook_key = secrets.token_urlsafe(24)
+    with pytest.raises(IntegrityError) as failed:
+        async with database.tenant_session(tenant.id) as session:
+            for key in (secrets.token_urlsafe(24), webhook_key):  # the second breaks (tenant_id, name)'s uniqueness
+                session.add(
+                    Connection(tenant_id=tenant.id, name="twice", provider="fyle", role="source", webhook_key=key)
+                )
+                await session.flush()
+    assert webhook_key not in str(failed.value)
+    try:
+        raise failed.value
+    except IntegrityError:
+        get_logger("test").exception("unhandled_error")
+    assert webhook_key not in capsys.readouterr().err
