@@ -3,17 +3,22 @@ unless every scenario recovered with no duplicate, no missing expense and no los
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from sqlalchemy import make_url
+
+from bench.e2e_setup import REDIS_URL, SERVER_URL
 from chaos.counting import tally_sandbox
 from chaos.report import Row, passed, print_table, write_json
 from chaos.scenario import Options, Scenario
 from chaos.scenarios import SCENARIOS
 from chaos.world import built, configure_destination
+from ledgerline.embedded import postgres_answers, redis_answers
 
 RESULTS = Path(__file__).parent / "results.json"
 
@@ -57,6 +62,22 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def require_local_cluster() -> None:
+    """Chaos restarts PostgreSQL with `pg_ctlcluster` and flushes Redis: the embedded services cannot stand in."""
+    postgres = make_url(SERVER_URL).render_as_string(hide_password=True)
+    missing = [
+        what
+        for what, present in (
+            ("pg_ctlcluster", shutil.which("pg_ctlcluster") is not None),
+            (f"PostgreSQL at {postgres}", postgres_answers(SERVER_URL)),
+            (f"Redis at {REDIS_URL}", redis_answers(REDIS_URL)),
+        )
+        if not present
+    ]
+    if missing:
+        sys.exit(f"make chaos needs the real local cluster (it restarts and flushes it); missing: {', '.join(missing)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", help="play only scenarios whose name contains one of these")
@@ -98,6 +119,7 @@ def main() -> None:
         flood_servers=args.flood_servers,
         ingress_limit=args.ingress_limit,
     )
+    require_local_cluster()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ledgerline-chaos-") as logs:
         rows = [asyncio.run(play(scenario, options, Path(logs))) for scenario in chosen]

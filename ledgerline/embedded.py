@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from core.db import sqlalchemy_url
 from core.log import get_logger
 
 log = get_logger(__name__)
@@ -59,3 +65,32 @@ class EmbeddedServices:
             self._postgres.cleanup()  # stops the server and forgets this process, so atexit has nothing left
             self._postgres = None
             log.info("embedded_postgres_stopped")
+
+
+PROBE_TIMEOUT_SECONDS = 3
+"""How long a probe of a configured service waits before the service counts as absent."""
+
+
+def postgres_answers(url: str) -> bool:
+    """Whether a PostgreSQL server takes a connection at this URL (the alternative to starting the embedded one)."""
+    engine = create_engine(
+        sqlalchemy_url(url), poolclass=NullPool, connect_args={"connect_timeout": PROBE_TIMEOUT_SECONDS}
+    )
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()

@@ -6,39 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import redis
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy import make_url
 
-from core.db import sqlalchemy_url
-from ledgerline.embedded import EmbeddedServices
-
-CONNECT_TIMEOUT_SECONDS = 3
-
-
-def postgres_answers(url: str) -> bool:
-    engine = create_engine(
-        sqlalchemy_url(url), poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    )
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except SQLAlchemyError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def redis_answers(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
+from ledgerline.embedded import EmbeddedServices, postgres_answers, redis_answers
 
 
 @dataclass
