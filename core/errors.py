@@ -5,8 +5,11 @@ Connectors raise these; the sync engine decides what to do from `action`; the da
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+PERIOD_CLOSED_CODE = "period_closed"
+"""`LedgerlineError.code` of every `PeriodClosed`, whatever the destination."""
 
 
 class EngineAction(StrEnum):
@@ -85,6 +88,21 @@ class DestinationRejected(LedgerlineError):
     """The destination understood the request and refused it on business rules (closed period, duplicate)."""
 
     error_class = "destination_rejected"
+
+
+class PeriodClosed(DestinationRejected):
+    """The destination refused the document's date because its accounting period is closed. A refusal proves nothing
+    was applied, so the engine may send the document again on a later date when the export settings allow it."""
+
+    def __init__(
+        self, message: str, *, closed_on: date | None = None, first_open_day: date | None = None, **kwargs: object
+    ) -> None:
+        kwargs.setdefault("code", PERIOD_CLOSED_CODE)
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.closed_on = closed_on
+        """The refused date, when the destination named it."""
+        self.first_open_day = first_open_day
+        """The first day the destination accepts after the closed period, when the connector could read it."""
 
 
 class AuthError(LedgerlineError):

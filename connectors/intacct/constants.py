@@ -38,12 +38,20 @@ ERR_OUTAGE: Final = "GW-0001"
 OFFLINE_TEXT: Final = "temporarily off-line"
 RATE_LIMIT_TEXT: Final = "rate limit"
 CONTROL_ID_TEXT: Final = "control id"
+CLOSED_PERIOD_MESSAGES: Final = (
+    r"periods are closed\. your transaction date \((?P<day>\d{2}/\d{2}/\d{4})\)",
+    r"the period '[^']*' is closed\. your transaction date \((?P<day>\d{2}/\d{2}/\d{4})\)",
+)
+"""The known wordings of a posting into a closed period, each naming the refused date. Intacct publishes no error
+number of its own for it (the refusal carries the generic business-rule number), so the text decides: the first is
+what users of Intacct integrations see, the second names the period first."""
+CLOSED_PERIOD_FALLBACK: Final = r"\bperiods?\b[^.;']*\b(?:is|are|was|been)\s+closed\b|\bclosed (?:accounting )?period\b"
+"""Any other sentence saying a period is closed: still a closed period, its date being the document's own."""
 CREATE_TRAILER_TEXT: Final = "could not create"
 """The generic `Could not create … record!` error that follows the real cause."""
 
 # Error codes Ledgerline shows on the dashboard.
 CODE_SESSION_EXPIRED: Final = "session_expired"
-CODE_PERIOD_CLOSED: Final = "period_closed"
 CODE_INVALID_REFERENCE: Final = "invalid_reference"
 CODE_INACTIVE_REFERENCE: Final = "inactive_reference"
 CODE_INVALID_DOCUMENT: Final = "invalid_document"
@@ -101,3 +109,5 @@ CENTS: Final = "0.01"
 SHARED_SESSION_MAX_AGE_SECONDS: Final = 600.0
 """How long a process reuses one login's API session across connectors. Intacct sessions live longer (the company
 sets it, often an hour); a session that expired sooner costs one refused call and a fresh login."""
+LINE_MEMO_MAX_LENGTH: Final = 1000
+"""Characters of a line memo (ENTRYDESCRIPTION, GLENTRY DESCRIPTION, legacy memo) Intacct keeps."""

@@ -4,7 +4,8 @@ Intacct answers almost every failure with HTTP 200 and an error list, so the tex
 
 - credentials (XL03000006) → `AuthError`; an expired session is renewed before anyone sees it;
 - rate limit (GW-0010, "rate limit") → `RateLimited`; off-line (GW-0001) → `Transient`;
-- a posting date in a closed period → `DestinationRejected(period_closed)`, the remedy being the next open period;
+- a posting date in a closed period → `PeriodClosed` naming the refused date (Intacct gives it no error number of
+  its own, so the known wordings decide, `CLOSED_PERIOD_MESSAGES`); the engine may re-date the document;
 - a vendor, account or dimension Intacct does not know or has deactivated → `DestinationRejected`: the document
   is well-formed but names master data the destination refuses, and the fix is in Intacct or in the mapping
   (re-import, re-map), not in how Ledgerline built the document;
@@ -19,24 +20,27 @@ every `description2`, the hint is Intacct's `correction` unless we know a better
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date, datetime
 
 import httpx
 
 from connectors.http import redact_text, request_excerpt, response_excerpt
 from connectors.intacct.constants import (
+    CLOSED_PERIOD_FALLBACK,
+    CLOSED_PERIOD_MESSAGES,
     CODE_CONTROL_ID_USED,
     CODE_INACTIVE_REFERENCE,
     CODE_INVALID_DOCUMENT,
     CODE_INVALID_REFERENCE,
     CODE_MALFORMED,
     CODE_OFFLINE,
-    CODE_PERIOD_CLOSED,
     CODE_QUERY_FAILED,
     CODE_REFUSED,
     CODE_RESULT_SET_EXPIRED,
     CODE_SCHEMA,
     CONTROL_ID_TEXT,
     CREATE_TRAILER_TEXT,
+    DATE_FORMAT,
     DISPLAY_NAME,
     ERR_CREDENTIALS,
     ERR_DUPLICATE,
@@ -55,12 +59,14 @@ from core.errors import (
     Excerpt,
     LedgerlineError,
     OutcomeUnknown,
+    PeriodClosed,
     RateLimited,
     Transient,
     ValidationError,
 )
 
-CLOSED_PERIOD = re.compile(r"period\b.*\bclosed|closed period", re.IGNORECASE)
+CLOSED_PERIOD = tuple(re.compile(pattern, re.IGNORECASE) for pattern in CLOSED_PERIOD_MESSAGES)
+CLOSED_PERIOD_ANY = re.compile(CLOSED_PERIOD_FALLBACK, re.IGNORECASE)
 INACTIVE = re.compile(r"\binactive\b", re.IGNORECASE)
 INVALID_REFERENCE = re.compile(r"\binvalid\b|\bis not valid\b|\bis invalid\b|specified is not valid", re.IGNORECASE)
 INVALID_VALUE = re.compile(
@@ -91,12 +97,39 @@ def already_exists(errors: Sequence[ErrorDetail]) -> bool:
     return bool(errors) and all(error.errorno == ERR_DUPLICATE for error in errors)
 
 
+def closed_period(errors: Sequence[ErrorDetail]) -> tuple[bool, date | None]:
+    """Whether the errors refuse a date in a closed period, and the refused date when the message names it."""
+    texts = [f"{error.description} {error.description2}" for error in errors]
+    for text in texts:
+        for pattern in CLOSED_PERIOD:
+            if (match := pattern.search(text)) is not None:
+                return True, _day(match["day"])
+    return any(CLOSED_PERIOD_ANY.search(text) for text in texts), None
+
+
+def _day(text: str) -> date | None:
+    try:
+        return datetime.strptime(text, DATE_FORMAT).date()
+    except ValueError:
+        return None
+
+
 def classify_errors(
     errors: Sequence[ErrorDetail], *, request: Excerpt | None = None, response: Excerpt | None = None
 ) -> LedgerlineError:
     causes = [error for error in errors if CREATE_TRAILER_TEXT not in error.text.lower()] or list(errors)
     primary = causes[0] if causes else ErrorDetail("", "", f"{DISPLAY_NAME} refused the request.", "")
     message = "; ".join(dict.fromkeys(error.text for error in errors if error.text)) or primary.text
+    closed, closed_on = closed_period(errors)
+    if closed:
+        return PeriodClosed(
+            message,
+            closed_on=closed_on,
+            provider_code=primary.errorno or None,
+            hint=PERIOD_CLOSED_HINT,
+            request=request,
+            response=response,
+        )
     error_class, code, hint = _taxonomy(primary, errors)
     return error_class(
         message,
@@ -119,8 +152,6 @@ def _taxonomy(
         return RateLimited, None, None
     if primary.errorno == ERR_OUTAGE or OFFLINE_TEXT in text:
         return Transient, CODE_OFFLINE, None
-    if CLOSED_PERIOD.search(text):
-        return DestinationRejected, CODE_PERIOD_CLOSED, PERIOD_CLOSED_HINT
     if is_control_id_used(errors):
         return DestinationRejected, CODE_CONTROL_ID_USED, None
     if primary.errorno == ERR_SCHEMA:

@@ -128,9 +128,10 @@ class Checker:
         if day is not None and not self.ctx.store.periods.is_open(day):
             self.fail(
                 business(
-                    f"The period '{month_name(day)}' is closed. Your transaction date ({day.strftime('%m/%d/%Y')}) "
-                    "is within a period that's been closed.",
-                    "Post the transaction into an open period, or ask your administrator to reopen the period.",
+                    f"Periods are closed. Your transaction date ({day.strftime('%m/%d/%Y')}) is within a period "
+                    "that's been closed.",
+                    f"Post the transaction into an open period, or ask your administrator to reopen the period "
+                    f"'{month_name(day)}'.",
                 )
             )
 

@@ -225,7 +225,7 @@ async def test_a_refused_payment_stays_owed_with_its_reason_and_a_later_run_pays
 
     assert (refused.owed, refused.recorded, refused.failed) == (1, 0, 1)
     [(reason, count)] = refused.errors.items()
-    assert "is closed" in reason and count == 1
+    assert "been closed" in reason and count == 1
     assert fyle_books.documents("APPYMT") == []
     assert (await reload(database, fyle_books, bill)).paid_at is None
     with sandbox.control() as control:

@@ -252,13 +252,6 @@ async def test_excerpts_never_carry_passwords_or_session_ids(
         ("XL03000006", "Sign-in information is incorrect", AuthError, None),
         ("GW-0010", "API rate limit exceeded: retry after 7 seconds.", RateLimited, None),
         ("GW-0001", "The Service is Temporarily Off-line. Injected failure.", Transient, "offline"),
-        (
-            "BL01001973",
-            "The period 'Month Ended March 2024' is closed. Your transaction date (03/15/2024) is within a period "
-            "that's been closed.",
-            DestinationRejected,
-            "period_closed",
-        ),
         ("BL01001973", "Invalid Vendor 'V9' specified.", DestinationRejected, "invalid_reference"),
         ("BL01001973", "Account 99999 is not valid", DestinationRejected, "invalid_reference"),
         ("BL01001973", "Department 999 is not valid", DestinationRejected, "invalid_reference"),

@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import httpx
 import pytest
@@ -10,7 +11,14 @@ from connectors.intacct import IntacctConnector
 from connectors.intacct.attachments import supdoc_id
 from connectors.intacct.push import batches
 from core.domain import Attachment, Document, DocumentKind, RemoteDocument
-from core.errors import DestinationRejected, LedgerlineError, OutcomeUnknown, Transient, ValidationError
+from core.errors import (
+    DestinationRejected,
+    LedgerlineError,
+    OutcomeUnknown,
+    PeriodClosed,
+    Transient,
+    ValidationError,
+)
 from sandbox.intacct.constants import MULTI_ENTITY_COMPANY
 from tests.connectors.conformance import inject
 from tests.connectors.intacct import factories
@@ -202,9 +210,9 @@ async def test_a_closed_period_is_rejected_with_the_open_period_remedy(
     outcomes = await connector.push([factories.bill("ll-closed"), factories.expense_report("ll-closed-er")])
 
     for outcome in outcomes:
-        assert isinstance(outcome, DestinationRejected), outcome
+        assert isinstance(outcome, PeriodClosed), outcome
         assert outcome.code == "period_closed"
-        assert "Month Ended March 2024" in outcome.message
+        assert outcome.closed_on == date(2024, 3, 15)
         assert outcome.hint is not None and "first day of the open period" in outcome.hint
 
 

@@ -73,7 +73,7 @@ def session_id(gateway: GatewayClient) -> str:
     return gateway.open_session()
 
 
-def test_posting_into_a_closed_period_names_the_period(
+def test_posting_into_a_closed_period_names_the_date_in_the_real_wording(
     gateway: GatewayClient, session_id: str, control: httpx.Client
 ) -> None:
     control.put("/periods", json={"open_from": "2024-04-01"}).raise_for_status()
@@ -87,7 +87,10 @@ def test_posting_into_a_closed_period_names_the_period(
     )
 
     assert reply.statuses == ["failure", "failure", "failure", "success"]
-    assert "The period 'Month Ended March 2024' is closed" in descriptions(reply)[0]
+    assert descriptions(reply)[0] == (
+        "Periods are closed. Your transaction date (03/15/2024) is within a period that's been closed."
+    )
+    assert "'Month Ended March 2024'" in reply.errors[0]["correction"]
     assert [row["RECORDID"] for row in control.get("/documents").json()["data"]] == ["ll-2"]
 
 
