@@ -97,6 +97,29 @@ class RecordedPayment:
     """What this call paid: the document's amount due, or zero when adopted or nothing was due."""
 
 
+@dataclass(frozen=True)
+class BookedLine:
+    """One line of a document as the destination holds it now."""
+
+    amount: Decimal
+    """In the document's currency, tax included."""
+    trace: str
+    """The text of the field where the line names its source expense ids (`core.traces`)."""
+
+
+@dataclass(frozen=True)
+class BookedDocument:
+    """A document as the destination holds it now, whoever created it, for comparing the books with the source."""
+
+    kind: DocumentKind
+    remote_id: str
+    reference: str
+    """The field where Ledgerline keeps an item's reference; whatever a person typed there otherwise."""
+    currency: str
+    transaction_date: date
+    lines: tuple[BookedLine, ...]
+
+
 class Connector:
     """Common to every connector: the client, the one classification hook, and the request helper."""
 
@@ -314,6 +337,11 @@ class DestinationConnector(Connector):
         return found
 
     async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
+        raise NotImplementedError
+
+    def booked_documents(self, kind: DocumentKind, *, since: date) -> AsyncIterator[BookedDocument]:
+        """Every `kind` document dated `since` or later, with its lines, page by page (never all in memory): the
+        books check reads the destination through it. `ValidationError` for a kind it cannot read back."""
         raise NotImplementedError
 
     async def record_payments(self, payments: Sequence[PaymentToRecord]) -> list[RecordedPayment | LedgerlineError]:

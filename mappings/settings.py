@@ -125,8 +125,15 @@ class AutoMapRules(_Strict):
 
 
 class MemoSettings(_Strict):
-    line: str = Field(default="{employee_email} - {category} - {spent_on}", max_length=MEMO_TEMPLATE_MAX_LENGTH)
-    document: str = Field(default="{fund} expenses of {employee_email}", max_length=MEMO_TEMPLATE_MAX_LENGTH)
+    """By default a line names its expense and a document memo its report, so an auditor can trace each posted line
+    back to the source (the document's own reference field holds the item's `ll-…` reference)."""
+
+    line: str = Field(
+        default="{expense_id} - {employee_email} - {category} - {spent_on}", max_length=MEMO_TEMPLATE_MAX_LENGTH
+    )
+    document: str = Field(
+        default="{fund} expenses of {employee_email} - report {report_id}", max_length=MEMO_TEMPLATE_MAX_LENGTH
+    )
 
     @field_validator("line")
     @classmethod

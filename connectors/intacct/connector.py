@@ -5,19 +5,28 @@
 - `import_dimensions`: readByQuery + readMore through the spec's `result_id` paginator;
 - `push`: several documents per request, idempotent by the request's control id (see `push.py`);
 - `find_by_reference(s)` and `payment_status`: `query` and `read` over the stored documents;
-- `record_payments`: payments the source made, as AP payments and reimbursement requests (see `reimbursements.py`).
+- `record_payments`: payments the source made, as AP payments and reimbursement requests (see `reimbursements.py`);
+- `booked_documents`: documents read back with their lines, for the books check (see `books.py`).
 """
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from xml.etree.ElementTree import Element
 
 import httpx
 
-from connectors.base import ConnectorContext, DestinationConnector, PaymentToRecord, RecordedPayment
+from connectors.base import (
+    BookedDocument,
+    ConnectorContext,
+    DestinationConnector,
+    PaymentToRecord,
+    RecordedPayment,
+)
 from connectors.http import request_excerpt, response_excerpt
 from connectors.intacct import constants as names
+from connectors.intacct.books import ALL_FIELDS, RECORD_NUMBER, booked, header_fields, since_query
 from connectors.intacct.dimensions import OBJECTS, DimensionObject, udd_object_name, unknown_type, user_defined
+from connectors.intacct.documents import REFERENCES
 from connectors.intacct.envelope import Function, MalformedReplyError, Result, Sender, reply_of, wrote_anything
 from connectors.intacct.envelope import used_session as authenticated_by_session
 from connectors.intacct.errors import classify_errors, malformed
@@ -161,6 +170,35 @@ class IntacctConnector(DestinationConnector):
 
     async def record_payments(self, payments: Sequence[PaymentToRecord]) -> list[RecordedPayment | LedgerlineError]:
         return await record_payments(self.gateway, payments, self.spec.batch_size)
+
+    async def booked_documents(self, kind: DocumentKind, *, since: date) -> AsyncIterator[BookedDocument]:
+        """Headers through the spec's `result_id` paginator; each `READ_KEYS_PER_CALL` of them, one `read` for
+        their lines (see `books.py`)."""
+        object_name = REFERENCES[kind].object_name
+        fields = header_fields(kind)
+        query = since_query(kind, since)
+
+        async def fetch(request: PageRequest) -> Page[dict[str, str]]:
+            if request.token:
+                return page(await self._read(read_more(request.token)))
+            return page(await self._read(read_by_query(object_name, fields, query, request.limit)))
+
+        paginator: Paginator[dict[str, str]] = Paginator(self.spec.pagination, key=lambda row: row[RECORD_NUMBER])
+        headers: list[dict[str, str]] = []
+        async for row in paginator.records(fetch):
+            headers.append(row)
+            if len(headers) == names.READ_KEYS_PER_CALL:
+                for document in await self._booked(kind, headers):
+                    yield document
+                headers = []
+        if headers:
+            for document in await self._booked(kind, headers):
+                yield document
+
+    async def _booked(self, kind: DocumentKind, headers: Sequence[dict[str, str]]) -> list[BookedDocument]:
+        keys = [header[RECORD_NUMBER] for header in headers]
+        answer = await self._read(read_keys(REFERENCES[kind].object_name, (ALL_FIELDS,), keys))
+        return booked(kind, headers, answer)
 
     async def _read(self, body: Element) -> Result:
         """One read function; its failure raised as classified."""

@@ -17,6 +17,7 @@ from connectors.intacct.constants import (
     DATE_FORMAT,
     DEFAULT_JOURNAL,
     EXPENSE_REPORT_STATE,
+    LINE_MEMO_MAX_LENGTH,
     PAYMENT_METHOD,
     UDD_FIELD_PREFIX,
 )
@@ -24,6 +25,7 @@ from connectors.intacct.dimensions import udd_object_name
 from connectors.intacct.envelope import optional_element, text_element
 from core.domain import Document, DocumentKind, DocumentLine
 from core.errors import ValidationError
+from core.traces import traced
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,12 @@ def legacy_day(parent: Element, tag: str, value: date) -> None:
     text_element(element, "year", str(value.year))
     text_element(element, "month", str(value.month))
     text_element(element, "day", str(value.day))
+
+
+def _line_memo(line: DocumentLine) -> str | None:
+    """The line memo, naming every source expense of the line: Intacct keeps it, so an auditor (and the books check,
+    `books.py`) finds the expense behind each posted line there, whatever the tenant's memo template says."""
+    return traced(line.description, line.source_ids)[:LINE_MEMO_MAX_LENGTH] or None
 
 
 def _invalid(document: Document, problem: str) -> ValidationError:
@@ -139,7 +147,7 @@ def bill(document: Document, supdoc_id: str | None) -> Element:
         item = SubElement(items, "APBILLITEM")
         text_element(item, "ACCOUNTNO", _require(document, line.account, "a line's GL account"))
         text_element(item, "TRX_AMOUNT", amount(line.amount))
-        optional_element(item, "ENTRYDESCRIPTION", line.description)
+        optional_element(item, "ENTRYDESCRIPTION", _line_memo(line))
         _dimensions(document, item, line, GENERIC_DIMENSIONS)
         _tax(item, line, upper=True)
     return create
@@ -162,7 +170,7 @@ def journal_entry(document: Document, supdoc_id: str | None) -> Element:
         if document.exchange_rate is not None:
             text_element(entry, "CURRENCY", document.currency)
             _exchange_rate(entry, document, upper=True)
-        optional_element(entry, "DESCRIPTION", line.description)
+        optional_element(entry, "DESCRIPTION", _line_memo(line))
         _dimensions(document, entry, line, JOURNAL_DIMENSIONS)
         _tax(entry, line, upper=True)
     return create
@@ -191,7 +199,7 @@ def expense_report(document: Document, supdoc_id: str | None) -> Element:
         _expense_or_account(document, expense, line, type_tag="expensetype")
         text_element(expense, "amount", amount(line.amount))
         legacy_day(expense, "expensedate", line.spent_on or document.transaction_date)
-        optional_element(expense, "memo", line.description)
+        optional_element(expense, "memo", _line_memo(line))
         _dimensions(document, expense, line, LEGACY_DIMENSIONS)
         _tax(expense, line, upper=False)
     return element
@@ -211,7 +219,7 @@ def charge_card_transaction(document: Document, supdoc_id: str | None) -> Elemen
     for line in document.lines:
         item = SubElement(items, "ccpayitem")
         _expense_or_account(document, item, line, type_tag="accountlabel")
-        optional_element(item, "description", line.description)
+        optional_element(item, "description", _line_memo(line))
         text_element(item, "paymentamount", amount(line.amount))
         _dimensions(document, item, line, LEGACY_DIMENSIONS)
         _tax(item, line, upper=False)

@@ -100,3 +100,5 @@ OFFLINE_TEXT: Final = "The Service is Temporarily Off-line"
 RATE_LIMIT_TEXT: Final = "API rate limit exceeded"
 ROLLED_BACK_TEXT: Final = "The entire transaction in this operation has been rolled back due to an error."
 RECORD_URL_BASE: Final = "https://www.intacct.com/ia/acct/ur.phtml?.r="
+LINE_CONTAINERS: Final = {"APBILL": ("APBILLITEMS", "apbillitem")}
+"""Documents whose `read` with every field (`*`) nests their lines: the container element and each line's tag."""

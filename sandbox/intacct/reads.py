@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from xml.etree.ElementTree import Element, SubElement
 
 from sandbox.intacct.constants import (
+    LINE_CONTAINERS,
     QUERY_DEFAULT_PAGESIZE,
     QUERY_MAX_PAGESIZE,
     READ_BY_QUERY_DEFAULT_PAGESIZE,
@@ -173,7 +174,25 @@ def read(ctx: Context, body: Element) -> Outcome:
     tag = table.definition.name.lower()
     data = Element("data", {"listtype": tag, "count": str(len(found))})
     records(data, tag, found, fields)
+    container = LINE_CONTAINERS.get(table.definition.name)
+    if container is not None and fields == table.definition.field_names:
+        for element, row in zip(data, found, strict=True):
+            _lines(SubElement(element, container[0]), container[1], table.lines(int(row["RECORDNO"])))
     return Outcome(data=data)
+
+
+def _lines(parent: Element, tag: str, lines: Iterable[Record]) -> None:
+    """A document's lines as `read` returns them with every field: one element per line, each field the client
+    sent (`TAXENTRIES.TAXENTRY.TRX_TAX` nested again as it came)."""
+    for line in lines:
+        element = SubElement(parent, tag)
+        for key, value in line.items():
+            *path, name = key.split(".")
+            node = element
+            for step in path:
+                child = node.find(step)
+                node = child if child is not None else SubElement(node, step)
+            text_element(node, name, value)
 
 
 def _type_element(parent: Element, definition: ObjectDef) -> Element:

@@ -49,7 +49,7 @@ def test_an_expense_report_books_expense_types_for_the_mapped_employee() -> None
     assert gross_total(document) == Decimal("15.25")
     assert document.attachment_ids == ("f1", "f2")
     assert document.reference == "ll-abc"
-    assert document.memo == "Reimbursable expenses of ada@example.com"
+    assert document.memo == "Reimbursable expenses of ada@example.com - report rp1"
 
 
 def test_a_bill_books_accounts_for_the_employee_as_vendor_with_dimensions_and_defaults() -> None:
