@@ -14,8 +14,9 @@ session (whose every opening is audited) — support may act (replay, skip) but 
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -157,8 +158,22 @@ class ItemAuditEventPublic(BaseModel):
     created_at: datetime
 
 
+class TraceLinePublic(BaseModel):
+    amount: Decimal = Field(description="As the document carries it (net of tax where a tax code applies).")
+    expense_ids: list[str] = Field(description="The source expenses behind the line, named in its memo.")
+
+
+class ItemTracePublic(BaseModel):
+    """What the destination's document names, for tracing a posted line back to its expense."""
+
+    reference: str = Field(description="The `ll-…` reference the document stores.")
+    report_ids: list[str]
+    lines: list[TraceLinePublic] = Field(description="Per line of the document as first sent; none before it is built.")
+
+
 class ItemDetailPublic(BaseModel):
     item: ItemPublic
+    trace: ItemTracePublic
     tenant_name: str
     tenant_slug: str
     connection_name: str
@@ -290,6 +305,7 @@ async def read_export_item(export_item_id: uuid.UUID, scope: ItemScopeDep) -> It
         raise Problem(404, f"No export item {export_item_id} exists for this key.")
     return ItemDetailPublic(
         item=ItemPublic.model_validate(detail.item),
+        trace=ItemTracePublic.model_validate(asdict(detail.trace)),
         tenant_name=detail.tenant_name,
         tenant_slug=detail.tenant_slug,
         connection_name=detail.connection_name,

@@ -11,6 +11,7 @@ from api import (
     export_settings,
     mappings,
     previews,
+    reconciliation,
     replays,
     sync_runs,
     tenant,
@@ -23,6 +24,7 @@ v1.include_router(tenant.router)
 v1.include_router(connecting.router)
 v1.include_router(connecting.callback_router)
 v1.include_router(connections.router)
+v1.include_router(reconciliation.router)
 v1.include_router(export_settings.router)
 v1.include_router(mappings.router)
 v1.include_router(destination_attributes.router)

@@ -17,10 +17,13 @@ from decimal import Decimal
 from sqlalchemy import and_, select
 
 from connectors.base import BookedDocument, DestinationConnector
+from connectors.factory import ConnectionNotFoundError, open_connector
+from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind, Expense, RecordKind
 from core.models import Connection, ConnectionRole, ExportItem, ExportItemRecord, ExportState, SourceRecord
 from core.repository import TenantRepository
+from core.settings import Settings
 from core.traces import trace_words
 from mappings.amounts import to_cents
 from mappings.constants import ZERO, Fund
@@ -136,6 +139,35 @@ async def check_books(
             if _record(document, expected, found, booked_totals):
                 documents.add((kind, document.remote_id))
     return _report(since, until, expected, found, booked_totals, len(documents))
+
+
+async def check_connection_books(
+    *, database: Database, settings: Settings, tenant_id: uuid.UUID, connection_id: uuid.UUID, since: date, until: date
+) -> BooksReport:
+    """`check_books` through a connector opened for the connection: what the CLI and the API run.
+
+    `UnknownConnectionError` when the tenant has no such destination; a `LedgerlineError` when the destination
+    cannot be read (refused credentials, an outage, a kind it cannot read back)."""
+    if until < since:
+        raise ValueError(f"the range ends ({until}) before it starts ({since})")
+    vault = CredentialVault(settings.vault_key_list())
+    try:
+        connector = await open_connector(
+            database=database, vault=vault, settings=settings, tenant_id=tenant_id, connection_id=connection_id
+        )
+    except ConnectionNotFoundError as exc:
+        raise UnknownConnectionError(f"No destination connection {connection_id}.") from exc
+    async with connector:
+        if not isinstance(connector, DestinationConnector):
+            raise UnknownConnectionError(f"No destination connection {connection_id}.")
+        return await check_books(
+            database=database,
+            connector=connector,
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            since=since,
+            until=until,
+        )
 
 
 def _record(

@@ -42,6 +42,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.document_codec import document_from_json
 from core.models import (
     Attempt,
     AuditEvent,
@@ -222,6 +224,19 @@ class HourCount:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceLine:
+    amount: Decimal
+    expense_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTrace:
+    reference: str
+    report_ids: tuple[str, ...]
+    lines: tuple[TraceLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ItemDetail:
     item: ExportItem
     tenant_name: str
@@ -236,6 +251,20 @@ class ItemDetail:
     @property
     def missing_mappings(self) -> list[Any]:
         return list(self.item.missing_mappings or [])
+
+    @property
+    def trace(self) -> ItemTrace:
+        """What the destination's document names (issue 17, point 6): the item's reference, its reports, and per line
+        of the document as first sent the expenses it carries. No lines before the document is first built."""
+        live = [record for record in self.records if record["released_at"] is None]
+        reports = sorted({record["parent_remote_id"] for record in live if record["parent_remote_id"]})
+        stored = self.item.document
+        lines = document_from_json(stored).lines if stored is not None else ()
+        return ItemTrace(
+            reference=self.item.idempotency_key,
+            report_ids=tuple(reports),
+            lines=tuple(TraceLine(amount=line.amount, expense_ids=line.source_ids) for line in lines),
+        )
 
 
 def word_query(search: str) -> str | None:

@@ -1,0 +1,118 @@
+"""`GET /v1/connections/{id}/reconciliation`: the books check (`sync.books_check`) of one destination over HTTP.
+
+The same comparison as `ledgerline books check`: the source's exportable expenses spent in the range against the
+destination's documents, by the expense ids their lines name. Money is a decimal string in its currency.
+"""
+
+import uuid
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import DatabaseDep, SettingsDep, TenantDep
+from api.problems import Problem
+from core.errors import LedgerlineError, ValidationError
+from sync.books_check import BooksReport, UnknownConnectionError, check_connection_books
+
+router = APIRouter(prefix="/connections", tags=["reconciliation"])
+
+
+class MissingPublic(BaseModel):
+    expense_id: str
+    report_id: str | None
+    currency: str
+    amount: Decimal
+    reference: str | None = Field(description="The item whose document should hold it, if one does.")
+
+
+class DuplicatedPublic(BaseModel):
+    expense_id: str
+    references: list[str]
+    remote_ids: list[str]
+
+
+class DifferencePublic(BaseModel):
+    expense_id: str
+    reference: str
+    remote_id: str
+    currency: str
+    source: Decimal
+    booked: Decimal
+
+
+class CurrencyTotalPublic(BaseModel):
+    currency: str
+    source: Decimal
+    booked: Decimal
+    difference: Decimal
+
+
+class ReconciliationPublic(BaseModel):
+    since: date = Field(serialization_alias="from")
+    until: date = Field(serialization_alias="to")
+    clean: bool = Field(description="True when the books and the source agree: no difference of any kind.")
+    difference_count: int
+    expenses: int = Field(description="Exportable expenses of the source spent in the range.")
+    documents: int = Field(description="Destination documents naming at least one of them.")
+    missing: list[MissingPublic]
+    duplicated: list[DuplicatedPublic]
+    differences: list[DifferencePublic]
+    currencies: list[CurrencyTotalPublic]
+
+    @classmethod
+    def of(cls, report: BooksReport) -> "ReconciliationPublic":
+        return cls(
+            since=report.since,
+            until=report.until,
+            clean=report.clean,
+            difference_count=report.difference_count,
+            expenses=report.expenses,
+            documents=report.documents,
+            missing=[MissingPublic.model_validate(asdict(entry)) for entry in report.missing],
+            duplicated=[DuplicatedPublic.model_validate(asdict(entry)) for entry in report.duplicated],
+            differences=[DifferencePublic.model_validate(asdict(entry)) for entry in report.differences],
+            currencies=[
+                CurrencyTotalPublic(
+                    currency=total.currency, source=total.source, booked=total.booked, difference=total.difference
+                )
+                for total in report.currencies
+            ],
+        )
+
+
+@router.get(
+    "/{connection_id}/reconciliation",
+    response_model=ReconciliationPublic,
+    response_model_by_alias=True,
+    summary="Compare the source's exportable expenses with the destination's documents over a date range",
+)
+async def reconciliation(
+    connection_id: uuid.UUID,
+    tenant_id: TenantDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    since: Annotated[date, Query(alias="from", description="First day of spend, inclusive.")],
+    until: Annotated[date, Query(alias="to", description="Last day of spend, inclusive.")],
+) -> ReconciliationPublic:
+    if until < since:
+        raise Problem(422, f"The range ends ({until}) before it starts ({since}).", problem="invalid-range")
+    try:
+        report = await check_connection_books(
+            database=database,
+            settings=settings,
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            since=since,
+            until=until,
+        )
+    except UnknownConnectionError as exc:
+        raise Problem(404, f"No destination connection {connection_id} exists for this key.") from exc
+    except ValidationError as exc:
+        raise Problem(422, str(exc), problem="books-not-checkable") from exc
+    except LedgerlineError as exc:
+        raise Problem(502, f"The destination could not be read: {exc}", problem="destination-unreadable") from exc
+    return ReconciliationPublic.of(report)
