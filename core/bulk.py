@@ -9,6 +9,7 @@ column, `among` compares with `= ANY(array)`. JSON columns travel as JSON text (
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -20,7 +21,7 @@ from sqlalchemy.sql.type_api import TypeEngine
 
 T = TypeVar("T")
 
-_ARRAY_TYPES: dict[type, str] = {str: "text", bool: "boolean", int: "bigint", uuid.UUID: "uuid"}
+_ARRAY_TYPES: dict[type, str] = {str: "text", bool: "boolean", int: "bigint", uuid.UUID: "uuid", date: "date"}
 """The SQL array each kind of column is sent as; the statement casts to the column's own type on assignment."""
 
 

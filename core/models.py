@@ -5,7 +5,7 @@ never point at another tenant's row, and row-level security (see the first migra
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -382,6 +383,9 @@ class ExportItem(Base):
     document_drift: Mapped[str | None] = mapped_column(Text)
     """Set when the settings or mappings would now build a different document than the one first sent (which is
     what is resent); NULL otherwise."""
+    redated_to: Mapped[date | None] = mapped_column(Date)
+    """The day the document last built for this item was moved to, its own day being in a period the destination
+    had closed (`post_closed_period_to_first_open_day`); NULL when it went out on its own day."""
     remote_id: Mapped[str | None] = mapped_column(String(255))
     remote_url: Mapped[str | None] = mapped_column(Text)
     status_written_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

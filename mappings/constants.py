@@ -92,6 +92,11 @@ MAX_GROUP_FIELDS: Final = 5
 MAX_DIMENSION_RULES: Final = 20
 MAX_BULK_MAPPINGS: Final = 500
 MAX_AMBIGUOUS_CANDIDATES: Final = 10
+REDATE_MONTHS_MAX: Final = 12
+"""How many months past its own day a document refused for a closed period may be moved: a year of closed books is
+a setup to look at, not a date to keep chasing."""
+SETTINGS_PATH: Final = "/v1/connections/{connection_id}/export-settings"
+"""Where a destination's export settings are changed, for hints that send a person there."""
 """How many candidates an ambiguous auto-map reports, so a name shared by hundreds stays readable."""
 
 EMAIL_DETAIL_MARKER: Final = "email"

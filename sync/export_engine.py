@@ -13,6 +13,9 @@ Per batch:
 4. push the rest, one connector call per `spec.batch_size` documents, one outcome per document; just before each
    call, what each item sends is written down, fenced on the claim (`leases.record_sending`): an item the claim no
    longer holds is not sent;
+   A document refused for a closed period (`PeriodClosed`: a refusal, so nothing was applied) is, when the settings
+   say so, built again on the next open day (`mappings.closed_periods`) and sent in the same way: written down
+   first, under a new generation, so under a new request key;
 5. finish every item, fenced on the claim, with an attempt row carrying redacted excerpts; a finish that lost its
    fence writes only the attempt row.
 
@@ -28,7 +31,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -49,6 +52,7 @@ from core.errors import (
     LedgerlineError,
     MappingError,
     OutcomeUnknown,
+    PeriodClosed,
     RateLimited,
     Transient,
 )
@@ -57,9 +61,11 @@ from core.metrics import count_export, timed_destination_call
 from core.models import Attempt, AttemptOutcome, Connection, ConnectionStatus, ExportItem, ExportState
 from core.repository import TenantRepository
 from core.state_machine import Transition, record_transitions
+from mappings.closed_periods import closed_period_hint, next_open_day, redated
 from mappings.drift import document_drift
 from mappings.errors import MissingMappingsError
 from mappings.preview import preview_items
+from mappings.settings_store import current_settings
 from sync.backoff import BackoffSchedule
 from sync.circuit import Admission, CircuitBreaker
 from sync.constants import (
@@ -132,6 +138,12 @@ class _Work:
     """The document went out in this attempt (or its request did): its answer settles the earlier sends."""
     drift: str | None = None
     """How the document the settings and mappings build now differs from the one resent (`document_drift`)."""
+    built: Document | None = None
+    """The document as the settings and mappings build it now, on its own day: what a re-dated send starts from."""
+    fresh: bool = False
+    """`document` was built in this attempt (not a resend of what an unsettled send wrote down)."""
+    redated_to: date | None = None
+    """The day `document` was moved to, its own day's period being closed."""
 
 
 def _excerpt(excerpt: Excerpt | None) -> dict[str, Any] | None:
@@ -215,10 +227,10 @@ class ExportEngine:
         work = [_Work(item) for item in items]
         claim = _Claim(tenant_id, token)
         async with self._renewing(claim):
-            await self._build(tenant_id, work)
+            redating = await self._build(tenant_id, connection_id, work)
             try:
                 await self._adopt_unknown(call, work)
-                await self._push(call, claim, work, receipts)
+                await self._push(call, claim, work, receipts, redating=redating)
             except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
                 report.connection_error = exc
                 for unit in work:
@@ -256,13 +268,17 @@ class ExportEngine:
             with suppress(asyncio.CancelledError):
                 await renewal
 
-    async def _build(self, tenant_id: uuid.UUID, work: Sequence[_Work]) -> None:
+    async def _build(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, work: Sequence[_Work]) -> bool:
+        """Build every item's document; whether the connection's settings re-date documents refused for a closed
+        period."""
         today = datetime.now(UTC).date()
         async with self.database.tenant_session(tenant_id) as session:
             repository = TenantRepository(session, tenant_id, self.actor)
             previews = await preview_items(repository, [unit.item for unit in work], export_day=today)
+            stored = await current_settings(repository, connection_id)
         for unit, preview in zip(work, previews, strict=True):
             item = unit.item
+            unit.built = preview.document
             if item.outcome_unknown and item.document is not None:
                 # It may be in the destination already: only exactly what was sent may go again, under the same key.
                 unit.document = replace(
@@ -273,8 +289,10 @@ class ExportEngine:
                 # Settled, or never written down (so never sent: every send is written down first): a document
                 # built now is a new send, under a new generation.
                 unit.document = replace(preview.document, generation=item.send_generation + 1)
+                unit.fresh = True
             else:
                 unit.result = preview.error
+        return stored is not None and stored.settings.post_closed_period_to_first_open_day
 
     async def _adopt_unknown(self, call: "_Calls", work: Sequence[_Work]) -> None:
         """Look up, together, every item whose earlier send may have been applied (even one that cannot be built
@@ -292,9 +310,50 @@ class ExportEngine:
                 unit.result = match
 
     async def _push(
-        self, call: "_Calls", claim: "_Claim", work: Sequence[_Work], receipts: ReceiptFetcher | None = None
+        self,
+        call: "_Calls",
+        claim: "_Claim",
+        work: Sequence[_Work],
+        receipts: ReceiptFetcher | None = None,
+        *,
+        redating: bool = False,
     ) -> None:
+        """Send what is ready; then, while some are refused for a closed period and may move, send those again on
+        their next open day (each round moves them forward, so this ends)."""
         ready = [unit for unit in work if unit.result is None and unit.document is not None]
+        while ready:
+            await self._send(call, claim, ready, receipts)
+            ready = self._redate_refused(call.connector, ready, redating=redating)
+
+    def _redate_refused(self, connector: DestinationConnector, sent: Sequence[_Work], *, redating: bool) -> list[_Work]:
+        """The items refused for a closed period that move to their next open day, their documents built anew on
+        it under a new generation. The others keep their refusal, with a hint of what a person can do."""
+        today = datetime.now(UTC).date()
+        moved = []
+        for unit in sent:
+            refusal, document, built = unit.result, unit.document, unit.built
+            if not isinstance(refusal, PeriodClosed) or document is None:
+                continue
+            day = None
+            if redating and built is not None:
+                day = next_open_day(
+                    refusal, sent_on=document.transaction_date, own_day=built.transaction_date, today=today
+                )
+            if day is None:
+                refusal.hint = closed_period_hint(
+                    system=connector.spec.display_name,
+                    connection_id=unit.item.destination_connection_id,
+                    redating=redating and built is not None,
+                )
+                continue
+            assert built is not None
+            unit.document = replace(redated(built, posted_on=day), generation=document.generation + 1, request_key=None)
+            # Settled by the refusal; `sent` again only once the new document goes.
+            unit.result, unit.sent, unit.fresh, unit.redated_to = None, False, True, day
+            moved.append(unit)
+        return moved
+
+    async def _send(self, call: "_Calls", claim: "_Claim", ready: list[_Work], receipts: ReceiptFetcher | None) -> None:
         size = call.connector.spec.batch_size
         for start in range(0, len(ready), size):
             chunk = ready[start : start + size]
@@ -360,7 +419,12 @@ class ExportEngine:
         decided: list[tuple[_Work, Finish, AttemptOutcome]] = []
         for unit in work:
             target, values, outcome = self._decide(unit, now)
-            details = {"outcome": outcome.value, "error_class": values.get("error_class")}
+            details: dict[str, Any] = {"outcome": outcome.value, "error_class": values.get("error_class")}
+            if unit.sent and unit.fresh and unit.redated_to is not None and unit.built is not None:
+                details["redated"] = {
+                    "from": unit.built.transaction_date.isoformat(),
+                    "to": unit.redated_to.isoformat(),
+                }
             decided.append((unit, Finish(unit.item, target, values, details), outcome))
         transitions: list[Transition] = []
         tenant_id = claim.tenant_id
@@ -410,7 +474,10 @@ class ExportEngine:
         item, result = unit.item, unit.result
         assert result is not None
         values: dict[str, Any]
-        cleared = {"error_class": None, "error_code": None, "error_message": None, "error_hint": None}
+        # A document built in this attempt and sent says on which day it went (None: its own); a resend keeps the
+        # day recorded when it was first sent.
+        redate = {"redated_to": unit.redated_to} if unit.sent and unit.fresh else {}
+        cleared = {"error_class": None, "error_code": None, "error_message": None, "error_hint": None, **redate}
         if isinstance(result, RemoteDocument):
             outcome = AttemptOutcome.ADOPTED if result.adopted else AttemptOutcome.SUCCEEDED
             values = {
@@ -432,6 +499,7 @@ class ExportEngine:
             # and the lookup before it found nothing); anything else leaves an unknown outcome unknown.
             "outcome_unknown": isinstance(error, OutcomeUnknown) or (item.outcome_unknown and not unit.sent),
             "document_drift": unit.drift,
+            **redate,
         }
         if isinstance(error, MappingError):
             missing = error.details if isinstance(error, MissingMappingsError) else ()
