@@ -21,6 +21,7 @@ from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings
+from ledgerline.cli_books import books_app
 from ledgerline.cli_keys import issue_api_key, keys_app
 from ledgerline.cli_secrets import secrets_app
 from ledgerline.cli_support import (
@@ -45,6 +46,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(vault_app, name="vault")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(sync_app, name="sync")
+app.add_typer(books_app, name="books")
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ROTATE_BATCH_ROWS = 200
