@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.problems import Problem
-from api.sign_in_throttle import client_address, throttle_of, too_many_failures
-from core.api_keys import Principal, authenticate
+from api.sign_in_throttle import sign_in_once, too_many_failures
+from core.api_keys import Principal
 from core.db import Database
 from core.log import bind_context
 from core.models import ApiKeyRole
@@ -48,13 +48,11 @@ async def get_principal(request: Request, database: DatabaseDep) -> Principal:
             problem="missing-credentials",
             headers=_UNAUTHORIZED_HEADERS,
         )
-    throttle, address = throttle_of(request), client_address(request)
-    if (wait := await throttle.retry_after(address)) is not None:
-        raise too_many_failures(wait)
-    async with database.unscoped_session() as session:
-        principal = await authenticate(session, token.strip())
+    outcome = await sign_in_once(request, database, token.strip())
+    if outcome.retry_after is not None:
+        raise too_many_failures(outcome.retry_after)
+    principal = outcome.principal
     if principal is None:
-        await throttle.record_failure(address)
         raise Problem(
             401,
             "The API key is unknown, revoked or expired.",

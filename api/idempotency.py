@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.constants import IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, NO_STORE, SECRET_WITHHELD
 from api.middleware import replay_body
 from api.problems import problem_response
-from core.api_keys import authenticate
+from api.sign_in_throttle import sign_in_once
 from core.constants import (
     IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -66,8 +67,10 @@ class IdempotencyMiddleware:
             return
         database: Database = scope["app"].state.database
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        async with database.unscoped_session() as session:
-            principal = await authenticate(session, token.strip()) if scheme.lower() == "bearer" else None
+        principal = None
+        if scheme.lower() == "bearer" and token.strip():
+            # Throttled, and shared with the route's own check (`api.sign_in_throttle.sign_in_once`).
+            principal = (await sign_in_once(HTTPConnection(scope), database, token.strip())).principal
         if principal is None or principal.tenant_id is None:
             await self.app(scope, receive, send)  # the route answers 401/403 itself; nothing to remember
             return

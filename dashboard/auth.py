@@ -52,8 +52,9 @@ async def login(
     request: Request, api_key: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = PREFIX
 ) -> Response:
     await check_login_token(request)
-    throttle, address = throttle_of(request), client_address(request)
-    if (wait := await throttle.retry_after(address)) is not None:
+    throttle = throttle_of(request)
+    attempt = await throttle.attempt(client_address(request))
+    if (wait := attempt.retry_after) is not None:
         log.info("dashboard_sign_in_throttled")
         response = _login_page(
             request,
@@ -65,8 +66,9 @@ async def login(
         return response
     principal = await sign_in(database_of(request), api_key) if api_key.strip() else None
     response = RedirectResponse(safe_next(next), status_code=303)
-    if principal is None or not await start_session(request, response, principal):
-        await throttle.record_failure(address)
+    started = principal is not None and await start_session(request, response, principal)
+    await throttle.settle(attempt, succeeded=started)
+    if principal is None or not started:
         log.info("dashboard_sign_in_refused")
         return _login_page(
             request,

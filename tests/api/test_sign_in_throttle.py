@@ -1,5 +1,6 @@
 """Failed API-key and dashboard sign-ins are throttled per client address, in Redis, and still when Redis is down."""
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -105,3 +106,45 @@ async def test_dashboard_sign_in_failures_share_the_budget(strict_app: FastAPI, 
     assert int(throttled.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in throttled.text
     assert "ll_dashboard=" not in "".join(throttled.headers.get_list("set-cookie"))
+
+
+async def test_guesses_sent_all_at_once_get_no_more_than_the_budget(strict_app: FastAPI, tenant: TenantFixture) -> None:
+    """Checking the budget and counting a failure are separate steps: guesses in flight together must not all pass the
+    check before the first failure is counted."""
+    async with caller(strict_app, an_address()) as client:
+        answers = await asyncio.gather(*(client.get("/v1/tenant", headers=wrong_key(tenant)) for _ in range(30)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(401) <= LIMIT
+    assert statuses.count(429) >= 30 - LIMIT
+
+
+async def test_an_ipv6_guesser_does_not_get_a_budget_per_address_of_its_network(
+    strict_app: FastAPI, tenant: TenantFixture
+) -> None:
+    """One IPv6 subscriber holds a whole /64: the budget belongs to the network, not to each of its addresses."""
+    network = f"2001:db8:{random.randint(1, 0xFFFF):x}:{random.randint(1, 0xFFFF):x}"
+    statuses = []
+    for attempt in range(LIMIT + 1):
+        async with caller(strict_app, f"{network}::{attempt + 1:x}") as client:
+            statuses.append((await client.get("/v1/tenant", headers=wrong_key(tenant))).status_code)
+    assert statuses == [401] * LIMIT + [429]
+    async with caller(strict_app, "2001:db8:ffff:ffff::1") as neighbour:
+        assert (await neighbour.get("/v1/tenant", headers=tenant.headers)).status_code == 200
+
+
+async def test_an_idempotency_key_does_not_tell_a_throttled_guesser_which_guess_was_right(
+    strict_app: FastAPI, tenant: TenantFixture
+) -> None:
+    """The Idempotency-Key layer looks the bearer key up before any route does: it must not do so past the budget, or
+    a right key claims the idempotency key and the second try comes back `Idempotent-Replayed`."""
+    body = {"name": f"guess-{uuid.uuid4().hex[:6]}", "provider": "fyle", "role": "source"}
+    async with caller(strict_app, an_address()) as client:
+        for _ in range(LIMIT):
+            assert (await client.get("/v1/tenant", headers=wrong_key(tenant))).status_code == 401
+        answers = {}
+        for name, headers in (("right", tenant.headers), ("wrong", wrong_key(tenant))):
+            key = {"Idempotency-Key": f"{name}-{uuid.uuid4().hex}"}
+            answers[name] = [await client.post("/v1/connections", headers={**headers, **key}, json=body) for _ in "12"]
+    for name, tries in answers.items():
+        assert [answer.status_code for answer in tries] == [429, 429], name
+        assert all("idempotent-replayed" not in answer.headers for answer in tries), name
