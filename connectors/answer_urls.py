@@ -38,7 +38,8 @@ def check_answer_url(url: object, *, spec: ConnectorSpec, resolved: Mapping[str,
     which host was refused (never the whole URL: signed URLs carry their signature in the query) otherwise."""
     try:
         parsed = httpx.URL(str(url))
-    except httpx.InvalidURL:
+        parsed.host  # noqa: B018 - decoding an IDN host raises for punycode that is not a valid name
+    except (httpx.InvalidURL, UnicodeError):
         parsed = httpx.URL()
     if parsed.host and any(_origin(parsed) == _origin(httpx.URL(allowed)) for allowed in resolved.values()):
         return str(parsed)

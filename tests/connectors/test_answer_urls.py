@@ -80,6 +80,22 @@ def test_intacct_hosts_over_https_and_the_configured_sandbox_are_allowed() -> No
         check_answer_url(None, spec=INTACCT, resolved=INTACCT.urls, what="x")
 
 
+@pytest.mark.parametrize(
+    "answered",
+    [
+        "https://xn--x-intacct.com/ia/xml/xmlgw.phtml",  # punycode that is no valid IDN: reading its host raises
+        "https://evil.example@api.intacct.com.evil.example/ia/xml/xmlgw.phtml",
+        "https://api.intacct.com./ia/xml/xmlgw.phtml",
+        "https://[::1]/ia/xml/xmlgw.phtml",
+    ],
+)
+def test_an_answered_address_that_is_malformed_or_off_its_hosts_is_refused_as_untrusted(answered: str) -> None:
+    """Refused as an untrusted address (not retried, says why), never an unclassified crash of the caller."""
+    with pytest.raises(LedgerlineError) as refused:
+        check_answer_url(answered, spec=INTACCT, resolved=INTACCT.urls, what="a session endpoint")
+    assert refused.value.code == UNTRUSTED_ADDRESS_CODE and not refused.value.retriable
+
+
 def _fyle(transport: httpx.AsyncBaseTransport | None = None) -> FyleConnector:
     context = ConnectorContext(
         tenant_id=uuid.uuid4(), connection_id=uuid.uuid4(), urls=FyleConnector.spec.urls, transport=transport
