@@ -130,12 +130,16 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        """Written back as networks (`10.9.0.7/24` → `10.9.0.0/24`): the proxy middleware takes an entry with host
+        bits set for a name, which no client address ever matches."""
+        networks = []
         for entry in value:
             try:
-                ipaddress.ip_network(entry, strict=False)
+                network = ipaddress.ip_network(entry, strict=False)
+                networks.append(str(network) if "/" in entry else str(network.network_address))
             except ValueError as exc:
                 raise ValueError(f"LEDGERLINE_TRUSTED_PROXIES: {entry!r} is not an address or network") from exc
-        return value
+        return networks
 
     @property
     def public_url_is_https(self) -> bool:

@@ -148,3 +148,26 @@ async def test_an_idempotency_key_does_not_tell_a_throttled_guesser_which_guess_
     for name, tries in answers.items():
         assert [answer.status_code for answer in tries] == [429, 429], name
         assert all("idempotent-replayed" not in answer.headers for answer in tries), name
+
+
+async def test_a_proxy_network_written_with_host_bits_set_is_trusted_as_that_network(
+    settings: Settings, tenant: TenantFixture
+) -> None:
+    """`10.9.0.7/24` passes the settings' check as a network; the proxy middleware, stricter, took it for a name that
+    no address matches, so every client behind the proxy shared the proxy's one budget."""
+    configured = Settings(
+        env=settings.env,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        vault_keys=settings.vault_keys,
+        session_secret=settings.session_secret,
+        queue_name=f"ledgerline:test-throttle:{uuid.uuid4().hex[:8]}",
+        sign_in_failure_limit=LIMIT,
+        trusted_proxies="10.9.0.7/24",
+    )
+    app = create_app(configured)
+    async with app.router.lifespan_context(app), caller(app, PROXY) as proxy:
+        for _ in range(LIMIT + 1):
+            await proxy.get("/v1/tenant", headers={**wrong_key(tenant), "X-Forwarded-For": an_address()})
+        colleague = await proxy.get("/v1/tenant", headers={**tenant.headers, "X-Forwarded-For": "198.51.100.40"})
+    assert colleague.status_code == 200
