@@ -6,7 +6,7 @@ destination's documents, by the expense ids their lines name. Money is a decimal
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from api.deps import DatabaseDep, SettingsDep, TenantDep
 from api.problems import Problem
 from core.errors import LedgerlineError, ValidationError
-from sync.books_check import BooksReport, UnknownConnectionError, check_connection_books
+from sync.books_check import DEFAULT_RANGE_DAYS, BooksReport, UnknownConnectionError, check_connection_books
 
 router = APIRouter(prefix="/connections", tags=["reconciliation"])
 
@@ -95,9 +95,11 @@ async def reconciliation(
     tenant_id: TenantDep,
     database: DatabaseDep,
     settings: SettingsDep,
-    since: Annotated[date, Query(alias="from", description="First day of spend, inclusive.")],
-    until: Annotated[date, Query(alias="to", description="Last day of spend, inclusive.")],
+    since: Annotated[date | None, Query(alias="from", description="First day of spend; a month before `to`.")] = None,
+    until: Annotated[date | None, Query(alias="to", description="Last day of spend, inclusive; today.")] = None,
 ) -> ReconciliationPublic:
+    until = until or datetime.now(UTC).date()
+    since = since or until - timedelta(days=DEFAULT_RANGE_DAYS)
     if until < since:
         raise Problem(422, f"The range ends ({until}) before it starts ({since}).", problem="invalid-range")
     try:

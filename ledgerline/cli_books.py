@@ -18,12 +18,9 @@ from core.errors import LedgerlineError
 from core.models import Connection, ConnectionRole
 from ledgerline.cli_support import console, load_settings, require_database_url, run_with_database
 from ledgerline.cli_sync import CommandError, _destination
-from sync.books_check import BooksReport, UnknownConnectionError, check_connection_books
+from sync.books_check import DEFAULT_RANGE_DAYS, BooksReport, UnknownConnectionError, check_connection_books
 
 books_app = typer.Typer(help="Compare the books with the source.", no_args_is_help=True)
-
-DEFAULT_DAYS = 31
-"""Without --from, the check covers the last month of spend."""
 
 
 async def _connection(database: Database, connection: str, tenant: str | None) -> Connection:
@@ -103,7 +100,7 @@ def books_check(
     settings = load_settings()
     require_database_url(settings)
     last: date = until.date() if until else datetime.now(UTC).date()
-    first: date = since.date() if since else last - timedelta(days=DEFAULT_DAYS)
+    first: date = since.date() if since else last - timedelta(days=DEFAULT_RANGE_DAYS)
 
     async def work(database: Database) -> tuple[Connection, BooksReport]:
         row = await _connection(database, connection, tenant)

@@ -33,6 +33,9 @@ from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings
 from mappings.terms import document_currency, source_amount
 
+DEFAULT_RANGE_DAYS = 31
+"""A check given no start covers this many days of spend before its end."""
+
 
 class UnknownConnectionError(LookupError):
     """No destination connection of this id in the tenant (another tenant's is not told apart from none)."""
