@@ -29,3 +29,6 @@ OAUTH_STATE_TTL_SECONDS: Final = 600
 """How long an OAuth state (in Redis) and its browser cookie wait for the callback."""
 OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
 """Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""
+
+WEBHOOKS_PATH_PREFIX: Final = "/webhooks/"
+"""Deliveries are checked by signature over their raw bytes before anything reads them: the body checks skip them."""

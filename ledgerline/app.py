@@ -10,6 +10,7 @@ from api import (
     BodyLimitMiddleware,
     IdempotencyMiddleware,
     RequestContextMiddleware,
+    StorableTextMiddleware,
     health_router,
     install_problem_handlers,
     v1,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost first: request ids wrap everything; the size limit runs before anything reads the body.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(StorableTextMiddleware)  # after the size limit has read the body; before any route stores it
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)
     # Outermost of all: the client address and scheme come from X-Forwarded-* only when a configured proxy sent

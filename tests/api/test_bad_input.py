@@ -121,3 +121,30 @@ async def test_no_raw_body_makes_a_server_error(client: httpx.AsyncClient, tenan
         "/v1/connections", headers={**tenant.headers, "content-type": "application/json"}, content=raw
     )
     assert response.status_code < 500, response.text
+
+
+async def test_a_nul_or_a_lone_surrogate_anywhere_in_a_json_body_is_422_naming_the_field_and_stores_nothing(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """JSON's `\\u0000` and `\\ud800` escapes parse into text PostgreSQL cannot store: refused before any storage."""
+    headers = {**tenant.headers, "content-type": "application/json"}
+    cases = {
+        b'"settings": {"memo": "a\\u0000b"}': "settings.memo",
+        b'"settings": {"lines": [1, {"x": "\\ud800"}]}': "settings.lines.1.x",
+        b'"settings": {"k\\u0000": 1}': "settings.k\\u0000",
+        b'"name": "\\udfff books"': "name",
+    }
+    for fragment, field in cases.items():
+        raw = b'{"provider": "fyle", "role": "source", "name": "n", ' + fragment + b"}"
+        raw = raw.replace(b'"name": "n", "name"', b'"name"')
+        body = _assert_problem(await client.post("/v1/connections", headers=headers, content=raw), 422)
+        assert [error["field"] for error in body["errors"]] == [field], body  # type: ignore[attr-defined]
+        assert field.split(".")[0] in str(body["detail"])
+    listed = (await client.get("/v1/connections", headers=tenant.headers)).json()["items"]
+    assert listed == []
+
+
+async def test_a_nul_in_a_query_value_is_422_naming_it(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    response = await client.get("/v1/export-items?expense_id=tx%00a", headers=tenant.headers)
+    body = _assert_problem(response, 422)
+    assert [error["field"] for error in body["errors"]] == ["query.expense_id"]  # type: ignore[attr-defined]
