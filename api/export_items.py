@@ -15,7 +15,7 @@ session (whose every opening is audited) — support may act (replay, skip) but 
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -115,6 +115,10 @@ class ItemPublic(BaseModel):
     error_hint: str | None
     skip_reason: str | None
     missing_mappings: list[Any] | None
+    redated_to: date | None = Field(
+        description="The day the document was posted on instead of its own, whose period the destination had closed "
+        "(export setting post_closed_period_to_first_open_day); null when posted on its own day."
+    )
     remote_id: str | None
     remote_url: str | None
     created_at: datetime

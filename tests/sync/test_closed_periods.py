@@ -2,12 +2,17 @@
 person, with it the document is re-dated to the first open day, once, and says so on the item, in its audit trail and
 in the memo. The `books` bills are dated 2024-03-02 (the last day spent of each report)."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, update
 
+from api.export_items import ItemPublic
 from core.db import Database
+from core.domain import Document, RemoteDocument
+from core.errors import LedgerlineError
 from core.models import AuditEvent, Connection, ExportItem
 from core.repository import TenantRepository
 from mappings.settings_store import save_settings
@@ -15,7 +20,7 @@ from sync.export_engine import ExportEngine
 from sync.replay import replay_item
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
-from tests.sync.intacct_bills import bills
+from tests.sync.intacct_bills import bills, fault
 
 BILL_DAY = date(2024, 3, 2)
 
@@ -98,6 +103,7 @@ async def test_with_the_setting_each_document_is_posted_once_on_the_first_open_d
         assert bill["WHENCREATED"] == "04/01/2024"
         assert "posted 2024-04-01, period of 2024-03-02 closed" in bill["DESCRIPTION"]
         assert item.redated_to == date(2024, 4, 1)
+        assert ItemPublic.model_validate(item).redated_to == date(2024, 4, 1)  # as GET /v1/export-items/{id} shows it
         assert item.document is not None and item.document["transaction_date"] == "2024-04-01"
         [event] = await audit_data(database, books, item, "export_item.succeeded")
         assert event["redated"] == {"from": "2024-03-02", "to": "2024-04-01"}
@@ -156,3 +162,39 @@ async def test_a_period_reopened_later_posts_on_the_original_date_after_a_replay
         assert bill["WHENCREATED"] == "03/02/2024"
         assert "period of" not in (bill.get("DESCRIPTION") or "")
         assert item.redated_to is None
+
+
+async def test_a_lost_answer_to_the_redated_send_is_adopted_not_sent_twice(
+    database: Database, books: Books, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-dated bills commit but their answer is lost, and so is the lookup after it: the items stay unknown with
+    the re-dated document written down, and the next batch adopts what the first one created."""
+    open_periods(sandbox, date(2024, 4, 1))
+    await redate_closed_periods(database, books)
+    push = books.connector.push
+    sends: list[int] = []
+
+    async def lose_the_second_answer(documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
+        sends.append(len(documents))
+        if len(sends) == 2:  # the re-dated send
+            fault(sandbox, operation="create:APBILL", mode="commit_then_fail", status=502, times=1)
+            fault(sandbox, operation="query:APBILL", mode="error", status=503, times=1)
+        return await push(documents)
+
+    monkeypatch.setattr(books.connector, "push", lose_the_second_answer)
+    await export(database, books)
+
+    unknown = await items(database, books)
+    assert {(item.state, item.outcome_unknown) for item in unknown} == {("pending", True)}
+    assert all(item.document and item.document["transaction_date"] == "2024-04-01" for item in unknown)
+    assert all(item.redated_to == date(2024, 4, 1) for item in unknown)
+    async with database.tenant_session(books.tenant.id) as session:
+        await session.execute(update(ExportItem).values(next_attempt_at=func.now()))
+
+    await export(database, books)
+
+    exported = await items(database, books)
+    assert {item.state for item in exported} == {"succeeded"}
+    for item, bill in zip(exported, one_bill_per_item(sandbox, exported).values(), strict=True):
+        assert bill["WHENCREATED"] == "04/01/2024"
+        assert item.redated_to == date(2024, 4, 1)
