@@ -142,6 +142,8 @@ class _Work:
     """The document as the settings and mappings build it now, on its own day: what a re-dated send starts from."""
     fresh: bool = False
     """`document` was built in this attempt (not a resend of what an unsettled send wrote down)."""
+    written: bool = False
+    """`document` was written down as the item's document in this attempt (`_record_sending`)."""
     redated_to: date | None = None
     """The day `document` was moved to, its own day's period being closed."""
 
@@ -348,8 +350,9 @@ class ExportEngine:
                 continue
             assert built is not None
             unit.document = replace(redated(built, posted_on=day), generation=document.generation + 1, request_key=None)
-            # Settled by the refusal; `sent` again only once the new document goes.
-            unit.result, unit.sent, unit.fresh, unit.redated_to = None, False, True, day
+            # Settled by the refusal; `sent` and `written` again only once the new document goes.
+            unit.result, unit.sent, unit.written, unit.fresh, unit.redated_to = None, False, False, True, day
+            unit.drift = None  # what goes now is what the settings and mappings build
             moved.append(unit)
         return moved
 
@@ -398,6 +401,8 @@ class ExportEngine:
         for unit in chunk:
             if unit.item.id not in held:
                 unit.result = LeaseLost()
+            else:
+                unit.written = True
         return [unit for unit in chunk if unit.result is None]
 
     async def _pause_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, error: AuthError) -> None:
@@ -420,7 +425,7 @@ class ExportEngine:
         for unit in work:
             target, values, outcome = self._decide(unit, now)
             details: dict[str, Any] = {"outcome": outcome.value, "error_class": values.get("error_class")}
-            if unit.sent and unit.fresh and unit.redated_to is not None and unit.built is not None:
+            if unit.written and unit.fresh and unit.redated_to is not None and unit.built is not None:
                 details["redated"] = {
                     "from": unit.built.transaction_date.isoformat(),
                     "to": unit.redated_to.isoformat(),
@@ -474,9 +479,9 @@ class ExportEngine:
         item, result = unit.item, unit.result
         assert result is not None
         values: dict[str, Any]
-        # A document built in this attempt and sent says on which day it went (None: its own); a resend keeps the
-        # day recorded when it was first sent.
-        redate = {"redated_to": unit.redated_to} if unit.sent and unit.fresh else {}
+        # A document built and written down in this attempt says on which day it goes (None: its own); a resend
+        # keeps the day recorded when it was first written down.
+        redate = {"redated_to": unit.redated_to} if unit.written and unit.fresh else {}
         cleared = {"error_class": None, "error_code": None, "error_message": None, "error_hint": None, **redate}
         if isinstance(result, RemoteDocument):
             outcome = AttemptOutcome.ADOPTED if result.adopted else AttemptOutcome.SUCCEEDED
