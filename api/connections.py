@@ -1,36 +1,73 @@
 """`/v1/connections`: a tenant's links to external systems. Credentials go in, and never come back out."""
 
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.deps import RepositoryDep
 from api.json_values import JsonObject
 from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from api.problems import Problem
+from connectors.registry import available_systems
+from connectors.spec import load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.constants import PUSH_DIMENSIONS_SETTING, RATE_LIMIT_SETTING, RECORD_SOURCE_PAYMENTS_SETTING
 from sync.rate_budget import CONFIGURABLE_LIMITS
 from sync.source_payments import SourcePaymentSettings
 from webhooks.handlers import REALTIME_EXPORT_SETTING
+from webhooks.providers import GENERIC_SENDER
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
-Provider = Literal["fyle", "intacct", "quickbooks", "xero", "generic"]
 WEBHOOK_KEY_BYTES = 24
+
+
+def _printable_name(name: str) -> str:
+    if any(unicodedata.category(character).startswith("C") for character in name):
+        raise ValueError("must not contain control or invisible formatting characters")
+    return name
+
+
+ConnectionName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable_name)]
+
+
+def _role_problem(provider: str, role: ConnectionRole) -> Problem | None:
+    """An installed connector in a role its spec declares, or the generic webhook sender as a source; else why not."""
+    if provider == GENERIC_SENDER:
+        roles: tuple[str, ...] = (ConnectionRole.SOURCE.value,)
+    elif provider in available_systems():
+        roles = tuple(declared.value for declared in load_spec(provider).roles)
+    else:
+        installed = ", ".join((*available_systems(), GENERIC_SENDER))
+        message = f"no connector for {provider!r} is installed; choose one of {installed}"
+        return _field_problem("provider", message)
+    if role.value not in roles:
+        return _field_problem("role", f"{provider} connects only as {' or '.join(roles)}")
+    return None
+
+
+def _field_problem(field: str, message: str) -> Problem:
+    return Problem(
+        422,
+        f"The request is not valid: {field}: {message}.",
+        problem="validation-failed",
+        title="Validation failed",
+        errors=[{"field": field, "message": message, "type": "value_error"}],
+    )
 
 
 class ConnectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    provider: Provider
+    name: ConnectionName
+    provider: str = Field(min_length=1, max_length=32, description="An installed connector, or `generic` (a source).")
     role: ConnectionRole
     credentials: dict[str, str] = Field(
         default_factory=dict, max_length=50, description="Stored encrypted; never returned."
@@ -43,7 +80,7 @@ class ConnectionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: ConnectionName | None = None
     settings: JsonObject = Field(default_factory=dict)
 
 
@@ -145,6 +182,8 @@ async def read_connection(connection_id: uuid.UUID, repository: RepositoryDep) -
 
 @router.post("", response_model=ConnectionPublic, status_code=201, summary="Create a connection")
 async def create_connection(body: ConnectionCreate, repository: RepositoryDep, vault: VaultDep) -> ConnectionPublic:
+    if refusal := _role_problem(body.provider, body.role):
+        raise refusal
     existing = await repository.session.execute(repository.scoped(Connection).where(Connection.name == body.name))
     if existing.first() is not None:
         raise Problem(409, f"A connection named {body.name!r} already exists.", problem="duplicate-name")

@@ -6,7 +6,7 @@ Data first: a provider is a name, a scheme (`webhooks.verifiers`) and where its 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from webhooks.constants import MAX_EVENT_TYPE_LENGTH
 from webhooks.verifiers import VERIFIERS, Verifier
@@ -45,12 +45,15 @@ class WebhookProvider:
         return kind[:MAX_EVENT_TYPE_LENGTH] if kind else None
 
 
+GENERIC_SENDER: Final = "generic"
+"""Not a connector: any system that signs Standard Webhooks to start runs (so a source, never a destination)."""
+
 PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType(
     {
         provider.name: provider
         for provider in (
             WebhookProvider("fyle", "standard-webhooks", _fyle_type),
-            WebhookProvider("generic", "standard-webhooks", _standard_type),
+            WebhookProvider(GENERIC_SENDER, "standard-webhooks", _standard_type),
         )
     }
 )

@@ -148,3 +148,37 @@ async def test_a_nul_in_a_query_value_is_422_naming_it(client: httpx.AsyncClient
     response = await client.get("/v1/export-items?expense_id=tx%00a", headers=tenant.headers)
     body = _assert_problem(response, 422)
     assert [error["field"] for error in body["errors"]] == ["query.expense_id"]  # type: ignore[attr-defined]
+
+
+async def test_a_connection_needs_an_installed_connector_in_a_role_its_spec_declares(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Before, `quickbooks` (no connector), a Fyle destination and an Intacct source were stored, and every later
+    run of them crashed."""
+    refusals = {
+        ("quickbooks", "destination"): "provider",
+        ("fyle", "destination"): "role",
+        ("intacct", "source"): "role",
+        ("generic", "destination"): "role",
+    }
+    for (provider, role), field in refusals.items():
+        response = await client.post(
+            "/v1/connections", headers=tenant.headers, json={**VALID, "provider": provider, "role": role}
+        )
+        body = _assert_problem(response, 422)
+        assert [error["field"] for error in body["errors"]] == [field], body  # type: ignore[attr-defined]
+    listed = (await client.get("/v1/connections", headers=tenant.headers)).json()["items"]
+    assert listed == []
+    accepted = await client.post("/v1/connections", headers=tenant.headers, json={**VALID, "name": "Books (US)"})
+    assert accepted.status_code == 201, accepted.text
+
+
+async def test_a_connection_name_of_control_characters_is_422(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    for name in ("\x07\x08", "books\u200b", "line\nbreak"):
+        body = _assert_problem(
+            await client.post("/v1/connections", headers=tenant.headers, json={**VALID, "name": name}), 422
+        )
+        assert [error["field"] for error in body["errors"]] == ["name"]  # type: ignore[attr-defined]
+    created = (await client.post("/v1/connections", headers=tenant.headers, json=VALID)).json()
+    renamed = await client.patch(f"/v1/connections/{created['id']}", headers=tenant.headers, json={"name": "a\x1bb"})
+    _assert_problem(renamed, 422)

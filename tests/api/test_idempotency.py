@@ -13,7 +13,7 @@ from tests.conftest import TenantFixture
 
 
 def _body(name: str = "books") -> dict[str, object]:
-    return {"name": name, "provider": "xero", "role": "destination"}
+    return {"name": name, "provider": "intacct", "role": "destination"}
 
 
 async def _connection_count(database: Database, tenant: TenantFixture) -> int:
@@ -60,7 +60,7 @@ async def test_a_key_still_in_flight_is_409(
 async def test_an_in_flight_key_answers_409_with_retry_after(
     client: httpx.AsyncClient, database: Database, tenant: TenantFixture
 ) -> None:
-    body = b'{"name":"slow","provider":"xero","role":"destination"}'
+    body = b'{"name":"slow","provider":"intacct","role":"destination"}'
     request_hash = hashlib.sha256(b"POST /v1/connections?\n" + body).hexdigest()
     now = datetime.now(UTC)
     async with database.tenant_session(tenant.id) as session:

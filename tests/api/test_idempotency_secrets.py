@@ -52,7 +52,7 @@ async def test_a_created_webhook_secret_is_never_stored_and_a_replay_is_409_with
 
 async def test_ordinary_responses_are_still_replayed(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     headers = {**tenant.headers, "Idempotency-Key": f"books-{uuid.uuid4().hex}"}
-    body = {"name": "books", "provider": "xero", "role": "destination"}
+    body = {"name": "books", "provider": "intacct", "role": "destination"}
     first = await client.post("/v1/connections", headers=headers, json=body)
     second = await client.post("/v1/connections", headers=headers, json=body)
     assert second.status_code == 201 and second.json() == first.json()

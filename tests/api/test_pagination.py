@@ -9,7 +9,7 @@ async def test_cursor_pages_cover_every_row_once(client: httpx.AsyncClient, tena
         response = await client.post(
             "/v1/connections",
             headers=tenant.headers,
-            json={"name": f"c{index}", "provider": "xero", "role": "destination"},
+            json={"name": f"c{index}", "provider": "intacct", "role": "destination"},
         )
         created.add(response.json()["id"])
     seen: list[str] = []
