@@ -13,7 +13,6 @@ from tests.conftest import TenantFixture
 from tests.mappings.factories import expense
 from tests.mappings.seed import api_world
 
-
 READS_THE_DESTINATION = {"/v1/connections/{connection_id}/reconciliation"}
 """Routes that call the destination live: the world's Intacct has made-up credentials and exports expense reports,
 which the books check cannot read back yet, so its owner gets a 4xx problem; what matters here is the 404."""

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sync.books_check import BooksReport, check_books
 
 from core.db import Database
 from core.domain import Document, DocumentKind, DocumentLine
 from core.models import ExportItem
 from core.settings import Settings
+from sync.books_check import BooksReport, check_books
 from sync.export_engine import ExportEngine
 from tests.api.test_connecting import api, connecting_app  # noqa: F401 - the connecting tests' fixtures, reused here
 from tests.conftest import LEDGERLINE_CLI, TenantFixture, settings_env
