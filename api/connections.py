@@ -3,7 +3,6 @@
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,10 +17,7 @@ from connectors.registry import available_systems
 from connectors.spec import load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
-from sync.constants import PUSH_DIMENSIONS_SETTING, RATE_LIMIT_SETTING, RECORD_SOURCE_PAYMENTS_SETTING
-from sync.rate_budget import CONFIGURABLE_LIMITS
-from sync.source_payments import SourcePaymentSettings
-from webhooks.handlers import REALTIME_EXPORT_SETTING
+from sync.connection_settings import setting_problems
 from webhooks.providers import GENERIC_SENDER
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -84,47 +80,8 @@ class ConnectionUpdate(BaseModel):
     settings: JsonObject = Field(default_factory=dict)
 
 
-def _flag(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _rate_limit(value: Any) -> str | None:
-    if not isinstance(value, dict) or not value or set(value) - CONFIGURABLE_LIMITS:
-        return f"must be an object of {', '.join(sorted(CONFIGURABLE_LIMITS))}"
-    if any(isinstance(number, bool) or not isinstance(number, int) or number < 1 for number in value.values()):
-        return "limits must be whole numbers of at least 1"
-    return None
-
-
-def _source_payments(value: Any) -> str | None:
-    try:
-        SourcePaymentSettings.of({RECORD_SOURCE_PAYMENTS_SETTING: value})
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-EDITABLE_SETTINGS: dict[str, Callable[[Any], str | None]] = {
-    PUSH_DIMENSIONS_SETTING: _flag,
-    REALTIME_EXPORT_SETTING: _flag,
-    RATE_LIMIT_SETTING: _rate_limit,
-    RECORD_SOURCE_PAYMENTS_SETTING: _source_payments,
-}
-"""The settings a person may change, each with its check (a problem, or None). Others — such as what an OAuth
-authorization learned — are the system's, not to be edited."""
-
-
 def _patched(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    problems = []
-    for key, value in patch.items():
-        check = EDITABLE_SETTINGS.get(key)
-        if check is None:
-            problems.append(
-                f"{key}: not a setting that can be changed (those are {', '.join(sorted(EDITABLE_SETTINGS))})"
-            )
-        elif value is not None and (problem := check(value)) is not None:
-            problems.append(f"{key}: {problem}")
-    if problems:
+    if problems := setting_problems(patch, only_editable=True):
         raise Problem(422, "; ".join(problems), problem="invalid-settings")
     merged = {**current, **patch}
     return {key: value for key, value in merged.items() if value is not None}
@@ -184,6 +141,8 @@ async def read_connection(connection_id: uuid.UUID, repository: RepositoryDep) -
 async def create_connection(body: ConnectionCreate, repository: RepositoryDep, vault: VaultDep) -> ConnectionPublic:
     if refusal := _role_problem(body.provider, body.role):
         raise refusal
+    if problems := setting_problems(body.settings, only_editable=False):
+        raise Problem(422, "; ".join(problems), problem="invalid-settings")
     existing = await repository.session.execute(repository.scoped(Connection).where(Connection.name == body.name))
     if existing.first() is not None:
         raise Problem(409, f"A connection named {body.name!r} already exists.", problem="duplicate-name")

@@ -130,9 +130,14 @@ DEFAULT_EXPORT_CHAINS: Final = 2
 EXPORT_CONTINUE_AFTER_FAILURE_SECONDS: Final = 1.0
 """A job that failed on a lost database connection hands its chain on this soon, instead of leaving the connection
 to the next reconcile period."""
+REALTIME_EXPORT_SETTING: Final = "realtime_export"
+"""A destination connection setting: `true` makes an approved report's webhook start a run that pulls *and*
+exports (`RunKind.REALTIME`) instead of a pull run only."""
 PUSH_DIMENSIONS_SETTING: Final = "push_dimensions"
 """A destination connection setting: which imported types a sync run mirrors into the source, e.g.
 `{"project": "projects", "department": "cost_centers"}` for Fyle. Absent: nothing is pushed."""
+DIMENSION_TYPE_NAME_MAX_LENGTH: Final = 100
+"""The longest dimension type name `push_dimensions` accepts, on either side of the mapping."""
 
 # Receipts (sync/receipts.py): the source's files fetched into each document between build and push.
 RECEIPT_FETCH_CONCURRENCY: Final = 4

@@ -23,6 +23,7 @@ from core.db import Database
 from core.errors import AuthError
 from core.models import Connection, ConnectionRole, ConnectionStatus, ExportItem, ExportState, SyncRun
 from core.settings import Settings
+from sync.connection_settings import dimension_pushes
 from sync.constants import PUSH_DIMENSIONS_SETTING, RECORD_SOURCE_PAYMENTS_SETTING, RUN_POLL_SECONDS
 from sync.grouping_run import regroup_tenant
 from sync.import_engine import import_dimensions, push_dimensions_to_source
@@ -151,11 +152,11 @@ async def import_phase(context: RunContext) -> float | None:
         raise
     context.counts["import"] = _jsonable(report)
     context.note(RunPhase.IMPORT, "dimensions imported", report=context.counts["import"])
-    pushes = (await context.destination()).context.settings.get(PUSH_DIMENSIONS_SETTING)
+    settings = (await context.destination()).context.settings
+    pushes = dimension_pushes(settings)
     if not pushes:
-        return None
-    if not isinstance(pushes, dict) or not all(isinstance(value, str) for value in pushes.values()):
-        context.note(RunPhase.IMPORT, f"{PUSH_DIMENSIONS_SETTING} must map destination types to source dimensions")
+        if settings.get(PUSH_DIMENSIONS_SETTING) is not None:
+            context.note(RunPhase.IMPORT, f"{PUSH_DIMENSIONS_SETTING} must map destination types to source dimensions")
         return None
     for source_id, source in await context.sources():
         pushed = await push_dimensions_to_source(

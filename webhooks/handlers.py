@@ -18,11 +18,9 @@ from core.models import Connection, ConnectionRole, ConnectionStatus, SyncRun, W
 from core.repository import TenantRepository
 from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings
+from sync.constants import REALTIME_EXPORT_SETTING
 from sync.runs import RunKind, RunRefusedError, RunTrigger, request_run
 
-REALTIME_EXPORT_SETTING: Final = "realtime_export"
-"""A destination connection setting: `true` makes an approved report's webhook start a run that pulls *and*
-exports (`RunKind.REALTIME`) instead of a pull run only."""
 TRIGGER_SETTING: Final = "trigger"
 """A generic connection setting: `{"connection_id": <destination id>, "kind": <run kind>}`, the run its events start."""
 FYLE_REPORT_RESOURCE: Final = "REPORT"

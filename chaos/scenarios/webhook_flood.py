@@ -52,8 +52,8 @@ from chaos.world import Recovery, World
 from core.crypto import CredentialVault
 from core.models import Connection, WebhookEvent, WebhookState
 from sandbox.server import free_port
+from sync.constants import REALTIME_EXPORT_SETTING
 from webhooks.constants import RATE_LIMIT_REQUESTS
-from webhooks.handlers import REALTIME_EXPORT_SETTING
 from webhooks.secrets import new_secret, seal
 
 TOO_MANY_REQUESTS = 429

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import AuditEvent
+from sync.connection_settings import dimension_pushes
 from tests.conftest import TenantFixture
 
 
@@ -30,7 +31,9 @@ async def _destination(client: httpx.AsyncClient, tenant: TenantFixture, setting
 async def test_settings_are_merged_removed_by_null_and_audited(
     client: httpx.AsyncClient, tenant: TenantFixture, database: Database
 ) -> None:
-    connection_id = await _destination(client, tenant, {"realm_id": "learned", "push_dimensions": True})
+    connection_id = await _destination(
+        client, tenant, {"realm_id": "learned", "push_dimensions": {"project": "projects"}}
+    )
     changed = await client.patch(
         f"/v1/connections/{connection_id}",
         json={
@@ -81,7 +84,7 @@ async def test_bad_settings_are_refused_with_every_reason_and_change_nothing(
     detail = refused.json()["detail"]
     for reason in (
         "realm_id: not a setting that can be changed",
-        "push_dimensions: must be true or false",
+        "push_dimensions: must map each destination dimension type to the source dimension it fills",
         "rate_limit: limits must be whole numbers of at least 1",
         "record_source_payments: record_source_payments must be",
     ):
@@ -99,8 +102,34 @@ async def test_a_name_in_use_and_another_tenants_connection_are_refused(
     taken = await client.patch(f"/v1/connections/{second}", json={"name": name}, headers=tenant.headers)
     assert taken.status_code == 409
     foreign = await client.patch(
-        f"/v1/connections/{first}", json={"settings": {"push_dimensions": True}}, headers=other_tenant.headers
+        f"/v1/connections/{first}", json={"settings": {"realtime_export": True}}, headers=other_tenant.headers
     )
     assert foreign.status_code == 404
     read = await client.get(f"/v1/connections/{first}", headers=tenant.headers)
     assert read.json()["settings"] == {}
+
+
+async def test_push_dimensions_takes_the_mapping_the_import_run_reads_and_nothing_else(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Before, PATCH took `push_dimensions` only as true/false while the run needed a mapping: no value worked."""
+    connection_id = await _destination(client, tenant, {})
+    pushes = {"project": "projects", "department": "cost_centers"}
+    changed = await client.patch(
+        f"/v1/connections/{connection_id}", json={"settings": {"push_dimensions": pushes}}, headers=tenant.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert dimension_pushes(changed.json()["settings"]) == pushes
+    for unusable in (True, {}, {"project": ""}, {"project": 3}, ["projects"]):
+        refused = await client.patch(
+            f"/v1/connections/{connection_id}", json={"settings": {"push_dimensions": unusable}}, headers=tenant.headers
+        )
+        assert refused.status_code == 422, (unusable, refused.text)
+        created = await client.post(
+            "/v1/connections",
+            json={"name": "n", "provider": "intacct", "role": "destination", "settings": {"push_dimensions": unusable}},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 422, (unusable, created.text)
+    read = await client.get(f"/v1/connections/{connection_id}", headers=tenant.headers)
+    assert read.json()["settings"] == {"push_dimensions": pushes}

@@ -14,7 +14,11 @@ from tests.conftest import TenantFixture
 async def _connection(client: httpx.AsyncClient, tenant: TenantFixture, role: str = "destination") -> str:
     response = await client.post(
         "/v1/connections",
-        json={"name": f"{role}-{uuid.uuid4().hex[:6]}", "provider": "intacct", "role": role},
+        json={
+            "name": f"{role}-{uuid.uuid4().hex[:6]}",
+            "provider": "fyle" if role == "source" else "intacct",
+            "role": role,
+        },
         headers=tenant.headers,
     )
     assert response.status_code == 201, response.text

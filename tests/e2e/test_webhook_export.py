@@ -31,11 +31,11 @@ from core.models import (
 )
 from core.settings import Settings
 from sandbox.server import free_port
+from sync.constants import REALTIME_EXPORT_SETTING
 from sync.import_engine import import_dimensions
 from tests.conftest import LEDGERLINE_CLI
 from tests.e2e.conftest import make_books, map_everything, tail
 from tests.sandbox_fixtures import RunningSandbox
-from webhooks.handlers import REALTIME_EXPORT_SETTING
 
 SERVER_START_SECONDS = 30.0
 EXPORT_WAIT_SECONDS = 120.0

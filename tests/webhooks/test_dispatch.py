@@ -20,6 +20,7 @@ from core.crypto import CredentialVault
 from core.db import Database
 from core.models import AuditEvent, Connection, RunState, SyncRun, WebhookEvent, WebhookState
 from core.settings import Settings
+from sync.constants import REALTIME_EXPORT_SETTING
 from sync.queue import Queue
 from sync.reconciler import (
     WEBHOOK_JOB,
@@ -30,7 +31,6 @@ from sync.reconciler import (
 from tests.conftest import TenantFixture, make_tenant
 from webhooks.constants import PROCESS_JOB
 from webhooks.dispatch import WEBHOOK_MAX_ATTEMPTS, claim_event, finish_event, process_webhook_event
-from webhooks.handlers import REALTIME_EXPORT_SETTING
 
 ARQ_JOB_KEY = "arq:job:{job_id}"
 """Where arq keeps a queued job (arq's `job_key_prefix`)."""
