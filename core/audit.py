@@ -4,12 +4,16 @@ Each tenant has its own chain (`chain` = tenant id; operator-level events use th
 its content and the previous row's hash, so changing, removing or reordering a row breaks the chain at that row.
 Appends to one chain are serialised by a transaction-scoped advisory lock. The database refuses UPDATE and DELETE on
 the table (trigger and grants); `ledgerline audit verify` re-computes every chain.
+
+A chain alone cannot show that rows were cut from its end: what is left still verifies. So chain heads are anchored
+elsewhere (`core.audit_anchors`: into the system chain, and into a file the operator keeps), and verify checks each
+chain still reaches, unchanged, the last head anchored for it.
 """
 
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,11 +34,28 @@ class ChainBreak:
 
     chain: str
     seq: int
-    event_id: uuid.UUID
+    event_id: uuid.UUID | None
+    """None when the break is rows missing from the chain's end: there is no row to name."""
     reason: str
 
     def describe(self) -> str:
-        return f"audit row {self.event_id} (chain {self.chain}, seq {self.seq}): {self.reason}"
+        row = f"audit row {self.event_id}" if self.event_id else "audit chain end"
+        return f"{row} (chain {self.chain}, seq {self.seq}): {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class AnchoredHead:
+    """A chain's head as recorded at some time outside the chain: the chain must still hold this row, unchanged."""
+
+    chain: str
+    seq: int
+    hash: str
+    anchored_at: datetime
+    source: str
+    """Where the anchor was kept (the system chain, or an operator's anchor file), to say so in a report."""
+
+    def describe(self) -> str:
+        return f"seq {self.seq} was anchored on {self.anchored_at.isoformat()} ({self.source})"
 
 
 def _chain_of(tenant_id: uuid.UUID | None) -> str:
@@ -170,15 +191,44 @@ async def _rows_in_chain_order(session: AsyncSession) -> AsyncIterator[AuditEven
         yield row
 
 
-async def verify_chains(session: AsyncSession) -> tuple[int, list[ChainBreak]]:
-    """Re-compute every chain the session can see. Returns the rows checked and the first break of each chain."""
+def _anchors_by_chain(anchors: Iterable[AnchoredHead]) -> dict[str, list[AnchoredHead]]:
+    by_chain: dict[str, list[AnchoredHead]] = {}
+    for anchor in anchors:
+        by_chain.setdefault(anchor.chain, []).append(anchor)
+    return by_chain
+
+
+def _truncation(chain: str, last_seq: int, anchors: Sequence[AnchoredHead]) -> ChainBreak | None:
+    """The break of a chain whose end lies before a head anchored for it."""
+    beyond = [anchor for anchor in anchors if anchor.seq > last_seq]
+    if not beyond:
+        return None
+    anchor = max(beyond, key=lambda found: found.seq)
+    reason = f"the chain ends at seq {last_seq}, but {anchor.describe()}: rows were removed from its end"
+    return ChainBreak(chain=chain, seq=last_seq + 1, event_id=None, reason=reason)
+
+
+async def verify_chains(session: AsyncSession, *, anchors: Iterable[AnchoredHead] = ()) -> tuple[int, list[ChainBreak]]:
+    """Re-compute every chain the session can see. Returns the rows checked and the first break of each chain.
+
+    Each of `anchors` must still be in its chain with the hash it was anchored with; a chain that ends before one,
+    or is gone altogether, was truncated."""
+    unchecked = _anchors_by_chain(anchors)
     checked = 0
     breaks: list[ChainBreak] = []
     chain: str | None = None
+    chain_anchors: list[AnchoredHead] = []
     expected_seq, expected_prev, broken = 1, AUDIT_GENESIS_HASH, False
+
+    def end_of_chain() -> None:
+        if chain is not None and not broken and (cut := _truncation(chain, expected_seq - 1, chain_anchors)):
+            breaks.append(cut)
+
     async for row in _rows_in_chain_order(session):
         if row.chain != chain:
+            end_of_chain()
             chain, expected_seq, expected_prev, broken = row.chain, 1, AUDIT_GENESIS_HASH, False
+            chain_anchors = unchecked.pop(chain, [])
         checked += 1
         if broken:
             continue
@@ -200,8 +250,14 @@ async def verify_chains(session: AsyncSession) -> tuple[int, list[ChainBreak]]:
             reason = "prev_hash does not match the hash of the row before it"
         elif row.hash != _event_hash(row.prev_hash, fields):
             reason = "content does not match its hash: the row was altered"
+        elif rewritten := [anchor for anchor in chain_anchors if anchor.seq == row.seq and anchor.hash != row.hash]:
+            reason = f"{rewritten[0].describe()} with another hash: the chain was rewritten up to here"
         if reason:
             breaks.append(ChainBreak(chain=row.chain, seq=row.seq, event_id=row.id, reason=reason))
             broken = True
         expected_seq, expected_prev = row.seq + 1, row.hash
+    end_of_chain()
+    for lost_chain, lost_anchors in sorted(unchecked.items()):
+        if cut := _truncation(lost_chain, 0, lost_anchors):
+            breaks.append(cut)
     return checked, breaks

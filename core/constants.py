@@ -13,6 +13,10 @@ AUDIT_CHAIN_LOCK_NAMESPACE: Final = 7_130_001
 """First key of the advisory lock that serialises appends to one audit chain."""
 SYSTEM_AUDIT_CHAIN: Final = "system"
 AUDIT_GENESIS_HASH: Final = "0" * 64
+AUDIT_ANCHOR_ACTION: Final = "audit.anchored"
+"""The system-chain event that records another chain's head (entity: the chain; data: its seq and hash)."""
+AUDIT_ANCHOR_ENTITY: Final = "audit_chain"
+AUDIT_ANCHOR_IN_SYSTEM_CHAIN: Final = "the system chain"
 
 # API keys: ll_<prefix>_<secret>
 API_KEY_SCHEME: Final = "ll"

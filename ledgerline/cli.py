@@ -15,12 +15,13 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core.audit import append_event, verify_chains
+from core.audit import append_event
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
 from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
 from core.settings import Settings
+from ledgerline.cli_audit import audit_app
 from ledgerline.cli_books import books_app
 from ledgerline.cli_keys import issue_api_key, keys_app
 from ledgerline.cli_secrets import secrets_app
@@ -38,7 +39,6 @@ from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
 
 app = typer.Typer(help="Ledgerline: expenses into the books, exactly once.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
-audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 vault_app = typer.Typer(help="Manage the credential vault keys.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="api-keys")
@@ -196,25 +196,6 @@ def connections(
             connection.status_reason or "",
         )
     console.print(table)
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Re-compute every audit chain; exit 1 and name the first broken row of each broken chain."""
-    settings = load_settings()
-    require_database_url(settings)
-
-    async def work(database: Database) -> tuple[int, list[str]]:
-        async with database.owner_session() as session:
-            checked, breaks = await verify_chains(session)
-        return checked, [found.describe() for found in breaks]
-
-    checked, problems = run_with_database(settings, work)
-    if problems:
-        for line in problems:
-            console.print(f"[red]BROKEN[/red] {line}")
-        raise typer.Exit(1)
-    console.print(f"Audit log intact: {checked} rows verified.")
 
 
 @vault_app.command("new-key")

@@ -11,8 +11,13 @@ from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
 from sync import jobs, replay, run_job
-from sync.constants import CONNECTOR_STATE, RECONCILE_EVERY_SECONDS, WORKER_HEARTBEAT_EVERY_SECONDS
-from sync.queue import Queue, Worker, build_worker, every_seconds
+from sync.constants import (
+    AUDIT_ANCHOR_EVERY_MINUTES,
+    CONNECTOR_STATE,
+    RECONCILE_EVERY_SECONDS,
+    WORKER_HEARTBEAT_EVERY_SECONDS,
+)
+from sync.queue import Queue, Worker, build_worker, every_minutes, every_seconds
 from webhooks import dispatch
 
 
@@ -42,6 +47,7 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
         cron_jobs=[
             every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat"),
             every_seconds(jobs.reconcile_work, RECONCILE_EVERY_SECONDS, name="reconcile_work"),
+            every_minutes(jobs.anchor_audit_chains, AUDIT_ANCHOR_EVERY_MINUTES, name="anchor_audit_chains"),
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

@@ -17,6 +17,10 @@ LEASE_SECONDS: Final = 120
 """How long a claimed item belongs to its worker; a worker that dies loses it to the reconciler after this."""
 CLAIM_BATCH: Final = 50
 RECONCILE_EVERY_SECONDS: Final = 15
+AUDIT_ANCHOR_EVERY_MINUTES: Final = 10
+"""How often a worker records every audit chain's head in the system chain: rows cut from a chain's end after an
+anchor show in `ledgerline audit verify`."""
+AUDIT_ANCHOR_ACTOR: Final = "ledgerline-worker"
 BACKOFF_BASE_SECONDS: Final = 30.0
 BACKOFF_CAP_SECONDS: Final = 4 * 3600.0
 RETRY_WINDOW_SECONDS: Final = 24 * 3600.0

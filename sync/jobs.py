@@ -14,12 +14,14 @@ from sqlalchemy.exc import DBAPIError
 
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
+from core.audit_anchors import anchor_chain_heads
 from core.connection_status import mark_needs_reauth
 from core.errors import AuthError
 from core.log import bind_context, get_logger
 from sync.backoff import BackoffSchedule
 from sync.circuit import CircuitBreaker
 from sync.constants import (
+    AUDIT_ANCHOR_ACTOR,
     BATCHES_PER_EXPORT_JOB,
     CLAIM_BATCH,
     CONNECTOR_STATE,
@@ -48,6 +50,14 @@ async def record_heartbeat(ctx: dict[str, Any]) -> None:
         json.dumps(beat),
         ex=WORKER_HEARTBEAT_TTL_SECONDS,
     )
+
+
+async def anchor_audit_chains(ctx: dict[str, Any]) -> int:
+    """Record each audit chain's head that moved since it was last anchored (`core.audit_anchors`)."""
+    database = ctx["database"]
+    async with database.cross_tenant_session(actor=AUDIT_ANCHOR_ACTOR, reason="anchor audit chain heads") as session:
+        moved = await anchor_chain_heads(session, actor=AUDIT_ANCHOR_ACTOR)
+    return len(moved)
 
 
 async def live_workers(queue: Queue) -> list[dict[str, Any]]:

@@ -129,6 +129,17 @@ def every_seconds(function: JobFunction, seconds: int, *, name: str) -> CronJob:
     )
 
 
+def every_minutes(function: JobFunction, minutes: int, *, name: str) -> CronJob:
+    """A job run every `minutes` (a divisor of 60), on the minute, at most once at a time."""
+    return cron(
+        cast(WorkerCoroutine, observed(function)),
+        name=name,
+        minute=set(range(0, 60, minutes)),
+        second=0,
+        unique=True,
+    )
+
+
 def build_worker(
     *,
     url: str | None,

@@ -1,7 +1,11 @@
 """The audit log is append-only and hash-chained; `ledgerline audit verify` names the first altered row."""
 
+import json
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -9,7 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from core.audit import append_event, verify_chains
+from core.audit_anchors import anchor_chain_heads, anchors_in_system_chain, chain_heads
+from core.constants import SYSTEM_AUDIT_CHAIN
 from core.db import Database, sqlalchemy_url
+from core.models import AuditEvent
 from core.settings import Settings
 from tests.conftest import LEDGERLINE_CLI, TenantFixture, settings_env
 
@@ -41,10 +48,14 @@ def _tamper(settings: Settings, statement: str, params: dict[str, object]) -> No
     engine.dispose()
 
 
-def _verify_cli(settings: Settings) -> subprocess.CompletedProcess[str]:
+def _audit_cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [LEDGERLINE_CLI, "audit", "verify"], env=settings_env(settings), capture_output=True, text=True, timeout=60
+        [LEDGERLINE_CLI, "audit", *arguments], env=settings_env(settings), capture_output=True, text=True, timeout=60
     )
+
+
+def _verify_cli(settings: Settings) -> subprocess.CompletedProcess[str]:
+    return _audit_cli(settings, "verify")
 
 
 async def test_chains_verify_and_sequence_per_tenant(
@@ -103,3 +114,116 @@ async def test_deleting_a_row_fails_verify_and_names_the_row_after_the_gap(
         assert "missing" in breaks[0].reason
     finally:
         _tamper(settings, "DELETE FROM audit_events WHERE chain = :chain", {"chain": str(tenant.id)})
+
+
+@contextmanager
+def _cut_from_end(settings: Settings, chain: str, *, keep: int) -> Iterator[None]:
+    """Delete a chain's rows after seq `keep`, as an owner bypassing the trigger would; put them back afterwards."""
+    assert settings.database_url
+    engine = create_engine(sqlalchemy_url(settings.database_url), poolclass=NullPool)
+    where = "WHERE chain = :chain AND seq > :keep"
+    with engine.begin() as connection:
+        cut = connection.execute(text(f"SELECT * FROM audit_events {where}"), {"chain": chain, "keep": keep})
+        rows = [dict(row._mapping) for row in cut]
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(f"DELETE FROM audit_events {where}"), {"chain": chain, "keep": keep})
+    assert rows, "nothing was cut"
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(AuditEvent.__table__.insert(), rows)
+        engine.dispose()
+
+
+async def _anchor(database: Database) -> None:
+    async with database.owner_session() as session:
+        await anchor_chain_heads(session, actor="test")
+
+
+async def test_rows_cut_from_a_chains_end_after_its_head_was_anchored_fail_verify(
+    database: Database, settings: Settings, tenant: TenantFixture
+) -> None:
+    await _append(database, tenant, 4)
+    await _anchor(database)
+    assert _verify_cli(settings).returncode == 0
+    with _cut_from_end(settings, str(tenant.id), keep=2):
+        async with database.owner_session() as session:
+            anchors = await anchors_in_system_chain(session)
+            _, breaks = await verify_chains(session, anchors=anchors)
+        assert [(found.chain, found.seq, found.event_id) for found in breaks] == [(str(tenant.id), 3, None)]
+        assert "ends at seq 2" in breaks[0].reason and "anchored" in breaks[0].reason
+        result = _verify_cli(settings)
+        assert result.returncode == 1
+        assert "removed from its end" in _said(result)
+    assert _verify_cli(settings).returncode == 0  # the rows are back: the same chain verifies again
+
+
+async def _head(database: Database, chain: str) -> int:
+    async with database.owner_session() as session:
+        (head,) = [found.seq for found in await chain_heads(session) if found.chain == chain]
+    return head
+
+
+def _said(result: subprocess.CompletedProcess[str]) -> str:
+    """The command's output with the terminal's line wrapping undone."""
+    return " ".join(result.stdout.split())
+
+
+async def test_a_chain_rewritten_after_its_head_was_anchored_fails_verify(
+    database: Database, settings: Settings, tenant: TenantFixture
+) -> None:
+    """Rows replaced by others with valid hashes pass the chain check; the anchor catches them."""
+    await _append(database, tenant, 3)
+    await _anchor(database)
+    head = await _head(database, str(tenant.id))
+    with _cut_from_end(settings, str(tenant.id), keep=head - 2):
+        try:
+            async with database.tenant_session(tenant.id) as session:  # the forger appends rows in their place
+                for index in range(2):
+                    await append_event(
+                        session,
+                        tenant_id=tenant.id,
+                        actor="api_key:forger",
+                        action="mapping.set",
+                        entity_type="mappings",
+                        entity_id=str(index),
+                        data={"amount": "0.01"},
+                    )
+            async with database.owner_session() as session:
+                _, breaks = await verify_chains(session, anchors=await anchors_in_system_chain(session))
+            assert [(found.chain, found.seq) for found in breaks] == [(str(tenant.id), head)]
+            assert "rewritten" in breaks[0].reason
+        finally:
+            _tamper(
+                settings,
+                "DELETE FROM audit_events WHERE chain = :chain AND seq > :keep",
+                {"chain": str(tenant.id), "keep": head - 2},
+            )
+
+
+async def test_an_anchor_file_shows_rows_cut_from_the_system_chains_own_end(
+    database: Database, settings: Settings, tenant: TenantFixture, tmp_path: Path
+) -> None:
+    await _append(database, tenant, 2)
+    tenant_head, system_head = await _head(database, str(tenant.id)), await _head(database, SYSTEM_AUDIT_CHAIN)
+    anchors = tmp_path / "anchors.jsonl"
+    anchored = _audit_cli(settings, "anchor", "--export", str(anchors))
+    assert anchored.returncode == 0, anchored.stdout + anchored.stderr
+    exported = {line["chain"]: line["seq"] for line in map(json.loads, anchors.read_text().splitlines())}
+    assert exported[str(tenant.id)] == tenant_head and exported[SYSTEM_AUDIT_CHAIN] > system_head
+    with _cut_from_end(settings, SYSTEM_AUDIT_CHAIN, keep=system_head):
+        # The anchors recorded in the system chain went with its end: only the file kept outside shows the cut.
+        assert _audit_cli(settings, "verify").returncode == 0
+        result = _audit_cli(settings, "verify", "--anchors", str(anchors))
+        assert result.returncode == 1
+        assert "removed from its end" in _said(result) and str(anchors) in _said(result)
+    assert _audit_cli(settings, "verify", "--anchors", str(anchors)).returncode == 0
+
+
+async def test_an_unreadable_anchor_file_is_refused_with_its_line(settings: Settings, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text('{"chain": "system", "seq": 1}\n')
+    result = _audit_cli(settings, "verify", "--anchors", str(anchors))
+    assert result.returncode == 2
+    assert "line 1: not an anchor" in _said(result) and "hash" in _said(result)
