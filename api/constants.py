@@ -3,10 +3,6 @@
 from typing import Final
 
 REQUEST_ID_HEADER: Final = "x-request-id"
-METRICS_TOKEN_VARIABLE: Final = "LEDGERLINE_METRICS_TOKEN"  # noqa: S105 - a variable name, not a token
-"""The bearer token Prometheus scrapes `/metrics` with; required outside `OPEN_METRICS_ENVS`."""
-OPEN_METRICS_ENVS: Final = frozenset({"dev", "test"})
-"""Where `/metrics` answers without a token when none is set (a development machine, the test suite)."""
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 IDEMPOTENT_REPLAY_HEADER: Final = "idempotent-replayed"
 NO_STORE: Final = "no-store"
@@ -16,6 +12,8 @@ SECRET_WITHHELD: Final = "ledgerline-secret-withheld"  # noqa: S105 - a marker, 
 """Marks, among an idempotency key's stored headers, a response that carried a secret and was not kept."""
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
+CURSOR_PARAMETER: Final = "cursor"
+"""The query parameter a list takes its next page's position in; opaque to clients, 400 when forged."""
 SEARCH_MAX_LENGTH: Final = 200
 LIKE_ESCAPE: Final = "\\"
 """Escapes `%` and `_` in searches, so a user's text is matched literally."""
@@ -30,5 +28,7 @@ OAUTH_STATE_TTL_SECONDS: Final = 600
 OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
 """Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""
 
+JSON_API_PATH_PREFIX: Final = "/v1/"
+"""Where every request body is JSON (`api.json_body`); webhook deliveries and the dashboard's forms are elsewhere."""
 WEBHOOKS_PATH_PREFIX: Final = "/webhooks/"
 """Deliveries are checked by signature over their raw bytes before anything reads them: the body checks skip them."""

@@ -4,19 +4,17 @@
 or test machine it answers only a bearer of `LEDGERLINE_METRICS_TOKEN`, and nobody while that is unset.
 """
 
-import hmac
-import os
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from api.constants import METRICS_TOKEN_VARIABLE, OPEN_METRICS_ENVS
 from api.problems import problem_response
 from core.db import Database
 from core.log import get_logger
 from core.metrics import METRICS_CONTENT_TYPE, render_metrics
+from core.metrics_access import scrape_refusal
 from core.work_gauges import WorkGauges
 from sync.jobs import live_workers
 from sync.queue import Queue
@@ -71,31 +69,11 @@ def _work_gauges(request: Request) -> WorkGauges:
     return gauges
 
 
-def metrics_token() -> str | None:
-    """The scrape token, read from the environment on each scrape so a rotation needs no restart."""
-    return os.environ.get(METRICS_TOKEN_VARIABLE) or None
-
-
 def _metrics_refusal(request: Request) -> Response | None:
-    token = metrics_token()
-    if token is None:
-        if request.app.state.settings.env in OPEN_METRICS_ENVS:
-            return None
-        return problem_response(
-            403,
-            f"Metrics are served only to a scraper with a token: set {METRICS_TOKEN_VARIABLE} and scrape with "
-            "`Authorization: Bearer <token>`.",
-            problem="metrics-token-unset",
-        )
-    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), token.encode()):
+    refusal = scrape_refusal(env=request.app.state.settings.env, authorization=request.headers.get("authorization", ""))
+    if refusal is None:
         return None
-    return problem_response(
-        401,
-        f"Scrape /metrics with `Authorization: Bearer <token>`, the token in {METRICS_TOKEN_VARIABLE}.",
-        problem="metrics-token-required",
-        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-    )
+    return problem_response(refusal.status, refusal.detail, problem=refusal.problem, headers=refusal.headers or None)
 
 
 @router.get("/metrics", summary="Prometheus metrics (bearer token outside dev and test)", response_class=Response)

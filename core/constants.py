@@ -36,6 +36,11 @@ IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS: Final = 300
 IDEMPOTENT_RESPONSE_MAX_BYTES: Final = 1024 * 1024
 
 # Metrics
+METRICS_TOKEN_VARIABLE: Final = "LEDGERLINE_METRICS_TOKEN"  # noqa: S105 - a variable name, not a token
+"""The bearer token Prometheus scrapes metrics with (the API's `/metrics`, a worker's metrics port); required outside
+`OPEN_METRICS_ENVS`."""
+OPEN_METRICS_ENVS: Final = frozenset({"dev", "test"})
+"""Where metrics are served without a token when none is set (a development machine, the test suite)."""
 WORK_GAUGES_MIN_INTERVAL_SECONDS: Final = 5.0
 """The ledger gauges are read from PostgreSQL at most this often per process, however often `/metrics` is scraped."""
 
@@ -81,3 +86,15 @@ SECRET_PLACEHOLDERS: Final = frozenset(
 """Values published in this repository or guessed first, compared lower-cased."""
 SECRET_PLACEHOLDER_MARKERS: Final = ("change-me", "changeme", "change_me", "dev-only", "replace-me", "example")
 """Parts of a value that show it was copied from an example (`CHANGE-ME` in deploy/kubernetes/secret.example.yaml)."""
+
+# Money
+MINOR_UNIT_PLACES: Final = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF"),
+        0,
+    ),
+    **dict.fromkeys(("XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+"""ISO 4217 currencies whose minor unit is not the cent (yen have none, dinars have thousandths)."""
+DEFAULT_MINOR_UNIT_PLACES: Final = 2

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from prometheus_client import start_http_server
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
@@ -34,6 +33,7 @@ from ledgerline.cli_support import (
     tenant_filter,
 )
 from ledgerline.cli_sync import sync_app
+from ledgerline.worker_metrics import serve_worker_metrics
 from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
 from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
 
@@ -80,7 +80,7 @@ def worker() -> None:
     settings = load_settings()
     require_database_url(settings)
     if settings.worker_metrics_port is not None:  # the API's /metrics cannot see what this process counts
-        start_http_server(settings.worker_metrics_port, addr=settings.host)
+        serve_worker_metrics(host=settings.host, port=settings.worker_metrics_port, env=settings.env)
         console.print(f"Worker metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics")
     try:
         create_worker(settings).run()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.constants import METRICS_TOKEN_VARIABLE
+from core.constants import METRICS_TOKEN_VARIABLE
 
 
 @pytest.fixture
