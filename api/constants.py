@@ -21,8 +21,6 @@ SIGN_IN_FAILURES_KEY: Final = "ledgerline:sign-in-failures:{namespace}:{address}
 """Redis counter of failed API-key and dashboard sign-ins from one client address in the current window."""
 SIGN_IN_LOCAL_MAX_ADDRESSES: Final = 10_000
 """Addresses one process remembers while Redis is down; past it the oldest window is forgotten."""
-SIGN_IN_IPV6_PREFIX: Final = 64
-"""IPv6 callers are throttled by network: one subscriber is handed a whole /64, and could change address per guess."""
 OAUTH_STATE_TTL_SECONDS: Final = 600
 """How long an OAuth state (in Redis) and its browser cookie wait for the callback."""
 OAUTH_STATE_COOKIE: Final = "ll_oauth_state"

@@ -14,7 +14,6 @@ key up before the route does, and a second, unthrottled look-up there would tell
 guess was right (that key claims the idempotency key, and a retry comes back replayed).
 """
 
-import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -22,9 +21,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
-from api.constants import SIGN_IN_FAILURES_KEY, SIGN_IN_IPV6_PREFIX, SIGN_IN_LOCAL_MAX_ADDRESSES
+from api.constants import SIGN_IN_FAILURES_KEY, SIGN_IN_LOCAL_MAX_ADDRESSES
 from api.problems import Problem
 from core.api_keys import Principal, authenticate
+from core.caller_address import caller_scope
 from core.db import Database
 from core.log import get_logger
 
@@ -137,16 +137,7 @@ class SignInThrottle:
 def client_address(request: HTTPConnection) -> str:
     """Whom the budget belongs to: the caller's address (a configured proxy's `X-Forwarded-For` has already replaced
     its own, `create_app`), or for IPv6 its /64."""
-    host = request.client.host if request.client else "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/{SIGN_IN_IPV6_PREFIX}", strict=False))
-    return str(address)
+    return caller_scope(request.client.host if request.client else "unknown")
 
 
 def throttle_of(request: HTTPConnection) -> SignInThrottle:

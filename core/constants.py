@@ -35,6 +35,10 @@ IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS: Final = 300
 """An in-flight key older than this belongs to a request that died; a retry may take it over."""
 IDEMPOTENT_RESPONSE_MAX_BYTES: Final = 1024 * 1024
 
+# Callers
+CALLER_IPV6_PREFIX: Final = 64
+"""IPv6 callers are budgeted by network: one subscriber is handed a whole /64, and could change address per request."""
+
 # Metrics
 METRICS_TOKEN_VARIABLE: Final = "LEDGERLINE_METRICS_TOKEN"  # noqa: S105 - a variable name, not a token
 """The bearer token Prometheus scrapes metrics with (the API's `/metrics`, a worker's metrics port); required outside

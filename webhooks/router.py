@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from api.problems import Problem
+from core.caller_address import caller_scope
 from core.metrics import WEBHOOKS
 from webhooks.constants import UNKNOWN_SOURCE
 from webhooks.ingress import Delivery, WebhookIngress
@@ -55,7 +56,7 @@ async def receive_webhook(provider: str, connection_key: str, request: Request) 
                 headers=request.headers,
                 body=await request.body(),
                 content_type=request.headers.get("content-type"),
-                source=request.client.host if request.client else UNKNOWN_SOURCE,
+                source=caller_scope(request.client.host) if request.client else UNKNOWN_SOURCE,
             )
         )
     except Problem as refused:

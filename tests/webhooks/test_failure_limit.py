@@ -87,6 +87,21 @@ async def test_failed_deliveries_are_limited_per_source_address_whatever_key_the
         _is_problem(await _forge(other), 404)
 
 
+async def test_an_ipv6_forger_counts_as_its_64_whichever_of_its_addresses_it_sends_from(
+    app: FastAPI, tenant: TenantFixture, client: httpx.AsyncClient, ingress: WebhookIngress
+) -> None:
+    """A subscriber holds a whole /64 and may take a new address per request: before, each one had a fresh budget."""
+    with_limits(ingress, failures_per_address=4, failures_overall=10**6, failure_window_seconds=WINDOW)
+    network = f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:{uuid.uuid4().int % 0xFFFF:x}"
+    for host in range(1, 5):
+        async with _from(app)(f"{network}::{host:x}") as forged:
+            _is_problem(await _forge(forged), 404)
+    async with _from(app)(f"{network}::beef") as forged:
+        _is_problem(await _forge(forged), 429)
+    async with _from(app)(f"2001:db8:ffff:{uuid.uuid4().int % 0xFFFF:x}::1") as neighbour:  # another /64
+        _is_problem(await _forge(neighbour), 404)
+
+
 async def test_a_blocked_address_still_gets_its_signed_deliveries_through(
     app: FastAPI, tenant: TenantFixture, client: httpx.AsyncClient, ingress: WebhookIngress
 ) -> None:
