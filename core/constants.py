@@ -63,12 +63,20 @@ SECRET_FIELD_MARKERS: Final = (
     "client_secret",
     "signature",
 )
-REDACTED_URL_PARTS: Final = (
+REDACTED_TEXT_PARTS: Final = (
     (r"(/webhooks/[^/\s?#\"']+/)[^/\s?#\"']+", r"\g<1>[redacted]"),
-    (r"(/callback)\?[^\s#\"']*", r"\g<1>?[redacted]"),
+    (r"(/callback/?)\?[^\s#\"']*", r"\g<1>?[redacted]"),
+    (
+        r"(?i)((?:password|passwd|secret|token|api_?key|authorization)(?![a-z_]*_url)[a-z_]*[\"']?\s*[=:]\s*[\"']?"
+        r"(?:(?:bearer|basic)\s+)?)"
+        r"(?!\[redacted\])[^\s&\"',;}<]+",
+        r"\g<1>[redacted]",
+    ),
 )
-"""Pattern and replacement of URL parts that are secrets in any log line: a webhook URL's connection key (whoever
-knows it may post to the connection's inbox) and the query of an OAuth callback (its `code` and `state`)."""
+"""Pattern and replacement of secrets in any log line's text, wherever they appear: a webhook URL's connection key
+(whoever knows it may post to the connection's inbox), the query of an OAuth callback (its `code` and `state`), and
+the value of anything written as `password=…`, `"client_secret": "…"` or `token: …` in free text (a library's
+message or an exception's)."""
 
 # Development defaults that must never reach production.
 DEV_VAULT_KEY: Final = "bGVkZ2VybGluZS1kZXYtb25seS12YXVsdC1rZXktMDA="

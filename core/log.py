@@ -1,8 +1,9 @@
 """JSON logs carrying request, tenant, run and item ids, with secrets redacted before anything is written.
 
-Two kinds of secrets are redacted: fields whose names say so (`password`, `token`, …), and the parts of URLs that are
-secrets wherever they appear, in any field or in a line's text (uvicorn's access log writes the path with its query):
-a webhook URL's connection key and an OAuth callback's `code` and `state` (`REDACTED_URL_PARTS`).
+Two kinds of secrets are redacted: fields whose names say so (`password`, `token`, …), and secrets in text wherever
+they appear, in any field or in a line's text (uvicorn's access log writes the path with its query): a webhook URL's
+connection key, an OAuth callback's `code` and `state`, and the value after `password=` or the like
+(`REDACTED_TEXT_PARTS`).
 
 Ids are bound with `bind_context(...)` (structlog contextvars), so every line logged while handling a request or a
 job carries them. Standard-library loggers (uvicorn, arq, alembic) go through the same processors.
@@ -16,18 +17,18 @@ from typing import Any
 
 import structlog
 
-from core.constants import REDACTED, REDACTED_URL_PARTS, SECRET_FIELD_MARKERS
+from core.constants import REDACTED, REDACTED_TEXT_PARTS, SECRET_FIELD_MARKERS
 
 bind_context = structlog.contextvars.bind_contextvars
 clear_context = structlog.contextvars.clear_contextvars
 get_logger = structlog.stdlib.get_logger
 
-_URL_PARTS = tuple((re.compile(pattern), replacement) for pattern, replacement in REDACTED_URL_PARTS)
+_TEXT_PARTS = tuple((re.compile(pattern), replacement) for pattern, replacement in REDACTED_TEXT_PARTS)
 
 
-def redact_urls(text: str) -> str:
-    """`text` without the secret parts of any URL in it."""
-    for pattern, replacement in _URL_PARTS:
+def redact_text(text: str) -> str:
+    """`text` without the secrets written in it."""
+    for pattern, replacement in _TEXT_PARTS:
         text = pattern.sub(replacement, text)
     return text
 
@@ -44,7 +45,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
     if isinstance(value, str):
-        return redact_urls(value)
+        return redact_text(value)
     return value
 
 

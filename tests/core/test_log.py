@@ -100,3 +100,35 @@ async def test_a_database_error_never_carries_the_statement_parameters(
     except IntegrityError:
         get_logger("test").exception("unhandled_error")
     assert webhook_key not in capsys.readouterr().err
+
+
+def test_secrets_written_in_free_text_and_a_callback_with_a_trailing_slash_are_redacted(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    """A library's message or an exception's text may spell a secret out (`password=…`, a JSON body, a header), and
+    a callback may be asked for with a slash before its query: before, both reached the log."""
+    configure_logging(level="INFO", json=True)
+    secrets_in_text = {
+        "password": "hunter2-in-text",
+        "client_secret": "cs-in-a-json-body",
+        "bearer": "bearer-token-in-a-header",
+        "code": "authcode-after-a-slash",
+    }
+    logging.getLogger("uvicorn.error").warning(
+        'sign-in failed for user=bob password=%s; body was {"client_secret": "%s", "realm": "123"}',
+        secrets_in_text["password"],
+        secrets_in_text["client_secret"],
+    )
+    get_logger("test").warning("upstream_refused", detail=f"Authorization: Bearer {secrets_in_text['bearer']}")
+    logging.getLogger("uvicorn.access").info(
+        '%s - "GET %s HTTP/1.1" 200', "127.0.0.1:5000", f"/v1/connections/fyle/callback/?code={secrets_in_text['code']}"
+    )
+    get_logger("test").info("fetched", detail="token_url=https://fyle.example/oauth/token, tokens used: 5")
+    output = capsys.readouterr().err
+    for secret in secrets_in_text.values():
+        assert secret not in output
+    lines = [json.loads(line) for line in output.strip().splitlines()]
+    assert "user=bob password=[redacted]" in lines[-4]["event"] and '"realm": "123"' in lines[-4]["event"]
+    assert lines[-3]["detail"] == "Authorization: Bearer [redacted]"
+    assert "/callback/?[redacted]" in lines[-2]["event"]
+    assert lines[-1]["detail"] == "token_url=https://fyle.example/oauth/token, tokens used: 5"  # no secret in it
