@@ -7,7 +7,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 import pytest
@@ -35,6 +35,17 @@ FLOOD_CONCURRENCY = 24
 SIGNED_DELIVERIES = 200
 TIME_LIMIT_SECONDS = 120.0
 MIN_SIGNED_SUCCESS = 0.99
+CLOSED = "connection closed"
+"""A delivery whose connection the server closed under it: a keep-alive race on a loaded loop (the server drops an idle
+connection just as the client reuses it). A forger losing a connection is no harm; a signed sender's counts against
+its 99 %."""
+
+
+async def _answer(send: Awaitable[httpx.Response]) -> int | str:
+    try:
+        return (await send).status_code
+    except httpx.TransportError:
+        return CLOSED
 
 
 @pytest.fixture
@@ -62,8 +73,8 @@ async def test_a_signed_sender_keeps_99_percent_under_a_forged_flood_from_its_ow
         failure_window_seconds=FAILURE_WINDOW_SECONDS,
     )
     target = await webhook_target(client, tenant)
-    forged_statuses: Counter[int] = Counter()
-    signed_statuses: Counter[int] = Counter()
+    forged_statuses: Counter[int | str] = Counter()
+    signed_statuses: Counter[int | str] = Counter()
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=FLOOD_CONCURRENCY, max_keepalive_connections=FLOOD_CONCURRENCY)
     async with (
@@ -78,12 +89,12 @@ async def test_a_signed_sender_keeps_99_percent_under_a_forged_flood_from_its_ow
             for turn in remaining:
                 path = target.path if turn % 4 == 0 else f"/webhooks/fyle/{uuid.uuid4().hex}"
                 headers = signed_headers("whsec_" + "A" * 43, body)
-                forged_statuses[(await flood.post(path, content=body, headers=headers)).status_code] += 1
+                forged_statuses[await _answer(flood.post(path, content=body, headers=headers))] += 1
 
         async def sign() -> None:
             for _ in range(SIGNED_DELIVERIES):
                 started = time.perf_counter()
-                signed_statuses[(await deliver(sender, target)).status_code] += 1
+                signed_statuses[await _answer(deliver(sender, target))] += 1
                 latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -100,6 +111,6 @@ async def test_a_signed_sender_keeps_99_percent_under_a_forged_flood_from_its_ow
         f"p99 {latencies[int(0.99 * len(latencies)) - 1] * 1000:.1f} ms"
     )
     assert sum(forged_statuses.values()) == FORGED_DELIVERIES
-    assert set(forged_statuses) <= {401, 404, 429}, forged_statuses
+    assert set(forged_statuses) <= {401, 404, 429, CLOSED}, forged_statuses
     assert forged_statuses[429] > FORGED_DELIVERIES // 2, "the flood was not held back"
     assert success >= MIN_SIGNED_SUCCESS, signed_statuses
