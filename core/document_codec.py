@@ -21,6 +21,7 @@ def document_to_json(document: Document) -> dict[str, Any]:
         "memo": document.memo,
         "due_date": _day(document.due_date),
         "exchange_rate": _money(document.exchange_rate),
+        "base_currency": document.base_currency,
         "account": document.account,
         "applies_to": document.applies_to,
         "journal": document.journal,
@@ -38,6 +39,7 @@ def document_to_json(document: Document) -> dict[str, Any]:
                 "tax_code": line.tax_code,
                 "tax_amount": _money(line.tax_amount),
                 "source_ids": list(line.source_ids),
+                "base_amount": _money(line.base_amount),
             }
             for line in document.lines
         ],
@@ -55,6 +57,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
         memo=data.get("memo"),
         due_date=_parse_day(data.get("due_date")),
         exchange_rate=_parse_money(data.get("exchange_rate")),
+        base_currency=data.get("base_currency"),
         account=data.get("account"),
         applies_to=data.get("applies_to"),
         journal=data.get("journal"),
@@ -71,6 +74,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
                 tax_code=line.get("tax_code"),
                 tax_amount=_parse_money(line.get("tax_amount")),
                 source_ids=tuple(line.get("source_ids", ())),
+                base_amount=_parse_money(line.get("base_amount")),
             )
             for line in data["lines"]
         ),

@@ -68,6 +68,9 @@ class DocumentLine:
     tax_amount: Decimal | None = None
     source_ids: tuple[str, ...] = ()
     """The source expenses this line carries, for tracing."""
+    base_amount: Decimal | None = None
+    """What the source booked for this line in the document's `base_currency`, tax included, to the cent: set when the
+    document is in another currency, so the destination's base figures can be made to equal the source's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,11 @@ class Document:
     memo: str | None = None
     due_date: date | None = None
     exchange_rate: Decimal | None = None
+    """Informational: the source's rate from `currency` to `base_currency`. Amounts are never derived from it (the
+    source rounds it); base figures come from the lines' `base_amount`."""
+    base_currency: str | None = None
+    """The currency the source booked the expenses in, which the destination company keeps its books in. Equal to
+    `currency` for a document exported as booked; None when unknown (documents stored before it was recorded)."""
     account: str | None = None
     """Charge-card account (card transactions), bank account (payments)."""
     applies_to: str | None = None
@@ -112,6 +120,11 @@ class Document:
     @property
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines if line.debit), Decimal(0))
+
+    @property
+    def is_foreign(self) -> bool:
+        """In a currency other than the one the source booked it in (and the books are kept in)."""
+        return self.base_currency is not None and self.base_currency != self.currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
+from core.currencies import minor_unit
 from core.domain import Document, DocumentKind, DocumentLine, Expense
 from core.errors import ValidationError
-from mappings.amounts import allocate_cents, to_cents
+from mappings.amounts import allocate_in, to_unit
 from mappings.constants import ZERO, Fund
 from mappings.mapping_table import MappingTable
 from mappings.memo import MemoTemplate, document_values, line_values
@@ -41,12 +42,14 @@ def _only(values: Sequence[T], reference: str, what: str) -> T:
     return distinct[0]
 
 
-def _tax(resolved: ResolvedExpense, gross: Decimal, settings: ExportSettings, reference: str) -> Decimal | None:
-    """The line's tax in cents, split out of `gross`; None when the line carries no tax code."""
+def _tax(
+    resolved: ResolvedExpense, gross: Decimal, settings: ExportSettings, reference: str, currency: str
+) -> Decimal | None:
+    """The line's tax in the currency's unit (cents, whole yen), split out of `gross`; None when it carries no tax."""
     tax = source_tax(resolved.expense, settings)
     if resolved.tax_code is None or tax is None:
         return None
-    cents = to_cents(tax)
+    cents = to_unit(tax, minor_unit(currency))
     if abs(cents) > abs(gross) or (cents * gross) < ZERO:
         raise _invalid(reference, f"expense {resolved.expense.id} has more tax ({cents}) than its amount ({gross}).")
     return cents
@@ -59,6 +62,7 @@ def _description(template: MemoTemplate, expense: Expense, amount: Decimal, curr
 def _lines(
     resolved: Sequence[ResolvedExpense],
     amounts: Sequence[Decimal],
+    bases: Sequence[Decimal | None],
     *,
     kind: DocumentKind,
     settings: ExportSettings,
@@ -68,8 +72,8 @@ def _lines(
     """One line per expense: net of tax when a tax code applies, booked to an account or an expense type."""
     template = settings.memo.line_template()
     taxed = carries_tax(settings, kind)
-    for item, gross in zip(resolved, amounts, strict=True):
-        tax = _tax(item, gross, settings, reference) if taxed else None
+    for item, gross, base in zip(resolved, amounts, bases, strict=True):
+        tax = _tax(item, gross, settings, reference, currency) if taxed else None
         is_report = kind is DocumentKind.EXPENSE_REPORT
         yield DocumentLine(
             amount=gross - (tax or ZERO),
@@ -81,12 +85,14 @@ def _lines(
             tax_code=item.tax_code if tax is not None else None,
             tax_amount=tax,
             source_ids=(item.expense.id,),
+            base_amount=base,
         )
 
 
 def _journal_lines(
     resolved: Sequence[ResolvedExpense],
     amounts: Sequence[Decimal],
+    bases: Sequence[Decimal | None],
     *,
     fund: Fund,
     settings: ExportSettings,
@@ -104,7 +110,7 @@ def _journal_lines(
         if fund is Fund.REIMBURSABLE
         else settings.defaults.journal_card_credit_account
     )
-    for item, amount in zip(resolved, amounts, strict=True):
+    for item, amount, base in zip(resolved, amounts, bases, strict=True):
         credit_account = item.card_account or default_credit
         if credit_account is None:
             raise _invalid(reference, f"no account to credit for {fund} journal entries.")
@@ -119,6 +125,7 @@ def _journal_lines(
             spent_on=item.expense.spent_on,
             dimensions=dimensions,
             source_ids=(item.expense.id,),
+            base_amount=None if base is None else abs(base),
         )
         yield line
         yield replace(line, account=credit_account, debit=not line.debit)
@@ -165,14 +172,27 @@ def build_document(
     ordered = sorted(expenses, key=lambda expense: (expense.spent_on, expense.id))
     fund = _only([fund_of(expense) for expense in ordered], reference, "payers (reimbursable and card)")
     currency, rate = _only([document_currency(expense, settings) for expense in ordered], reference, "currencies")
+    booked_in = {expense.currency for expense in ordered}
+    base_currency = booked_in.pop() if len(booked_in) == 1 else None
     resolved = resolve_group(ordered, settings=settings, kind=kind, mappings=mappings)
-    amounts = allocate_cents([source_amount(expense, settings) for expense in ordered])
+    amounts = allocate_in([source_amount(expense, settings) for expense in ordered], currency)
+    # In another currency than booked, each line keeps what the source booked, so that the destination's base
+    # figures can be made to equal it to the cent (a rate, rounded, cannot carry that).
+    bases: list[Decimal | None] = (
+        list(allocate_in([expense.amount for expense in ordered], base_currency))
+        if base_currency is not None and currency != base_currency
+        else [None] * len(ordered)
+    )
     if kind is DocumentKind.JOURNAL_ENTRY:
         lines = tuple(
-            _journal_lines(resolved, amounts, fund=fund, settings=settings, currency=currency, reference=reference)
+            _journal_lines(
+                resolved, amounts, bases, fund=fund, settings=settings, currency=currency, reference=reference
+            )
         )
     else:
-        lines = tuple(_lines(resolved, amounts, kind=kind, settings=settings, currency=currency, reference=reference))
+        lines = tuple(
+            _lines(resolved, amounts, bases, kind=kind, settings=settings, currency=currency, reference=reference)
+        )
     fund_settings = settings.fund(fund)
     document = Document(
         kind=kind,
@@ -183,6 +203,7 @@ def build_document(
         counterparty=_counterparty(resolved, kind=kind, fund=fund, settings=settings, reference=reference),
         memo=settings.memo.document_template().render(document_values(ordered, fund=fund, currency=currency)),
         exchange_rate=rate,
+        base_currency=base_currency,
         account=_card_account(resolved, kind=kind, settings=settings, reference=reference),
         attachment_ids=tuple(dict.fromkeys(file_id for expense in ordered for file_id in expense.file_ids)),
     )
@@ -204,15 +225,20 @@ def build_payment(
         raise _invalid(reference, f"the paid {paid.kind.value} names no payee.")
     total = gross_total(paid)
     source_ids = tuple(dict.fromkeys(source for line in paid.lines for source in line.source_ids))
+    base = sum((line.base_amount or ZERO for line in paid.lines if line.debit), ZERO) if paid.is_foreign else None
+    line = DocumentLine(
+        amount=total, description=f"Payment of {paid.reference}", source_ids=source_ids, base_amount=base
+    )
     return Document(
         kind=kind,
         reference=reference,
         transaction_date=paid_on,
         currency=paid.currency,
-        lines=(DocumentLine(amount=total, description=f"Payment of {paid.reference}", source_ids=source_ids),),
+        lines=(line,),
         counterparty=paid.counterparty,
         memo=paid.memo,
         exchange_rate=paid.exchange_rate,
+        base_currency=paid.base_currency,
         account=settings.defaults.payment_account,
         applies_to=paid_remote_id,
     )

@@ -37,11 +37,17 @@ def source_amount(expense: Expense, settings: ExportSettings) -> Decimal:
 
 
 def source_tax(expense: Expense, settings: ExportSettings) -> Decimal | None:
-    """The tax in the document's currency (the source books tax in the booked currency)."""
+    """The tax in the document's currency (the source books tax in the booked currency), before rounding.
+
+    Converted in the proportion of the two amounts the source holds, not at its exchange rate: that rate is
+    rounded (Fyle's to six places), which is off by whole yen on a large amount."""
     if expense.tax_amount is None:
         return None
-    if is_foreign(expense, settings) and expense.exchange_rate:
-        return expense.tax_amount / expense.exchange_rate
+    if is_foreign(expense, settings) and expense.foreign_amount is not None:
+        if expense.amount:
+            return expense.tax_amount * expense.foreign_amount / expense.amount
+        if expense.exchange_rate:
+            return expense.tax_amount / expense.exchange_rate
     return expense.tax_amount
 
 
