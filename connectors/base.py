@@ -23,7 +23,8 @@ from typing import Any, ClassVar, Self
 import httpx
 
 from connectors.answer_urls import check_answer_url
-from connectors.constants import TOO_LARGE_CODE
+from connectors.capped_body import IDENTITY, UnreadableEncoding, capped_body
+from connectors.constants import TOO_LARGE_CODE, UNREADABLE_FILE_CODE
 from connectors.http import (
     build_client,
     rate_limited,
@@ -207,28 +208,29 @@ class Connector:
 
     async def download(self, url: str, *, name: str, max_bytes: int, **kwargs: Any) -> tuple[httpx.Response, bytes]:
         """GET the bytes of the file `name`, reading no more than `max_bytes`: a larger file (by its Content-Length,
-        or as it streams) raises `TooLarge` at the cap, without reading the rest. Failures are classified as by
-        `request`."""
+        or as it streams, counted inflated: `connectors.capped_body`) raises `TooLarge` at the cap, without reading
+        the rest. Failures are classified as by `request`."""
+        headers = {"accept-encoding": IDENTITY, **kwargs.pop("headers", {})}
         try:
-            async with self.http.stream("GET", url, **kwargs) as response:
+            async with self.http.stream("GET", url, headers=headers, **kwargs) as response:
                 if not response.is_success:
                     await response.aread()  # an error body, for `classify` to read
                     error = self.classify(response)
                     if error is not None:
                         raise error
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
+                if declared.isdigit() and int(declared) > max_bytes:  # a coded body inflates to more, not less
                     raise TooLarge(self.spec.display_name, name, max_bytes)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(self.spec.display_name, name, max_bytes)
-                    chunks.append(chunk)
+                body = await capped_body(response, max_bytes=max_bytes)
         except httpx.TransportError as exc:
             raise transport_failure(exc, idempotent=True) from exc
-        return response, b"".join(chunks)
+        except UnreadableEncoding as exc:
+            raise ValidationError(
+                f"{name} from {self.spec.display_name} could not be read: {exc}.", code=UNREADABLE_FILE_CODE
+            ) from exc
+        if body is None:
+            raise TooLarge(self.spec.display_name, name, max_bytes)
+        return response, body
 
 
 class TooLarge(ValidationError):

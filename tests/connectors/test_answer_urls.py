@@ -1,9 +1,12 @@
 """Addresses taken from answers are followed only to the connector's own hosts: an Intacct session endpoint (which
 then receives the sender password with every call) and a Fyle download URL; downloads stop reading at the cap."""
 
+import gzip
 import re
+import tracemalloc
 import uuid
-from collections.abc import AsyncIterator
+import zlib
+from collections.abc import AsyncIterator, Iterable
 
 import httpx
 import pytest
@@ -153,3 +156,65 @@ async def test_a_download_declared_over_the_cap_is_refused_before_its_body() -> 
         async with _fyle() as connector:
             with pytest.raises(TooLarge):
                 await connector.fetch_attachment("fi1", max_bytes=CAP)
+
+
+async def iter_bytes(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def _gzip_bomb(inflated_bytes: int) -> bytes:
+    """A gzip stream of zeros: about a thousandth of its inflated size."""
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * CHUNK
+    return b"".join(squeezer.compress(block) for _ in range(inflated_bytes // CHUNK)) + squeezer.flush()
+
+
+async def test_a_compressed_download_is_inflated_only_up_to_the_cap() -> None:
+    """httpx inflates a received chunk whole: a 64 KiB chunk of this bomb became ~60 MiB before the cap looked. The
+    download asks for identity and inflates a coding the server sends anyway no further than the cap."""
+    bomb = _gzip_bomb(256 * CAP)
+    signed = "https://fyle-storage.s3.amazonaws.com/fi1?X-Amz-Signature=abc"
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/generate_urls/bulk"):
+            return httpx.Response(200, json=_file_urls(signed))
+        asked.append(request.headers.get("accept-encoding", ""))
+        chunks = [bomb[start : start + CHUNK] for start in range(0, len(bomb), CHUNK)]
+        return httpx.Response(200, content=iter_bytes(chunks), headers={"content-encoding": "gzip"})
+
+    async with _fyle(httpx.MockTransport(handler)) as connector:
+        tracemalloc.start()
+        try:
+            with pytest.raises(TooLarge):
+                await connector.fetch_attachment("fi1", max_bytes=CAP)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * CAP, f"{peak / CAP:.0f} MiB held while reading a download capped at 1 MiB"
+    assert asked == ["identity"]
+
+
+def _serving_file(body: bytes, coding: str) -> httpx.MockTransport:
+    signed = "https://fyle-storage.s3.amazonaws.com/fi1?X-Amz-Signature=abc"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/generate_urls/bulk"):
+            return httpx.Response(200, json=_file_urls(signed))
+        return httpx.Response(200, content=iter_bytes([body]), headers={"content-encoding": coding})
+
+    return httpx.MockTransport(handler)
+
+
+async def test_a_small_compressed_download_arrives_inflated_and_a_broken_one_is_refused() -> None:
+    receipt = b"%PDF-1.7 a small receipt " * 100
+    for body, coding in ((gzip.compress(receipt), "gzip"), (zlib.compress(receipt), "deflate"), (receipt, "identity")):
+        async with _fyle(_serving_file(body, coding)) as connector:
+            attachment = await connector.fetch_attachment("fi1", max_bytes=CAP)
+        assert attachment.content == receipt, coding
+    for body, coding in ((b"not gzip at all", "gzip"), (receipt, "br")):
+        async with _fyle(_serving_file(body, coding)) as connector:
+            with pytest.raises(LedgerlineError) as refused:
+                await connector.fetch_attachment("fi1", max_bytes=CAP)
+        assert "could not be read" in refused.value.message and not refused.value.retriable, coding
