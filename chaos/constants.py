@@ -78,8 +78,8 @@ FLOOD_SECONDS: Final = 2.0
 FLOOD_SENDERS: Final = 2
 """Load processes sharing the flood (one per core of the machine it was written on); `--flood-senders` changes it."""
 SENDER_LINKS: Final = 512
-"""Keep-alive connections one sender may hold; a delivery due while all are busy is sent late, and the offered rate
-printed is what was really sent, not what was scheduled."""
+"""Keep-alive connections one sender holds; deliveries go to them in turn, pipelined (`chaos.flood_sender.Link`). The
+offered rate printed is what was really written, not what was scheduled."""
 SENDER_WARM_LINKS: Final = SENDER_LINKS
 """Every link is opened before the clock starts, so no delivery waits for a TCP handshake."""
 REDELIVERY_EVERY: Final = 10

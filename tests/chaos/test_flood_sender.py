@@ -24,6 +24,8 @@ class Ingress:
 
     secret: str
     refuse: int
+    delay: float = 0.0
+    """Seconds each answer takes, one request after another on a connection, as a server slowed by a flood."""
     answered: int = 0
     accepted: list[str] = field(default_factory=list)
     bad_signatures: int = 0
@@ -37,6 +39,7 @@ class Ingress:
                     for name, _, value in (line.decode().partition(":") for line in head.split(b"\r\n")[1:] if line)
                 )
                 body = await reader.readexactly(int(headers["content-length"]))
+                await asyncio.sleep(self.delay)
                 writer.write(self.answer(headers, body))
                 await writer.drain()
         except asyncio.IncompleteReadError:
@@ -62,7 +65,7 @@ async def listening(ingress: Ingress) -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
-def job(port: int, secret: str, deliveries: list[tuple[str, str]], rate: float) -> Job:
+def job(port: int, secret: str, deliveries: list[tuple[str, str]], rate: float, links: int = 8) -> Job:
     return Job(
         port=port,
         path=PATH,
@@ -71,8 +74,8 @@ def job(port: int, secret: str, deliveries: list[tuple[str, str]], rate: float) 
         rate=rate,
         retry_rate=rate,
         retry_deadline_seconds=30,
-        links=8,
-        warm_links=2,
+        links=links,
+        warm_links=min(2, links),
         timeout_seconds=5,
     )
 
@@ -109,3 +112,22 @@ async def test_sender_processes_share_the_flood_and_their_rate_adds_up() -> None
     assert sent["acknowledged"] == {event_id for event_id, _ in deliveries}
     assert sent["refused"] == set()
     assert 300 < sent["offered_per_second"] < 900  # 300 deliveries scheduled over half a second
+
+
+async def test_a_slow_server_does_not_set_the_pace_of_the_flood() -> None:
+    """Two links to a server answering in 50 ms each: one request in flight per link offered at most 40/s. Pipelined,
+    the deliveries are written at their moments (400/s) and every one is still answered, in order."""
+    secret = new_secret(now=datetime.now(UTC)).secret
+    deliveries = plan(["rp1", "rp2"], 100)
+    ingress = Ingress(secret, refuse=0, delay=0.05)
+    async with listening(ingress) as port:
+        sending = job(port, secret, deliveries, rate=400, links=2)
+        sender = Sender(sending, Outcome())
+        await sender.warm()
+        outcome = await run(sending, prepare(sending), time.time(), sender)
+        sender.close()
+    offered = outcome.sent / (outcome.last_sent_at - outcome.started_at)
+    assert outcome.sent == len(deliveries) and outcome.links_opened == 2
+    assert offered > 300, f"offered {offered:.0f}/s to a slow server"
+    assert outcome.statuses[202] == len(deliveries)
+    assert outcome.acknowledged == {event_id for event_id, _ in deliveries}
