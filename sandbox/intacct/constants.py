@@ -1,6 +1,7 @@
 """Every key, limit, code and seeded credential of the Intacct simulator, in one place."""
 
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 NAME: Final = "intacct"
@@ -24,6 +25,30 @@ MULTI_ENTITY_COMPANY: Final = "ledgerline-group"
 ENTITY_IDS: Final = ("E100", "E200")
 BASE_CURRENCY: Final = "USD"
 KNOWN_CURRENCIES: Final = frozenset({"USD", "EUR", "GBP", "CAD", "AUD", "INR", "JPY", "CHF", "SGD", "NZD"})
+DAILY_RATES: Final = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.0823"),
+    "GBP": Decimal("1.2641"),
+    "CAD": Decimal("0.7352"),
+    "AUD": Decimal("0.6571"),
+    "INR": Decimal("0.012034"),
+    "JPY": Decimal("0.006712"),
+    "CHF": Decimal("1.1307"),
+    "SGD": Decimal("0.7431"),
+    "NZD": Decimal("0.6102"),
+}
+"""The "Intacct Daily Rate" of each known currency in US dollars, fixed: what a foreign document sent without a rate
+is converted at (a rate between two other currencies goes through the dollar)."""
+DAILY_RATE_TYPE: Final = "Intacct Daily Rate"
+RATE_TYPES: Final = (DAILY_RATE_TYPE, "Intacct 1 day prior")
+"""Exchange rate types a document may name (`EXCH_RATE_TYPE_ID`, `exchratetype`); both convert at `DAILY_RATES`."""
+MINOR_UNIT_PLACES: Final = {"JPY": 0}
+"""Decimal places of the known currencies that do not count in cents. An amount finer than its currency's unit is
+refused rather than rounded, so a client sending fractions of a yen finds out."""
+DEFAULT_MINOR_UNIT_PLACES: Final = 2
+BASE_ROUNDING: Final = ROUND_HALF_UP
+"""How each line's base amount (transaction amount times rate) is rounded to the base currency's unit; totals are
+the sums of the rounded lines."""
 JOURNALS: Final = ("GJ", "APJ", "EXP", "CCJ", "ADJ")
 """Journal symbols a GLBATCH may post to."""
 PAYMENT_METHODS: Final = ("Printed Check", "Cash", "EFT", "Charge Card", "Record Transfer", "ACH")

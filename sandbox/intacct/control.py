@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.intacct.auth import COMPANIES, SENDERS
 from sandbox.intacct.constants import SENDER_ID, SINGLE_ENTITY_COMPANY
-from sandbox.intacct.documents import apply_payment
+from sandbox.intacct.documents import amount_due, apply_payment
 from sandbox.intacct.schema import Kind
 from sandbox.intacct.seed import Record
 from sandbox.intacct.state import SimulatorState
 from sandbox.intacct.store import CompanyStore, OpenPeriods, Table
-from sandbox.intacct.values import format_date, format_timestamp, parse_decimal
+from sandbox.intacct.values import format_date, format_timestamp
 
 PAYABLE = ("APBILL", "EEXPENSES", "CCTRANSACTION")
 """Documents the control API can mark paid (payment sync reads their STATE, TOTALPAID and WHENPAID)."""
@@ -109,14 +109,15 @@ def build_router(state: SimulatorState) -> APIRouter:
 
     @router.post("/documents/{object_name}/{recordno}/paid")
     async def mark_paid(object_name: str, recordno: int, payment: MarkPaid) -> dict[str, Any]:
-        """Pay a bill, expense report or card transaction as if someone did it in Intacct."""
+        """Pay a bill, expense report or card transaction as if someone did it in Intacct (`amount` in the document's
+        own currency; by default all it owes)."""
         table = document_table(company_store(payment.company), object_name)
         if table.definition.name not in PAYABLE:
             raise HTTPException(422, f"{table.definition.name} cannot be paid; choose from {list(PAYABLE)}")
         row = table.get(recordno)
         if row is None:
             raise HTTPException(404, f"no {table.definition.name} {recordno}")
-        due = parse_decimal(row["TOTALDUE"]) or Decimal(0)
+        due = amount_due(row)
         amount = payment.amount if payment.amount is not None else due
         if due == 0:
             raise HTTPException(409, f"{table.definition.name} {recordno} is already paid")

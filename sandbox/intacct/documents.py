@@ -11,10 +11,11 @@ from xml.etree.ElementTree import Element, SubElement
 
 from sandbox.intacct.constants import RECORD_URL_BASE
 from sandbox.intacct.context import Context
+from sandbox.intacct.currencies import convert, format_money
 from sandbox.intacct.envelope import text_element
 from sandbox.intacct.seed import Record
 from sandbox.intacct.store import Lines, Table
-from sandbox.intacct.values import format_amount, format_date, format_timestamp, parse_decimal
+from sandbox.intacct.values import format_date, format_timestamp, parse_decimal
 
 
 def entity_fields(ctx: Context) -> Record:
@@ -73,21 +74,39 @@ def line_rows(lines: list[Element]) -> Lines:
     return tuple({**flatten(line), "LINE_NO": str(number)} for number, line in enumerate(lines, start=1))
 
 
+def _figure(row: Record, field: str) -> Decimal:
+    return parse_decimal(row.get(field, "")) or Decimal(0)
+
+
+def amount_due(row: Record) -> Decimal:
+    """What a document still owes in its own currency (`TRX_TOTALDUE`; `TOTALDUE` for one without it)."""
+    return _figure(row, "TRX_TOTALDUE" if row.get("TRX_TOTALDUE") else "TOTALDUE")
+
+
 def apply_payment(table: Table, row: Record, amount: Decimal, paid_on: date, ctx_now: str) -> Record:
-    """Record `amount` paid on a bill or expense report: totals, state (Paid / Partially Paid), payment date."""
-    entered = parse_decimal(row.get("TOTALENTERED", "")) or Decimal(0)
-    paid = (parse_decimal(row.get("TOTALPAID", "")) or Decimal(0)) + amount
-    due = max(entered - paid, Decimal(0))
+    """Record `amount`, in the document's own currency, paid on a bill, expense report or card transaction: both
+    currencies' paid and due totals, state (Paid / Partially Paid), payment date.
+
+    The base figures follow at the document's rate; a payment settling what it owes settles its base total too
+    (a gain or loss on exchange is not modelled)."""
+    currency = row.get("CURRENCY", "")
+    base = row.get("BASECURR") or currency
+    entered = _figure(row, "TOTALENTERED")
+    trx_entered = _figure(row, "TRX_TOTALENTERED") if row.get("TRX_TOTALENTERED") else entered
+    trx_paid = (_figure(row, "TRX_TOTALPAID") if row.get("TRX_TOTALPAID") else _figure(row, "TOTALPAID")) + amount
+    trx_due = max(trx_entered - trx_paid, Decimal(0))
+    rate = parse_decimal(row.get("EXCHANGE_RATE", "")) or Decimal(1)
+    paid = entered if trx_due == 0 else min(_figure(row, "TOTALPAID") + convert(amount, rate, base), entered)
+    due = entered - paid
     updated = {
         **row,
-        "TOTALPAID": format_amount(paid),
-        "TOTALDUE": format_amount(due),
-        "STATE": "Paid" if due == 0 else "Partially Paid",
+        "TOTALPAID": format_money(paid, base),
+        "TOTALDUE": format_money(due, base),
+        "TRX_TOTALPAID": format_money(trx_paid, currency),
+        "TRX_TOTALDUE": format_money(trx_due, currency),
+        "STATE": "Paid" if trx_due == 0 else "Partially Paid",
         "WHENPAID": format_date(paid_on),
         "WHENMODIFIED": ctx_now,
     }
-    for field, value in (("TRX_TOTALPAID", paid), ("TRX_TOTALDUE", due)):
-        if field in updated:
-            updated[field] = format_amount(value)
     table.replace(updated)
     return updated

@@ -1,19 +1,21 @@
 """Legacy (lower-case) expense functions: expense reports (EEXPENSES), charge card transactions (CCTRANSACTION)
 and reimbursement requests (EPPAYMENT). They answer with `<key>` (the record number), not `data`."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 from xml.etree.ElementTree import Element
 
 from sandbox.intacct.context import Context, Outcome
-from sandbox.intacct.documents import apply_payment, line_rows, store_document
+from sandbox.intacct.currencies import Conversion, check_base, conversion, daily_rate, format_money, money
+from sandbox.intacct.documents import amount_due, apply_payment, line_rows, store_document
 from sandbox.intacct.errors import IntacctError, business, missing_field
 from sandbox.intacct.validation import LEGACY_DIMENSIONS, Checker
-from sandbox.intacct.values import format_amount, format_date, format_timestamp, parse_decimal
+from sandbox.intacct.values import format_date, format_timestamp, parse_decimal
 
 REPORT_STATES = ("Draft", "Submitted")
 
 
-def _total(amounts: list[Decimal | None]) -> Decimal:
+def _total(amounts: Sequence[Decimal | None]) -> Decimal:
     return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
@@ -29,6 +31,34 @@ def _account_or_type(check: Checker, line: Element, *, type_tag: str, account_ta
         check.fail(missing_field(f"{type_tag} or {account_tag}", check.label))
 
 
+def _reimbursed(check: Checker, line: Element, currency: str) -> tuple[Decimal, dict[str, str]]:
+    """A line's amount in the report's (reimbursement) currency, and what it stores of the currency it was spent in.
+
+    A line spent in another currency names it with `currency` and `trx_amount`, converted at `exchrate` (or the rate
+    type's, or the daily rate); an `amount` it also sends must be that conversion, to the unit of the report's
+    currency."""
+    spent_in = check.currency(check.text(line, "currency") or currency)
+    if spent_in == currency:
+        amount = money(check, line, "amount", currency) or Decimal(0)
+        return amount, {"CURRENCY": currency, "TRX_AMOUNT": format_money(amount, currency), "EXCHANGE_RATE": "1"}
+    converting = conversion(
+        check, line, currency_tag="currency", rate_tag="exchrate", type_tag="exchratetype", base=currency
+    )
+    spent = money(check, line, "trx_amount", spent_in) or Decimal(0)
+    expected = converting.base_of(spent)
+    sent = money(check, line, "amount", currency, required=False)
+    if sent is not None and sent != expected:
+        check.fail(
+            business(
+                f"The amount {sent:f} does not match the transaction amount {spent:f} {spent_in} at the exchange "
+                f"rate {converting.rate:f} ({format_money(expected, currency)} {currency}).",
+                "Send the amount the rate gives, or leave the amount out.",
+            )
+        )
+    converted = {"CURRENCY": spent_in, "TRX_AMOUNT": format_money(spent, spent_in)}
+    return expected, {**converted, "EXCHANGE_RATE": f"{converting.rate:f}"}
+
+
 def create_expense_report(ctx: Context, element: Element) -> Outcome:
     check = Checker(ctx, "Expense Report")
     employee_id = check.text(element, "employeeid", required=True)
@@ -38,14 +68,19 @@ def create_expense_report(ctx: Context, element: Element) -> Outcome:
     state = check.text(element, "state") or "Submitted"
     if state not in REPORT_STATES:
         check.fail(business(f"Invalid state '{state}'", "Use Draft or Submitted."))
+    base = check_base(check, check.text(element, "basecurr"))
     currency = check.currency(check.text(element, "currency"))
+    to_base = Conversion(currency, base, daily_rate(currency, base) if currency != base else Decimal(1))
     lines = element.findall("expenses/expense")
     if not lines:
         check.fail(missing_field("expenses", "Expense Report"))
-    amounts = []
+    amounts: list[Decimal] = []
+    converted = []
     for line in lines:
         _account_or_type(check, line, type_tag="expensetype", account_tag="glaccountno")
-        amounts.append(check.amount(line, "amount"))
+        amount, spent = _reimbursed(check, line, currency)
+        amounts.append(amount)
+        converted.append({**spent, "AMOUNT": format_money(to_base.base_of(amount), base)})
         payment_type = check.text(line, "exppmttype")
         if payment_type:
             check.reference("EXPENSEPAYMENTTYPE", payment_type, "Expense Payment Type")
@@ -53,7 +88,8 @@ def create_expense_report(ctx: Context, element: Element) -> Outcome:
     check.open_period(created)
     check.done()
     assert created is not None  # done() refused a missing date
-    total = format_amount(_total(amounts))
+    total = format_money(_total(amounts), currency)
+    base_total = format_money(_total([Decimal(line["AMOUNT"]) for line in converted]), base)
     recordno = str(len(ctx.store.tables["EEXPENSES"]) + 1)
     stored = store_document(
         ctx,
@@ -63,17 +99,21 @@ def create_expense_report(ctx: Context, element: Element) -> Outcome:
             "EMPLOYEEID": employee_id,
             "WHENCREATED": format_date(created),
             "WHENPOSTED": format_date(created),
-            "TOTALENTERED": total,
-            "TOTALDUE": total,
-            "TOTALPAID": "0.00",
+            "TOTALENTERED": base_total,
+            "TRX_TOTALENTERED": total,
+            "TOTALDUE": base_total,
+            "TRX_TOTALDUE": total,
+            "TOTALPAID": format_money(Decimal(0), base),
+            "TRX_TOTALPAID": format_money(Decimal(0), currency),
             "STATE": state,
             "DESCRIPTION": check.text(element, "description"),
             "MEMO": check.text(element, "memo"),
             "CURRENCY": currency,
-            "BASECURR": currency,
+            "BASECURR": base,
+            "EXCHANGE_RATE": f"{to_base.rate:f}",
             "SUPDOCID": check.text(element, "supdocid"),
         },
-        line_rows(lines),
+        tuple({**row, **line} for row, line in zip(line_rows(lines), converted, strict=True)),
     )
     return Outcome(key=stored["RECORDNO"])
 
@@ -84,19 +124,23 @@ def record_charge_card_transaction(ctx: Context, element: Element) -> Outcome:
     if card:
         check.reference("CREDITCARD", card, "Charge Card Account")
     paid_on = check.legacy_date_of(element, "paymentdate")
-    currency = check.currency(check.text(element, "currency"))
+    converting = conversion(check, element, currency_tag="currency", rate_tag="exchrate", type_tag="exchratetype")
+    currency, base = converting.currency, converting.base
     lines = element.findall("ccpayitems/ccpayitem")
     if not lines:
         check.fail(missing_field("ccpayitems", "cctransaction"))
     amounts = []
     for line in lines:
         _account_or_type(check, line, type_tag="accountlabel", account_tag="glaccountno")
-        amounts.append(check.amount(line, "paymentamount"))
+        amounts.append(money(check, line, "paymentamount", currency))
         check.dimensions(line, LEGACY_DIMENSIONS)
     check.open_period(paid_on)
     check.done()
     assert paid_on is not None  # done() refused a missing date
-    total = format_amount(_total(amounts))
+    converted = [converting.line(amount or Decimal(0)) for amount in amounts]
+    total = format_money(_total(amounts), currency)
+    base_total = format_money(_total([Decimal(line["AMOUNT"]) for line in converted]), base)
+    none, none_in_base = format_money(Decimal(0), currency), format_money(Decimal(0), base)
     stored = store_document(
         ctx,
         "CCTRANSACTION",
@@ -106,15 +150,15 @@ def record_charge_card_transaction(ctx: Context, element: Element) -> Outcome:
             "PAYEE": check.text(element, "payee"),
             "WHENCREATED": format_date(paid_on),
             "DESCRIPTION": check.text(element, "description"),
-            "BASECURR": currency,
-            "CURRENCY": currency,
-            "TOTALENTERED": total,
+            **converting.fields(),
+            "EXCH_RATE_DATE": format_date(check.legacy_date_of(element, "exchratedate") or paid_on),
+            "TOTALENTERED": base_total,
             "TRX_TOTALENTERED": total,
-            "TOTALPAID": "0.00",
-            "TRX_TOTALPAID": "0.00",
-            "TOTALSELECTED": "0.00",
-            "TRX_TOTALSELECTED": "0.00",
-            "TOTALDUE": total,
+            "TOTALPAID": none_in_base,
+            "TRX_TOTALPAID": none,
+            "TOTALSELECTED": none_in_base,
+            "TRX_TOTALSELECTED": none,
+            "TOTALDUE": base_total,
             "TRX_TOTALDUE": total,
             "STATE": "Posted",
             "RAWSTATE": "A",
@@ -122,7 +166,7 @@ def record_charge_card_transaction(ctx: Context, element: Element) -> Outcome:
             "INCLUSIVETAX": "false",
             "SUPDOCID": check.text(element, "supdocid"),
         },
-        line_rows(lines),
+        tuple({**row, **line} for row, line in zip(line_rows(lines), converted, strict=True)),
     )
     return Outcome(key=stored["RECORDNO"])
 
@@ -145,21 +189,29 @@ def create_reimbursement(ctx: Context, element: Element) -> Outcome:
         check.fail(missing_field("eppaymentrequestitems", "Reimbursement Request"))
     for item in items:
         key = check.text(item, "key", required=True)
-        amount = check.amount(item, "paymentamount")
         report = reports.get(int(key)) if key.isdigit() else None
+        # paid in the report's own (reimbursement) currency
+        amount = money(check, item, "paymentamount", report["CURRENCY"] if report else "")
         if key and (
             report is None or report["EMPLOYEEID"] != employee_id or report["MEGAENTITYID"] not in ("", ctx.entity)
         ):
             check.fail(business(f"Invalid expense report key '{key}' for employee '{employee_id}'."))
         elif report is not None and amount is not None:
-            if amount > (parse_decimal(report["TOTALDUE"]) or Decimal(0)):
+            if amount > amount_due(report):
                 check.fail(business(f"The payment amount {amount} exceeds the amount due on expense report {key}."))
             applications.append((report, amount))
     check.done()
     assert paid_on is not None  # done() refused a missing date
     now = format_timestamp(ctx.clock.now())
+    base_total = Decimal(0)
     for report, amount in applications:
-        apply_payment(reports, reports.get(int(report["RECORDNO"])) or report, amount, paid_on, now)
+        current = reports.get(int(report["RECORDNO"])) or report
+        paid = apply_payment(reports, current, amount, paid_on, now)
+        base_total += (parse_decimal(paid["TOTALPAID"]) or Decimal(0)) - (
+            parse_decimal(current["TOTALPAID"]) or Decimal(0)
+        )
+    currency = applications[0][0]["CURRENCY"]
+    base = applications[0][0].get("BASECURR") or currency
     stored = store_document(
         ctx,
         "EPPAYMENT",
@@ -168,10 +220,12 @@ def create_reimbursement(ctx: Context, element: Element) -> Outcome:
             "FINANCIALENTITY": account,
             "PAYMENTMETHOD": check.text(element, "paymentmethod"),
             "PAYMENTDATE": format_date(paid_on),
-            "TOTALENTERED": format_amount(_total([a for _, a in applications])),
+            "TOTALENTERED": format_money(base_total, base),
+            "TRX_TOTALENTERED": format_money(_total([a for _, a in applications]), currency),
             "STATE": "Complete",
             "DESCRIPTION": check.text(element, "memo"),
-            "CURRENCY": applications[0][0]["CURRENCY"],
+            "CURRENCY": currency,
+            "BASECURR": base,
             "WHENCREATED": format_date(paid_on),
         },
         line_rows(items),

@@ -6,11 +6,12 @@ from xml.etree.ElementTree import Element
 
 from sandbox.intacct.constants import PAYMENT_METHODS
 from sandbox.intacct.context import Context
-from sandbox.intacct.documents import apply_payment, entity_fields, flatten, line_rows, store_document
+from sandbox.intacct.currencies import check_base, conversion, format_money, money
+from sandbox.intacct.documents import amount_due, apply_payment, entity_fields, flatten, line_rows, store_document
 from sandbox.intacct.errors import IntacctError, business, duplicate, missing_field
 from sandbox.intacct.seed import Record
 from sandbox.intacct.validation import GENERIC_DIMENSIONS, Checker
-from sandbox.intacct.values import format_amount, format_date, format_timestamp, parse_decimal
+from sandbox.intacct.values import format_date, format_timestamp, parse_decimal
 
 TERM_DAYS = 30
 """A bill with a TERMNAME and no WHENDUE falls due this many days after its date."""
@@ -34,7 +35,10 @@ def create_bill(ctx: Context, element: Element) -> Record:
         when_due = when_created + timedelta(days=TERM_DAYS)
     if when_due is not None and when_created is not None and when_due < when_created:
         check.fail(business("Date Due cannot be earlier than date of transaction", "Use a later due date."))
-    currency = check.currency(check.text(element, "CURRENCY"))
+    base = check_base(check, check.text(element, "BASECURR"))
+    converting = conversion(
+        check, element, currency_tag="CURRENCY", rate_tag="EXCHANGE_RATE", type_tag="EXCH_RATE_TYPE_ID", base=base
+    )
     supdocid = check.text(element, "SUPDOCID")
     _supdoc(check, supdocid)
     lines = element.findall("APBILLITEMS/APBILLITEM")
@@ -45,12 +49,14 @@ def create_bill(ctx: Context, element: Element) -> Record:
         account = check.text(line, "ACCOUNTNO", required=True)
         if account:
             check.reference("GLACCOUNT", account, "Account")
-        amounts.append(check.amount(line, "TRX_AMOUNT"))
+        amounts.append(money(check, line, "TRX_AMOUNT", converting.currency))
         check.dimensions(line, GENERIC_DIMENSIONS)
     check.open_period(when_posted)
     check.done()
     assert vendor and when_created and when_due and when_posted  # done() refused any of them missing
-    total = sum((amount for amount in amounts if amount is not None), Decimal(0))
+    converted = [converting.line(amount or Decimal(0)) for amount in amounts]
+    total = format_money(sum((amount or Decimal(0) for amount in amounts), Decimal(0)), converting.currency)
+    base_total = format_money(sum((Decimal(line["AMOUNT"]) for line in converted), Decimal(0)), base)
     values = {
         "RECORDID": check.text(element, "RECORDID"),
         "VENDORID": vendor_id,
@@ -61,21 +67,25 @@ def create_bill(ctx: Context, element: Element) -> Record:
         "WHENCREATED": format_date(when_created),
         "WHENPOSTED": format_date(when_posted),
         "WHENDUE": format_date(when_due),
-        "TOTALENTERED": format_amount(total),
-        "TRX_TOTALENTERED": format_amount(total),
-        "TOTALSELECTED": "0.00",
-        "TOTALPAID": "0.00",
-        "TOTALDUE": format_amount(total),
+        "TOTALENTERED": base_total,
+        "TRX_TOTALENTERED": total,
+        "TOTALSELECTED": format_money(Decimal(0), base),
+        "TRX_TOTALSELECTED": format_money(Decimal(0), converting.currency),
+        "TOTALPAID": format_money(Decimal(0), base),
+        "TRX_TOTALPAID": format_money(Decimal(0), converting.currency),
+        "TOTALDUE": base_total,
+        "TRX_TOTALDUE": total,
         "STATE": "Posted",
-        "BASECURR": currency,
-        "CURRENCY": currency,
+        **converting.fields(),
+        "EXCH_RATE_DATE": format_date(check.date_of(element, "EXCH_RATE_DATE", required=False) or when_created),
         "ONHOLD": "false",
         "PAYMENTPRIORITY": "normal",
         "DUE_IN_DAYS": str((when_due - ctx.clock.now().date()).days),
         "SUPDOCID": supdocid,
         "PRBATCH": f"Bills: {when_created.strftime('%m/%d/%Y')} Batch",
     }
-    return store_document(ctx, "APBILL", values, line_rows(lines))
+    rows = tuple({**row, **line} for row, line in zip(line_rows(lines), converted, strict=True))
+    return store_document(ctx, "APBILL", values, rows)
 
 
 def update_bill(ctx: Context, element: Element) -> Record:
@@ -111,6 +121,7 @@ def create_payment(ctx: Context, element: Element) -> Record:
     vendor = check.reference("VENDOR", vendor_id, "Vendor") if vendor_id else None
     paid_on = check.date_of(element, "PAYMENTDATE")
     check.open_period(paid_on)
+    base = check_base(check, check.text(element, "BASECURR"))
     currency = check.currency(check.text(element, "CURRENCY"))
     bills = ctx.store.tables["APBILL"]
     applications: list[tuple[Record, Decimal]] = []
@@ -119,20 +130,30 @@ def create_payment(ctx: Context, element: Element) -> Record:
         check.fail(missing_field("APPYMTDETAILS", "AP Payment"))
     for detail in details:
         key = check.text(detail, "RECORDKEY", required=True)
-        amount = check.amount(detail, "TRX_PAYMENTAMOUNT")
+        amount = money(check, detail, "TRX_PAYMENTAMOUNT", currency)
         bill = bills.get(int(key)) if key.isdigit() else None
         if key and (bill is None or bill["VENDORID"] != vendor_id or bill["MEGAENTITYID"] not in ("", ctx.entity)):
             check.fail(business(f"Invalid bill key '{key}' for vendor '{vendor_id}'."))
+        elif bill is not None and bill["CURRENCY"] != currency:
+            check.fail(
+                business(
+                    f"The payment currency {currency} does not match the currency {bill['CURRENCY']} of bill {key}.",
+                    "Pay a bill in its own currency.",
+                )
+            )
         elif bill is not None and amount is not None:
-            if amount > (parse_decimal(bill["TOTALDUE"]) or Decimal(0)):
+            if amount > amount_due(bill):
                 check.fail(business(f"The payment amount {amount} exceeds the amount due on bill {key}."))
             applications.append((bill, amount))
     check.done()
     assert vendor and paid_on  # done() refused either missing
     total = sum((amount for _, amount in applications), Decimal(0))
+    base_total = Decimal(0)
     now = format_timestamp(ctx.clock.now())
     for bill, amount in applications:
-        apply_payment(bills, bills.get(int(bill["RECORDNO"])) or bill, amount, paid_on, now)
+        current = bills.get(int(bill["RECORDNO"])) or bill
+        paid = apply_payment(bills, current, amount, paid_on, now)
+        base_total += (parse_decimal(paid["TOTALPAID"]) or Decimal(0)) - (parse_decimal(current["TOTALPAID"]) or 0)
     return store_document(
         ctx,
         "APPYMT",
@@ -144,11 +165,11 @@ def create_payment(ctx: Context, element: Element) -> Record:
             "DOCNUMBER": check.text(element, "DOCNUMBER"),
             "DESCRIPTION": check.text(element, "DESCRIPTION"),
             "CURRENCY": currency,
-            "BASECURR": currency,
+            "BASECURR": base,
             "PAYMENTDATE": format_date(paid_on),
             "WHENPAID": format_date(paid_on),
-            "TOTALENTERED": format_amount(total),
-            "TRX_TOTALENTERED": format_amount(total),
+            "TOTALENTERED": format_money(base_total, base),
+            "TRX_TOTALENTERED": format_money(total, currency),
             "STATE": "Complete",
             "WHENCREATED": format_date(paid_on),
         },
