@@ -1,5 +1,6 @@
 """Every name, code and limit of the Sage Intacct connector, in one place."""
 
+from decimal import ROUND_HALF_UP
 from typing import Final
 
 SYSTEM: Final = "intacct"
@@ -111,3 +112,13 @@ SHARED_SESSION_MAX_AGE_SECONDS: Final = 600.0
 sets it, often an hour); a session that expired sooner costs one refused call and a fresh login."""
 LINE_MEMO_MAX_LENGTH: Final = 1000
 """Characters of a line memo (ENTRYDESCRIPTION, GLENTRY DESCRIPTION, legacy memo) Intacct keeps."""
+EXCHANGE_RATE_MAX_PLACES: Final = 10
+"""Decimal places of the longest exchange rate sent (EXCHANGE_RATE, exchrate). The shortest rate that gives the
+source's base amounts is sent; ten places fit yen amounts up to a hundred million."""
+BASE_ROUNDING: Final = ROUND_HALF_UP
+"""How Intacct rounds a line's base amount (transaction amount times rate) to the cent: each line on its own, the
+document's base total being the sum of its lines'. Rates are chosen away from half-cents, so that a different
+tie-breaking could not change a cent either."""
+RATE_MAX_BREAKPOINTS: Final = 10_000
+"""Rates at which some line's rounding changes, within the range a rate is looked for in: beyond this many (lines of
+opposite signs that almost cancel out) no rate is chosen and the document is refused."""

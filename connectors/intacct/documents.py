@@ -13,7 +13,7 @@ from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement
 
 from connectors.intacct.constants import (
-    CENTS,
+    BASE_ROUNDING,
     DATE_FORMAT,
     DEFAULT_JOURNAL,
     EXPENSE_REPORT_STATE,
@@ -23,6 +23,8 @@ from connectors.intacct.constants import (
 )
 from connectors.intacct.dimensions import udd_object_name
 from connectors.intacct.envelope import optional_element, text_element
+from connectors.intacct.rates import rate_for
+from core.currencies import in_minor_units, minor_unit
 from core.domain import Document, DocumentKind, DocumentLine
 from core.errors import ValidationError
 from core.traces import traced
@@ -63,8 +65,9 @@ JOURNAL_DIMENSIONS = {**GENERIC_DIMENSIONS, "location": "LOCATION", "department"
 LEGACY_DIMENSIONS = {kind: field.lower() for kind, field in GENERIC_DIMENSIONS.items()}
 
 
-def amount(value: Decimal) -> str:
-    return f"{value.quantize(Decimal(CENTS)):f}"
+def amount(value: Decimal, currency: str) -> str:
+    """An amount as written in `currency`: cents, whole yen."""
+    return f"{in_minor_units(value, currency):f}"
 
 
 def day(value: date) -> str:
@@ -110,25 +113,52 @@ def _dimensions(document: Document, parent: Element, line: DocumentLine, fields:
             raise _invalid(document, f"a line names the dimension {kind!r}, which Sage Intacct does not have.")
 
 
-def _tax(parent: Element, line: DocumentLine, *, upper: bool) -> None:
+def _tax(parent: Element, document: Document, line: DocumentLine, *, upper: bool) -> None:
     if not line.tax_code:
         return
     tag = str.upper if upper else str.lower
     entry = SubElement(SubElement(parent, tag("TAXENTRIES")), tag("TAXENTRY"))
     text_element(entry, tag("DETAILID"), line.tax_code)
     if line.tax_amount is not None:
-        text_element(entry, tag("TRX_TAX"), amount(line.tax_amount))
+        text_element(entry, tag("TRX_TAX"), amount(line.tax_amount, document.currency))
 
 
-def _exchange_rate(parent: Element, document: Document, *, upper: bool) -> None:
-    if document.exchange_rate is None:
-        return
-    if upper:
+def _rate(document: Document, lines: tuple[DocumentLine, ...] | list[DocumentLine]) -> Decimal | None:
+    """The rate at which `lines` (each net and tax) convert to their booked base amounts in Intacct.
+
+    A document in its base currency needs none. One stored before base amounts were recorded keeps the source's
+    rate, as it was first sent. `ValidationError` when no rate gives the booked amounts (rare: lines whose rounding
+    moves together, in one bill)."""
+    if document.base_currency is not None and not document.is_foreign:
+        return None
+    if document.base_currency is None or any(line.base_amount is None for line in lines):
+        return document.exchange_rate
+    pieces = [piece for line in lines for piece in (line.amount, line.tax_amount or Decimal(0))]
+    booked = sum((line.base_amount or Decimal(0) for line in lines), Decimal(0))
+    rate = rate_for(pieces, booked, minor_unit(document.base_currency))
+    if rate is None:
+        raise ValidationError(
+            f"{document.kind.value} {document.reference}: no exchange rate converts its {document.currency} amounts "
+            f"to the {booked:f} {document.base_currency} they were booked at.",
+            code="invalid_document",
+            hint="Export these expenses one per document (group by expense), or in the booked currency.",
+        )
+    return rate
+
+
+def _converted(value: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """`value` converted as Intacct converts it: times the rate, rounded (half up) to the unit of `currency`."""
+    return (value * rate).quantize(minor_unit(currency), rounding=BASE_ROUNDING)
+
+
+def _exchange_rate(parent: Element, document: Document, rate: Decimal | None) -> None:
+    """A generic object's (or GLENTRY's) currency fields: the currency, and a rate from it to the base currency."""
+    text_element(parent, "CURRENCY", document.currency)
+    if document.is_foreign:
+        optional_element(parent, "BASECURR", document.base_currency)
+    if rate is not None:
         text_element(parent, "EXCH_RATE_DATE", day(document.transaction_date))
-        text_element(parent, "EXCHANGE_RATE", str(document.exchange_rate))
-    else:
-        legacy_day(parent, "exchratedate", document.transaction_date)
-        text_element(parent, "exchrate", str(document.exchange_rate))
+        text_element(parent, "EXCHANGE_RATE", f"{rate:f}")
 
 
 def bill(document: Document, supdoc_id: str | None) -> Element:
@@ -139,17 +169,16 @@ def bill(document: Document, supdoc_id: str | None) -> Element:
     text_element(element, "RECORDID", document.reference)
     optional_element(element, "DESCRIPTION", document.memo)
     text_element(element, "WHENDUE", day(document.due_date or document.transaction_date))
-    text_element(element, "CURRENCY", document.currency)
-    _exchange_rate(element, document, upper=True)
+    _exchange_rate(element, document, _rate(document, document.lines))
     optional_element(element, "SUPDOCID", supdoc_id)
     items = SubElement(element, "APBILLITEMS")
     for line in document.lines:
         item = SubElement(items, "APBILLITEM")
         text_element(item, "ACCOUNTNO", _require(document, line.account, "a line's GL account"))
-        text_element(item, "TRX_AMOUNT", amount(line.amount))
+        text_element(item, "TRX_AMOUNT", amount(line.amount, document.currency))
         optional_element(item, "ENTRYDESCRIPTION", _line_memo(line))
         _dimensions(document, item, line, GENERIC_DIMENSIONS)
-        _tax(item, line, upper=True)
+        _tax(item, document, line, upper=True)
     return create
 
 
@@ -166,13 +195,16 @@ def journal_entry(document: Document, supdoc_id: str | None) -> Element:
         entry = SubElement(entries, "GLENTRY")
         text_element(entry, "ACCOUNTNO", _require(document, line.account, "a line's GL account"))
         text_element(entry, "TR_TYPE", "1" if line.debit else "-1")
-        text_element(entry, "TRX_AMOUNT", amount(line.amount))
-        if document.exchange_rate is not None:
-            text_element(entry, "CURRENCY", document.currency)
-            _exchange_rate(entry, document, upper=True)
+        text_element(entry, "TRX_AMOUNT", amount(line.amount, document.currency))
+        # every line states its currency (else Intacct takes it for the base currency), and converts at its own rate
+        text_element(entry, "CURRENCY", document.currency)
+        rate = _rate(document, [line])
+        if rate is not None:
+            text_element(entry, "EXCH_RATE_DATE", day(document.transaction_date))
+            text_element(entry, "EXCHANGE_RATE", f"{rate:f}")
         optional_element(entry, "DESCRIPTION", _line_memo(line))
         _dimensions(document, entry, line, JOURNAL_DIMENSIONS)
-        _tax(entry, line, upper=True)
+        _tax(entry, document, line, upper=True)
     return create
 
 
@@ -183,25 +215,44 @@ def _expense_or_account(document: Document, parent: Element, line: DocumentLine,
         text_element(parent, "glaccountno", _require(document, line.account, "a line's expense type or account"))
 
 
+def _spent_in(expense: Element, document: Document, line: DocumentLine) -> None:
+    """A line's `amount` in the report's currency and, spent in another, that currency, its amount and the rate."""
+    rate = _rate(document, [line])
+    if not document.is_foreign or rate is None:
+        text_element(expense, "amount", amount(line.amount, document.currency))
+        return
+    assert document.base_currency is not None  # is_foreign says so
+    text_element(
+        expense, "amount", amount(_converted(line.amount, rate, document.base_currency), document.base_currency)
+    )
+    text_element(expense, "currency", document.currency)
+    text_element(expense, "trx_amount", amount(line.amount, document.currency))
+    legacy_day(expense, "exchratedate", document.transaction_date)
+    text_element(expense, "exchrate", f"{rate:f}")
+
+
 def expense_report(document: Document, supdoc_id: str | None) -> Element:
+    """An expense report, reimbursed in the currency the source booked: lines spent in another currency carry it,
+    their amount in it and their own rate, besides the amount reimbursed (`amount`, what the source booked)."""
     element = Element("create_expensereport")
     text_element(element, "employeeid", _require(document, document.counterparty, "the employee"))
     legacy_day(element, "datecreated", document.transaction_date)
     text_element(element, "state", EXPENSE_REPORT_STATE)
     text_element(element, "description", document.reference)
-    text_element(element, "currency", document.currency)
-    _exchange_rate(element, document, upper=False)
     optional_element(element, "memo", document.memo)
+    if document.is_foreign:
+        optional_element(element, "basecurr", document.base_currency)
+    text_element(element, "currency", document.base_currency if document.is_foreign else document.currency)
     optional_element(element, "supdocid", supdoc_id)
     expenses = SubElement(element, "expenses")
     for line in document.lines:
         expense = SubElement(expenses, "expense")
         _expense_or_account(document, expense, line, type_tag="expensetype")
-        text_element(expense, "amount", amount(line.amount))
+        _spent_in(expense, document, line)
         legacy_day(expense, "expensedate", line.spent_on or document.transaction_date)
         optional_element(expense, "memo", _line_memo(line))
         _dimensions(document, expense, line, LEGACY_DIMENSIONS)
-        _tax(expense, line, upper=False)
+        _tax(expense, document, line, upper=False)
     return element
 
 
@@ -214,20 +265,22 @@ def charge_card_transaction(document: Document, supdoc_id: str | None) -> Elemen
     optional_element(element, "description", document.memo)
     optional_element(element, "supdocid", supdoc_id)
     text_element(element, "currency", document.currency)
-    _exchange_rate(element, document, upper=False)
+    rate = _rate(document, document.lines)
+    if rate is not None:
+        text_element(element, "exchrate", f"{rate:f}")
     items = SubElement(element, "ccpayitems")
     for line in document.lines:
         item = SubElement(items, "ccpayitem")
         _expense_or_account(document, item, line, type_tag="accountlabel")
         optional_element(item, "description", _line_memo(line))
-        text_element(item, "paymentamount", amount(line.amount))
+        text_element(item, "paymentamount", amount(line.amount, document.currency))
         _dimensions(document, item, line, LEGACY_DIMENSIONS)
-        _tax(item, line, upper=False)
+        _tax(item, document, line, upper=False)
     return element
 
 
 def payment(document: Document, supdoc_id: str | None) -> Element:
-    """An AP payment of one bill (`applies_to` = its RECORDNO) from a bank or card account."""
+    """An AP payment of one bill (`applies_to` = its RECORDNO) from a bank or card account, in the bill's currency."""
     create = Element("create")
     element = SubElement(create, "APPYMT")
     text_element(element, "FINANCIALENTITY", _require(document, document.account, "the bank account"))
@@ -235,15 +288,18 @@ def payment(document: Document, supdoc_id: str | None) -> Element:
     text_element(element, "VENDORID", _require(document, document.counterparty, "the vendor"))
     text_element(element, "DESCRIPTION", document.reference)
     text_element(element, "CURRENCY", document.currency)
+    if document.is_foreign:
+        optional_element(element, "BASECURR", document.base_currency)
     text_element(element, "PAYMENTDATE", day(document.transaction_date))
     detail = SubElement(SubElement(element, "APPYMTDETAILS"), "APPYMTDETAIL")
     text_element(detail, "RECORDKEY", _require(document, document.applies_to, "the bill being paid"))
-    text_element(detail, "TRX_PAYMENTAMOUNT", amount(document.total))
+    text_element(detail, "TRX_PAYMENTAMOUNT", amount(document.total, document.currency))
     return create
 
 
 def reimbursement(document: Document, supdoc_id: str | None) -> Element:
-    """A reimbursement of one expense report (`applies_to` = its RECORDNO) from a checking account."""
+    """A reimbursement of one expense report (`applies_to` = its RECORDNO) from a checking account, in the report's
+    (reimbursement) currency: the function names none."""
     element = Element("create_reimbursementrequest")
     text_element(element, "bankaccountid", _require(document, document.account, "the checking account"))
     text_element(element, "employeeid", _require(document, document.counterparty, "the employee"))
@@ -252,7 +308,7 @@ def reimbursement(document: Document, supdoc_id: str | None) -> Element:
     legacy_day(element, "paymentdate", document.transaction_date)
     item = SubElement(SubElement(element, "eppaymentrequestitems"), "eppaymentrequestitem")
     text_element(item, "key", _require(document, document.applies_to, "the expense report being reimbursed"))
-    text_element(item, "paymentamount", amount(document.total))
+    text_element(item, "paymentamount", amount(document.total, document.currency))
     return element
 
 

@@ -1,4 +1,5 @@
-"""Payment status of bills, expense reports and card transactions: STATE, TOTALPAID and WHENPAID → `PaymentStatus`."""
+"""Payment status of bills, expense reports and card transactions: STATE, TRX_TOTALPAID and WHENPAID →
+`PaymentStatus`, the amount paid in the document's own currency."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -11,7 +12,8 @@ PAYABLE_OBJECTS = {
     DocumentKind.EXPENSE_REPORT: "EEXPENSES",
     DocumentKind.CHARGE_CARD_TRANSACTION: "CCTRANSACTION",
 }
-FIELDS = ("RECORDNO", "STATE", "TOTALENTERED", "TOTALPAID", "TOTALDUE", "WHENPAID")
+FIELDS = ("RECORDNO", "STATE", "TOTALENTERED", "TRX_TOTALPAID", "TRX_TOTALDUE", "WHENPAID")
+"""Paid and due in the document's own currency (TRX_), the currency its amounts and payments are in."""
 STATES = {"paid": PaymentState.PAID, "partially paid": PaymentState.PARTIALLY_PAID}
 
 
@@ -24,10 +26,10 @@ def _decimal(text: str | None) -> Decimal:
 
 def status_of(row: dict[str, str]) -> PaymentStatus:
     """Intacct's STATE names the state; the totals decide when a state this connector does not know shows up."""
-    paid = _decimal(row.get("TOTALPAID"))
+    paid = _decimal(row.get("TRX_TOTALPAID"))
     state = STATES.get(row.get("STATE", "").strip().lower())
     if state is None:
-        due = _decimal(row.get("TOTALDUE"))
+        due = _decimal(row.get("TRX_TOTALDUE"))
         state = PaymentState.UNPAID if paid == 0 else PaymentState.PAID if due == 0 else PaymentState.PARTIALLY_PAID
     when = row.get("WHENPAID", "").strip()
     return PaymentStatus(

@@ -1,5 +1,5 @@
 """Recording in Intacct a payment the source made: an AP payment (APPYMT) for a bill, a reimbursement request for an
-expense report, each for what the document still owes and each exactly once.
+expense report, each for what the document still owes in its own currency and each exactly once.
 
 The amount and the payee come from the paid document itself (one `read` per object), so a document paid meanwhile
 in Intacct is never paid twice. The payment is then a document like any other pushed one (`push.py`): its request's
@@ -28,7 +28,9 @@ Row = dict[str, str]
 PAYMENTS = {DocumentKind.BILL: DocumentKind.PAYMENT, DocumentKind.EXPENSE_REPORT: DocumentKind.REIMBURSEMENT}
 """What pays each kind of document: an AP payment pays a bill, a reimbursement request an expense report."""
 PAYEE_FIELDS = {DocumentKind.BILL: "VENDORID", DocumentKind.EXPENSE_REPORT: "EMPLOYEEID"}
-DUE_FIELDS = ("RECORDNO", "TOTALDUE", "CURRENCY")
+DUE_FIELDS = ("RECORDNO", "TRX_TOTALDUE", "CURRENCY", "BASECURR")
+"""What a document owes is TRX_TOTALDUE, in its own currency (a bill's, an expense report's reimbursement currency),
+which is what a payment pays: TOTALDUE is the same debt in the base currency."""
 METHOD_TAGS = {DocumentKind.PAYMENT: "APPYMT/PAYMENTMETHOD", DocumentKind.REIMBURSEMENT: "paymentmethod"}
 """Where the payment method sits in each payment's function body (the document builders write the default)."""
 
@@ -50,7 +52,8 @@ async def record_payments(gateway: Gateway, payments: Sequence[PaymentToRecord],
             )
         elif (amount := _amount_due(found)) is None:
             outcomes[position] = ValidationError(
-                f"Sage Intacct answered an unreadable amount due ({found.get('TOTALDUE')!r}) for {payment.remote_id}.",
+                f"Sage Intacct answered an unreadable amount due ({found.get('TRX_TOTALDUE')!r}) for "
+                f"{payment.remote_id}.",
                 code=CODE_MALFORMED,
             )
         elif amount <= 0:
@@ -106,6 +109,7 @@ def _payment_document(payment: PaymentToRecord, paid: Row, amount: Decimal) -> D
         reference=payment.reference,
         transaction_date=payment.paid_on,
         currency=paid.get("CURRENCY", ""),
+        base_currency=paid.get("BASECURR") or None,
         lines=(DocumentLine(amount=amount),),
         counterparty=paid.get(PAYEE_FIELDS[payment.kind]) or None,
         account=payment.account,
@@ -133,8 +137,9 @@ def _set_method(body: Element, kind: DocumentKind, method: str | None) -> None:
 
 
 def _amount_due(row: Row) -> Decimal | None:
-    """TOTALDUE as a Decimal; None when unreadable, which must never pass for "nothing due"."""
+    """TRX_TOTALDUE as a Decimal; None when unreadable, which must never pass for "nothing due"."""
     try:
-        return Decimal(row.get("TOTALDUE", ""))
+        due = Decimal(row.get("TRX_TOTALDUE", ""))
     except InvalidOperation:
         return None
+    return due if due.is_finite() else None
