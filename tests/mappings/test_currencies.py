@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from core.document_codec import document_to_json
 from core.domain import Document, DocumentKind, Expense
 from mappings import MappingTable, build_document, build_payment, is_balanced
+from mappings.drift import document_drift
 from mappings.totals import gross_total
 from tests.mappings.factories import EXPORT_DAY, expense, settings
 
@@ -167,3 +169,17 @@ def test_a_payment_is_in_the_paid_documents_currency_with_its_base() -> None:
     assert (payment.currency, payment.base_currency) == ("EUR", "USD")
     assert payment.total == Decimal("72222.21")
     assert [line.base_amount for line in payment.lines] == [Decimal("78226.31")]
+
+
+def test_a_document_stored_before_base_amounts_were_recorded_has_not_drifted_when_booked() -> None:
+    """Documents written down before this change lack `base_currency` and `base_amount`: as booked, nothing differs."""
+    document = build(DocumentKind.BILL, fyle_expenses("USD"), **KINDS[DocumentKind.BILL])
+    stored = document_to_json(document)
+    stored.pop("base_currency")
+    for line in stored["lines"]:
+        line.pop("base_amount")
+
+    assert document_drift(stored, document, None) is None
+    foreign = build(DocumentKind.BILL, fyle_expenses("EUR"), **KINDS[DocumentKind.BILL])
+    stored_foreign = {**document_to_json(foreign), "base_currency": None}
+    assert "base_currency" in (document_drift(stored_foreign, foreign, None) or "")
