@@ -142,8 +142,9 @@ class Link:
                     answer.set_result((NO_ANSWER, 1))
             self.writer.close()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._reading.cancel()
+        await asyncio.gather(self._reading, return_exceptions=True)
         self.writer.close()
 
 
@@ -194,9 +195,8 @@ class Sender:
         if now - due > LATE_SECONDS:
             self.outcome.late += 1
 
-    def close(self) -> None:
-        for link in self.links:
-            link.close()
+    async def close(self) -> None:
+        await asyncio.gather(*(link.close() for link in self.links))
 
 
 async def _paced(
@@ -264,7 +264,7 @@ async def main_async() -> None:
     try:
         outcome = await run(job, flood, start_at, sender)
     finally:
-        sender.close()
+        await sender.close()
     print(outcome.as_json(), flush=True)
 
 

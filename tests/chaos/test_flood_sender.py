@@ -89,7 +89,7 @@ async def test_refused_deliveries_are_retried_until_accepted() -> None:
         sender = Sender(sending, Outcome())
         await sender.warm()
         outcome = await run(sending, prepare(sending), time.time(), sender)
-        sender.close()
+        await sender.close()
     unique = {event_id for event_id, _ in deliveries}
     assert outcome.sent == len(deliveries)
     assert outcome.statuses[429] == 25
@@ -125,7 +125,7 @@ async def test_a_slow_server_does_not_set_the_pace_of_the_flood() -> None:
         sender = Sender(sending, Outcome())
         await sender.warm()
         outcome = await run(sending, prepare(sending), time.time(), sender)
-        sender.close()
+        await sender.close()
     offered = outcome.sent / (outcome.last_sent_at - outcome.started_at)
     assert outcome.sent == len(deliveries) and outcome.links_opened == 2
     assert offered > 300, f"offered {offered:.0f}/s to a slow server"
