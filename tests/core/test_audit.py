@@ -21,18 +21,20 @@ from core.settings import Settings
 from tests.conftest import LEDGERLINE_CLI, TenantFixture, settings_env
 
 
-async def _append(database: Database, tenant: TenantFixture, count: int) -> list[uuid.UUID]:
+async def _append(
+    database: Database, tenant: TenantFixture, count: int, *, actor: str = "api_key:test", amount: str = "12.50"
+) -> list[uuid.UUID]:
     ids = []
     async with database.tenant_session(tenant.id) as session:
         for index in range(count):
             event_id = await append_event(
                 session,
                 tenant_id=tenant.id,
-                actor="api_key:test",
+                actor=actor,
                 action="mapping.set",
                 entity_type="mappings",
                 entity_id=str(index),
-                data={"amount": "12.50", "category": f"Travel {index}"},
+                data={"amount": amount, "category": f"Travel {index}"},
             )
             ids.append(event_id)
     return ids
@@ -179,17 +181,7 @@ async def test_a_chain_rewritten_after_its_head_was_anchored_fails_verify(
     head = await _head(database, str(tenant.id))
     with _cut_from_end(settings, str(tenant.id), keep=head - 2):
         try:
-            async with database.tenant_session(tenant.id) as session:  # the forger appends rows in their place
-                for index in range(2):
-                    await append_event(
-                        session,
-                        tenant_id=tenant.id,
-                        actor="api_key:forger",
-                        action="mapping.set",
-                        entity_type="mappings",
-                        entity_id=str(index),
-                        data={"amount": "0.01"},
-                    )
+            await _append(database, tenant, 2, actor="api_key:forger", amount="0.01")  # rows in their place
             async with database.owner_session() as session:
                 _, breaks = await verify_chains(session, anchors=await anchors_in_system_chain(session))
             assert [(found.chain, found.seq) for found in breaks] == [(str(tenant.id), head)]
