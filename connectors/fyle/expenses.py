@@ -21,7 +21,9 @@ from core.domain import Expense, SourceItem
 EXPENSE_APP_PATH: Final = "/app/admin/#/view_expense/{expense_id}"
 """Where a person opens an expense in Fyle's web app, on the org's cluster."""
 EXCHANGE_RATE_PLACES: Final = Decimal("0.000001")
-"""Fyle sends no exchange rate, only both amounts; the rate is their quotient, to six places."""
+"""Fyle sends no exchange rate, only both amounts; the rate is their quotient, to six places. It labels the expense
+(grouping puts expenses of one rate together) and is never multiplied back: converted at it, a large or yen amount
+misses the booked `amount` by cents. Documents carry both of Fyle's amounts instead (`DocumentLine.base_amount`)."""
 
 
 def _field(raw: Mapping[str, Any], name: str) -> Any:

@@ -15,6 +15,7 @@ import pytest
 from connectors.base import PaymentToRecord, RecordedPayment
 from connectors.intacct import IntacctConnector
 from core.domain import Document, DocumentKind, Expense, PaymentState, RemoteDocument
+from core.errors import ValidationError
 from mappings import MappingTable, build_document
 from tests.connectors.intacct import factories
 from tests.mappings.factories import EXPORT_DAY, expense, settings
@@ -199,3 +200,20 @@ async def test_an_expense_report_is_reimbursed_in_full_in_its_reimbursement_curr
     reimbursement = await stored_one(control, DocumentKind.REIMBURSEMENT, f"{reference}-reimbursement")
     assert reimbursement["CURRENCY"] == "USD"
     assert money(reimbursement["TOTALENTERED"]) == booked(expenses)
+
+
+async def test_a_bill_no_single_rate_can_convert_to_fyles_amounts_is_refused_before_sending(
+    connector: IntacctConnector, control: httpx.AsyncClient
+) -> None:
+    """Two lines of 1.00 EUR booked as 1.08 and 1.09 USD: any one rate gives them an even number of cents."""
+    lines = (
+        factories.line("1.00", base_amount=Decimal("1.08")),
+        factories.line("1.00", base_amount=Decimal("1.09")),
+    )
+    document = factories.bill("ll-fx-none", currency="EUR", base_currency="USD", lines=lines)
+
+    [outcome] = await connector.push([document])
+
+    assert isinstance(outcome, ValidationError), outcome
+    assert "2.17 USD" in outcome.message and "one per document" in (outcome.hint or "")
+    assert await factories.stored(control, DocumentKind.BILL, "ll-fx-none") == []
