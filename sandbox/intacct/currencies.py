@@ -4,7 +4,7 @@ entity's) base currency, and both amounts of every line.
 A document names its currency (`CURRENCY`, legacy `currency`; none means the base currency) and either a rate
 (`EXCHANGE_RATE`, `exchrate`) or a rate type; with neither it takes the daily rate. Each line's base amount is its
 transaction amount times the rate, rounded to the base currency's unit, and a document's base total is the sum of
-its lines', as Intacct shows them. A `BASECURR` naming another currency than the base is refused.
+its lines' (and their tax entries'), as Intacct shows them. A `BASECURR` other than the base currency is refused.
 """
 
 from dataclasses import dataclass
@@ -56,6 +56,14 @@ def money(check: Checker, element: Element, tag: str, currency: str, *, required
     return value
 
 
+def taxes(check: Checker, line: Element, currency: str, *, upper: bool) -> list[Decimal]:
+    """The tax a line carries beside its amount, one amount per tax entry (`TAXENTRIES/TAXENTRY/TRX_TAX`, or the
+    legacy lower-case), in `currency`: a document's totals count it, each entry converted on its own."""
+    path, tag = ("TAXENTRIES/TAXENTRY", "TRX_TAX") if upper else ("taxentries/taxentry", "trx_tax")
+    found = (money(check, entry, tag, currency, required=False) for entry in line.findall(path))
+    return [amount for amount in found if amount is not None]
+
+
 @dataclass(frozen=True)
 class Conversion:
     currency: str
@@ -65,6 +73,10 @@ class Conversion:
 
     def base_of(self, amount: Decimal) -> Decimal:
         return convert(amount, self.rate, self.base) if self.currency != self.base else amount
+
+    def base_total(self, amounts: list[Decimal]) -> Decimal:
+        """What `amounts` come to in the base currency: each converted and rounded, then added up."""
+        return sum((self.base_of(amount) for amount in amounts), Decimal(0))
 
     def fields(self) -> dict[str, str]:
         """The header fields a document stores about its currency."""

@@ -6,7 +6,7 @@ from decimal import Decimal
 from xml.etree.ElementTree import Element
 
 from sandbox.intacct.context import Context, Outcome
-from sandbox.intacct.currencies import Conversion, check_base, conversion, daily_rate, format_money, money
+from sandbox.intacct.currencies import Conversion, check_base, conversion, daily_rate, format_money, money, taxes
 from sandbox.intacct.documents import amount_due, apply_payment, line_rows, store_document
 from sandbox.intacct.errors import IntacctError, business, missing_field
 from sandbox.intacct.validation import LEGACY_DIMENSIONS, Checker
@@ -32,15 +32,18 @@ def _account_or_type(check: Checker, line: Element, *, type_tag: str, account_ta
 
 
 def _reimbursed(check: Checker, line: Element, currency: str) -> tuple[Decimal, dict[str, str]]:
-    """A line's amount in the report's (reimbursement) currency, and what it stores of the currency it was spent in.
+    """A line's amount in the report's (reimbursement) currency with its tax, and what it stores of the currency it
+    was spent in.
 
     A line spent in another currency names it with `currency` and `trx_amount`, converted at `exchrate` (or the rate
     type's, or the daily rate); an `amount` it also sends must be that conversion, to the unit of the report's
     currency."""
     spent_in = check.currency(check.text(line, "currency") or currency)
+    taxed = taxes(check, line, spent_in, upper=False)
     if spent_in == currency:
         amount = money(check, line, "amount", currency) or Decimal(0)
-        return amount, {"CURRENCY": currency, "TRX_AMOUNT": format_money(amount, currency), "EXCHANGE_RATE": "1"}
+        fields = {"CURRENCY": currency, "TRX_AMOUNT": format_money(amount, currency), "EXCHANGE_RATE": "1"}
+        return amount + sum(taxed, Decimal(0)), fields
     converting = conversion(
         check, line, currency_tag="currency", rate_tag="exchrate", type_tag="exchratetype", base=currency
     )
@@ -56,7 +59,7 @@ def _reimbursed(check: Checker, line: Element, currency: str) -> tuple[Decimal, 
             )
         )
     converted = {"CURRENCY": spent_in, "TRX_AMOUNT": format_money(spent, spent_in)}
-    return expected, {**converted, "EXCHANGE_RATE": f"{converting.rate:f}"}
+    return expected + converting.base_total(taxed), {**converted, "EXCHANGE_RATE": f"{converting.rate:f}"}
 
 
 def create_expense_report(ctx: Context, element: Element) -> Outcome:
@@ -130,16 +133,18 @@ def record_charge_card_transaction(ctx: Context, element: Element) -> Outcome:
     if not lines:
         check.fail(missing_field("ccpayitems", "cctransaction"))
     amounts = []
+    taxed: list[Decimal] = []
     for line in lines:
         _account_or_type(check, line, type_tag="accountlabel", account_tag="glaccountno")
-        amounts.append(money(check, line, "paymentamount", currency))
+        amounts.append(money(check, line, "paymentamount", currency) or Decimal(0))
+        taxed.extend(taxes(check, line, currency, upper=False))
         check.dimensions(line, LEGACY_DIMENSIONS)
     check.open_period(paid_on)
     check.done()
     assert paid_on is not None  # done() refused a missing date
-    converted = [converting.line(amount or Decimal(0)) for amount in amounts]
-    total = format_money(_total(amounts), currency)
-    base_total = format_money(_total([Decimal(line["AMOUNT"]) for line in converted]), base)
+    converted = [converting.line(amount) for amount in amounts]
+    total = format_money(_total([*amounts, *taxed]), currency)
+    base_total = format_money(converting.base_total([*amounts, *taxed]), base)
     none, none_in_base = format_money(Decimal(0), currency), format_money(Decimal(0), base)
     stored = store_document(
         ctx,

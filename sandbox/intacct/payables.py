@@ -6,7 +6,7 @@ from xml.etree.ElementTree import Element
 
 from sandbox.intacct.constants import PAYMENT_METHODS
 from sandbox.intacct.context import Context
-from sandbox.intacct.currencies import check_base, conversion, format_money, money
+from sandbox.intacct.currencies import check_base, conversion, format_money, money, taxes
 from sandbox.intacct.documents import amount_due, apply_payment, entity_fields, flatten, line_rows, store_document
 from sandbox.intacct.errors import IntacctError, business, duplicate, missing_field
 from sandbox.intacct.seed import Record
@@ -45,18 +45,20 @@ def create_bill(ctx: Context, element: Element) -> Record:
     if not lines:
         check.fail(missing_field("APBILLITEMS", "Bill"))
     amounts = []
+    taxed: list[Decimal] = []
     for line in lines:
         account = check.text(line, "ACCOUNTNO", required=True)
         if account:
             check.reference("GLACCOUNT", account, "Account")
-        amounts.append(money(check, line, "TRX_AMOUNT", converting.currency))
+        amounts.append(money(check, line, "TRX_AMOUNT", converting.currency) or Decimal(0))
+        taxed.extend(taxes(check, line, converting.currency, upper=True))
         check.dimensions(line, GENERIC_DIMENSIONS)
     check.open_period(when_posted)
     check.done()
     assert vendor and when_created and when_due and when_posted  # done() refused any of them missing
-    converted = [converting.line(amount or Decimal(0)) for amount in amounts]
-    total = format_money(sum((amount or Decimal(0) for amount in amounts), Decimal(0)), converting.currency)
-    base_total = format_money(sum((Decimal(line["AMOUNT"]) for line in converted), Decimal(0)), base)
+    converted = [converting.line(amount) for amount in amounts]
+    total = format_money(sum((*amounts, *taxed), Decimal(0)), converting.currency)
+    base_total = format_money(converting.base_total([*amounts, *taxed]), base)
     values = {
         "RECORDID": check.text(element, "RECORDID"),
         "VENDORID": vendor_id,

@@ -5,6 +5,7 @@ Documents are built from Fyle's figures by the real builders and pushed through 
 converts with the rate it is sent (or its own daily rate when none is), rounding each line to the cent as Intacct does.
 """
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,15 +22,14 @@ from tests.connectors.intacct import factories
 from tests.mappings.factories import EXPORT_DAY, expense, settings
 from tests.mappings.test_currencies import SPENT, fyle_expenses
 
-TABLE = MappingTable.of(
-    [
-        ("category", "Travel", "account", factories.ACCOUNT),
-        ("category", "Travel", "expense_type", factories.EXPENSE_TYPE),
-        ("employee", "ada@example.com", "employee", factories.EMPLOYEE),
-        ("employee", "ada@example.com", "vendor", factories.VENDOR),
-        ("corporate_card", "card-9", "charge_card_account", factories.CARD),
-    ]
-)
+ROWS = [
+    ("category", "Travel", "account", factories.ACCOUNT),
+    ("category", "Travel", "expense_type", factories.EXPENSE_TYPE),
+    ("employee", "ada@example.com", "employee", factories.EMPLOYEE),
+    ("employee", "ada@example.com", "vendor", factories.VENDOR),
+    ("corporate_card", "card-9", "charge_card_account", factories.CARD),
+]
+TABLE = MappingTable.of(ROWS)
 KINDS: dict[DocumentKind, dict[str, Any]] = {
     DocumentKind.BILL: {"reimbursable": {"export_type": "bill"}, "employee_as": "vendor"},
     DocumentKind.EXPENSE_REPORT: {},
@@ -217,3 +217,29 @@ async def test_a_bill_no_single_rate_can_convert_to_fyles_amounts_is_refused_bef
     assert isinstance(outcome, ValidationError), outcome
     assert "2.17 USD" in outcome.message and "one per document" in (outcome.hint or "")
     assert await factories.stored(control, DocumentKind.BILL, "ll-fx-none") == []
+
+
+@pytest.mark.parametrize("currency", CURRENCIES)
+async def test_a_taxed_bill_books_fyles_amounts_with_its_tax(
+    connector: IntacctConnector, control: httpx.AsyncClient, currency: str
+) -> None:
+    """Fyle's tax is in dollars; converted to the spent currency it is split out of each line and converted back by
+    Intacct on its own, still adding up to what Fyle booked."""
+    expenses = [
+        replace(item, tax_amount=(item.amount / 11).quantize(Decimal("0.01")), tax_group="VAT10")
+        for item in source(DocumentKind.BILL, currency)
+    ]
+    document = build_document(
+        kind=DocumentKind.BILL,
+        expenses=expenses,
+        settings=settings(currency="original", tax=True, **KINDS[DocumentKind.BILL]),
+        mappings=MappingTable.of([*ROWS, ("tax_group", "VAT10", "tax_detail", "Tax 10% #1")]),
+        reference=f"ll-fx-tax-{currency}",
+        export_day=EXPORT_DAY,
+    )
+    assert all(line.tax_amount for line in document.lines)
+    await push_one(connector, document)
+
+    row = await stored_one(control, DocumentKind.BILL, f"ll-fx-tax-{currency}")
+    assert money(row["TOTALENTERED"]) == booked(expenses)
+    assert money(row["TRX_TOTALENTERED"]) == spent(expenses)

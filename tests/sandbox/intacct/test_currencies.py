@@ -278,3 +278,25 @@ def test_a_card_transaction_converts_at_its_rate(
 
     row = control.get(f"/documents/CCTRANSACTION/{reply.results[0].findtext('key')}").json()
     assert (row["CURRENCY"], row["TRX_TOTALENTERED"], row["TOTALENTERED"]) == ("JPY", "123457", "823.61")
+
+
+def test_tax_entries_count_in_both_totals_each_converted_on_its_own(
+    gateway: GatewayClient, session_id: str, control: httpx.Client
+) -> None:
+    tax = "<TAXENTRIES><TAXENTRY><DETAILID>VAT</DETAILID><TRX_TAX>10.01</TRX_TAX></TAXENTRY></TAXENTRIES>"
+    reply = gateway.call(
+        session_id,
+        function(
+            bill_xml(
+                reference="ll-fx-tax",
+                lines=(("70004", "100.01"),),
+                extra_line=tax,
+                extra="<CURRENCY>EUR</CURRENCY><EXCHANGE_RATE>1.5</EXCHANGE_RATE>",
+            )
+        ),
+    )
+    assert reply.statuses == ["success"], reply.errors
+
+    bill = control.get(f"/documents/APBILL/{reply.rows()[0]['RECORDNO']}").json()
+    # 100.01 x 1.5 = 150.015 -> 150.02 and 10.01 x 1.5 = 15.015 -> 15.02; the gross at once would give 165.03
+    assert (bill["TRX_TOTALENTERED"], bill["TOTALENTERED"]) == ("110.02", "165.04")
