@@ -2,7 +2,9 @@
 
 from api.health import router as health_router
 from api.idempotency import IdempotencyMiddleware
+from api.json_body import JsonBodyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.openapi_contract import install_published_contract
 from api.problems import install_problem_handlers
 from api.router import v1
 from api.storable_text import StorableTextMiddleware
@@ -10,9 +12,11 @@ from api.storable_text import StorableTextMiddleware
 __all__ = [
     "BodyLimitMiddleware",
     "IdempotencyMiddleware",
+    "JsonBodyMiddleware",
     "RequestContextMiddleware",
     "StorableTextMiddleware",
     "health_router",
     "install_problem_handlers",
+    "install_published_contract",
     "v1",
 ]

@@ -105,6 +105,13 @@ async def _save_connection(
     "/{system}/authorize",
     status_code=307,
     summary="Start connecting an OAuth2 system",
+    responses=problem_responses(
+        {
+            400: "The system connects with credentials, not OAuth2.",
+            404: "No connector for this system is installed.",
+            503: "No OAuth client is configured for the system.",
+        }
+    ),
     description=(
         "Open this in the browser that will give consent, with the admin key: the answer sets a short-lived cookie "
         "binding the flow to that browser, and the callback refuses any other."
@@ -184,6 +191,8 @@ async def start_authorization(
         {
             400: "The state is unknown, used or expired, or the system did not authorize the connection.",
             403: "The flow was started in another browser, or its session has ended; nothing is stored.",
+            409: "The named connection belongs to another system.",
+            503: "The system could not be reached to exchange the code, or has no OAuth client configured.",
         }
     ),
 )

@@ -1,9 +1,11 @@
 """`/v1/connections`: a tenant's links to external systems. Credentials go in, and never come back out."""
 
 import secrets
+import sys
 import unicodedata
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,12 +14,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.deps import RepositoryDep
 from api.json_values import JsonObject
 from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from connectors.registry import available_systems
 from connectors.spec import load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
-from sync.connection_settings import setting_problems
+from sync.connection_settings import setting_problems, settings_schema
 from webhooks.providers import GENERIC_SENDER
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -25,24 +27,55 @@ router = APIRouter(prefix="/connections", tags=["connections"])
 WEBHOOK_KEY_BYTES = 24
 
 
+REFUSED_NAME_CATEGORIES = ("Cc", "Cf")
+"""Control and (invisible) format characters: a name is shown in lists and logs, and these hide or reorder text.
+Unassigned and private-use characters are kept: which they are depends on the Unicode version, so no published pattern
+could say it (lone surrogates cannot arrive in UTF-8 JSON)."""
+
+
+@cache
+def _name_pattern() -> str:
+    """What `_printable_name` checks, as a pattern: the refused characters spelled out as ranges (a property escape
+    such as `\\p{Cf}` is not understood inside a class by every reader of the document)."""
+    refused = [code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in REFUSED_NAME_CATEGORIES]
+    ranges: list[tuple[int, int]] = []
+    for code in refused:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+
+    def spelled(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return "^[^" + "".join(spelled(low) + ("-" + spelled(high) if high > low else "") for low, high in ranges) + "]+$"
+
+
 def _printable_name(name: str) -> str:
-    if any(unicodedata.category(character).startswith("C") for character in name):
+    if any(unicodedata.category(character) in REFUSED_NAME_CATEGORIES for character in name):
         raise ValueError("must not contain control or invisible formatting characters")
     return name
 
 
-ConnectionName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable_name)]
+ConnectionName = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra=lambda schema: schema.update(pattern=_name_pattern())),
+    AfterValidator(_printable_name),
+]
+
+
+def _roles_by_provider() -> dict[str, tuple[str, ...]]:
+    """Each installed connector with the roles its spec declares, and the generic webhook sender (a source)."""
+    roles = {system: tuple(declared.value for declared in load_spec(system).roles) for system in available_systems()}
+    return {**roles, GENERIC_SENDER: (ConnectionRole.SOURCE.value,)}
 
 
 def _role_problem(provider: str, role: ConnectionRole) -> Problem | None:
     """An installed connector in a role its spec declares, or the generic webhook sender as a source; else why not."""
-    if provider == GENERIC_SENDER:
-        roles: tuple[str, ...] = (ConnectionRole.SOURCE.value,)
-    elif provider in available_systems():
-        roles = tuple(declared.value for declared in load_spec(provider).roles)
-    else:
-        installed = ", ".join((*available_systems(), GENERIC_SENDER))
-        message = f"no connector for {provider!r} is installed; choose one of {installed}"
+    roles_by_provider = _roles_by_provider()
+    roles = roles_by_provider.get(provider)
+    if roles is None:
+        message = f"no connector for {provider!r} is installed; choose one of {', '.join(roles_by_provider)}"
         return _field_problem("provider", message)
     if role.value not in roles:
         return _field_problem("role", f"{provider} connects only as {' or '.join(roles)}")
@@ -59,8 +92,18 @@ def _field_problem(field: str, message: str) -> Problem:
     )
 
 
+def _declare_providers(schema: dict[str, Any]) -> None:
+    """The document names the installed connectors and the roles each may take, as the check above enforces them."""
+    roles_by_provider = _roles_by_provider()
+    schema["properties"]["provider"]["enum"] = list(roles_by_provider)
+    schema["anyOf"] = [
+        {"properties": {"provider": {"const": provider}, "role": {"enum": list(roles)}}}
+        for provider, roles in roles_by_provider.items()
+    ]
+
+
 class ConnectionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_providers)
 
     name: ConnectionName
     provider: str = Field(min_length=1, max_length=32, description="An installed connector, or `generic` (a source).")
@@ -68,7 +111,7 @@ class ConnectionCreate(BaseModel):
     credentials: dict[str, str] = Field(
         default_factory=dict, max_length=50, description="Stored encrypted; never returned."
     )
-    settings: JsonObject = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict, json_schema_extra=settings_schema(only_editable=False))
 
 
 class ConnectionUpdate(BaseModel):
@@ -77,7 +120,7 @@ class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ConnectionName | None = None
-    settings: JsonObject = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict, json_schema_extra=settings_schema(only_editable=True))
 
 
 def _patched(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +207,12 @@ async def create_connection(body: ConnectionCreate, repository: RepositoryDep, v
     return ConnectionPublic.of(row)
 
 
-@router.patch("/{connection_id}", response_model=ConnectionPublic, summary="Rename a connection or change its settings")
+@router.patch(
+    "/{connection_id}",
+    response_model=ConnectionPublic,
+    summary="Rename a connection or change its settings",
+    responses=problem_responses({409: "Another connection of this tenant has that name."}),
+)
 async def update_connection(
     connection_id: uuid.UUID, body: ConnectionUpdate, repository: RepositoryDep
 ) -> ConnectionPublic:

@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SEARCH_MAX_LENGTH
 from api.deps import DatabaseDep, PrincipalDep, QueueDep
+from api.pagination import CursorQuery
 from api.problems import Problem, problem_responses
+from api.timestamps import DateTimeText
 from core.models import ApiKeyRole, ExportItem, ExportState
 from sync.constants import DUPLICATE_RISK
 from sync.export_again import (
@@ -259,16 +261,22 @@ async def list_export_items(
     connection_id: Annotated[uuid.UUID | None, Query(description="The destination connection.")] = None,
     provider: Annotated[str | None, Query(max_length=32)] = None,
     error_class: Annotated[str | None, Query(max_length=32)] = None,
-    state: Annotated[str, Query(description="An item state, or `any`.")] = ExportState.NEEDS_ACTION.value,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
-    updated_from: Annotated[datetime | None, Query()] = None,
-    updated_to: Annotated[datetime | None, Query()] = None,
+    state: Annotated[
+        str,
+        Query(
+            description="An item state, or `any`.",
+            json_schema_extra={"enum": [*ExportState._value2member_map_, ANY_STATE]},
+        ),
+    ] = ExportState.NEEDS_ACTION.value,
+    created_from: Annotated[DateTimeText | None, Query()] = None,
+    created_to: Annotated[DateTimeText | None, Query()] = None,
+    updated_from: Annotated[DateTimeText | None, Query()] = None,
+    updated_to: Annotated[DateTimeText | None, Query()] = None,
     search: Annotated[str | None, Query(max_length=SEARCH_MAX_LENGTH, description="Words of the error.")] = None,
     expense_id: Annotated[str | None, Query(max_length=255, description="An expense or report id.")] = None,
     reference: Annotated[str | None, Query(max_length=255, description="Idempotency key or remote id.")] = None,
     sort: Annotated[ItemSort, Query()] = ItemSort.UPDATED_AT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> ItemRowsPublic:
     chosen = item_filter(

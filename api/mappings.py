@@ -15,7 +15,7 @@ from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import decode_key_cursor, encode_key_cursor, keyset_page
 from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from core.models import Connection, DestinationAttribute, Mapping
 from core.repository import TenantRepository
 from mappings import (
@@ -227,7 +227,12 @@ async def bulk_set_mappings(
     return await _save(repository, destination, [item.change() for item in body.mappings])
 
 
-@router.get("/unmapped", response_model=UnmappedListPublic, summary="List unmapped values and who waits on them")
+@router.get(
+    "/unmapped",
+    response_model=UnmappedListPublic,
+    summary="List unmapped values and who waits on them",
+    responses=problem_responses({409: "No export settings are saved for this destination yet."}),
+)
 async def list_unmapped_values(
     destination: DestinationDep, repository: RepositoryDep, page: Annotated[PageParams, Depends(page_params)]
 ) -> UnmappedListPublic:
@@ -245,7 +250,12 @@ async def list_unmapped_values(
     )
 
 
-@router.post("/auto-map", response_model=AutoMapPublic, summary="Map employees and categories by rules")
+@router.post(
+    "/auto-map",
+    response_model=AutoMapPublic,
+    summary="Map employees and categories by rules",
+    responses=problem_responses({409: "No export settings are saved for this destination yet."}),
+)
 async def auto_map_values(
     destination: DestinationDep, repository: RepositoryDep, body: AutoMapRules | None = None
 ) -> AutoMapPublic:
@@ -288,7 +298,9 @@ async def auto_map_values(
     )
 
 
-@router.get("/{mapping_id}", response_model=MappingPublic, summary="Read a mapping")
+# `:uuid`: the literal routes above (`bulk`, `unmapped`, `auto-map`) are then never read as a mapping id, so
+# `GET …/mappings/auto-map` answers 405 (`Allow: POST`) instead of a 422 about an invalid UUID.
+@router.get("/{mapping_id:uuid}", response_model=MappingPublic, summary="Read a mapping")
 async def read_mapping(mapping_id: uuid.UUID, destination: DestinationDep, repository: RepositoryDep) -> MappingPublic:
     query = _joined(repository).where(Mapping.id == mapping_id, Mapping.destination_connection_id == destination.id)
     row = (await repository.session.execute(query)).first()
@@ -297,7 +309,7 @@ async def read_mapping(mapping_id: uuid.UUID, destination: DestinationDep, repos
     return MappingPublic.of(*row)
 
 
-@router.delete("/{mapping_id}", status_code=204, summary="Clear a mapping")
+@router.delete("/{mapping_id:uuid}", status_code=204, summary="Clear a mapping")
 async def delete_mapping(mapping_id: uuid.UUID, destination: DestinationDep, repository: RepositoryDep) -> Response:
     try:
         await clear_mapping(repository, destination_connection_id=destination.id, mapping_id=mapping_id)

@@ -13,8 +13,20 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from api.constants import CURSOR_PARAMETER, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.problems import Problem
+
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        alias=CURSOR_PARAMETER,
+        description=(
+            "Opaque: the `next_cursor` of the previous page, passed back unchanged. What it holds is not part of the "
+            "contract; a cursor this API did not issue is answered 400."
+        ),
+    ),
+]
+"""Every list's cursor, declared once: an opaque string (`api.openapi_contract` adds its 400)."""
 
 
 class PageParams(BaseModel):
@@ -23,7 +35,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)

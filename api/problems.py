@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.log import get_logger
@@ -130,14 +131,27 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route at this path answers. Starlette's own `Allow` names only the first route whose path
+    matched, and FastAPI makes one route per method, so `PATCH /v1/connections/{id}` went unmentioned on a 405."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(request.url.path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"Nothing is found at {request.url.path}."
     elif exc.status_code == 405 and detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on {request.url.path}."
-    headers = dict(exc.headers) if exc.headers else None
+        allowed = allowed_methods(request)
+        detail = f"{request.method} is not allowed on {request.url.path}; it answers {', '.join(allowed)}."
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
     return problem_response(exc.status_code, detail, headers=headers, instance=request.url.path)
 
 

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DatabaseDep, SettingsDep, TenantDep
-from api.problems import Problem
-from core.errors import LedgerlineError, ValidationError
+from api.problems import Problem, problem_responses
+from api.timestamps import DateText
+from core.errors import AuthError, LedgerlineError, ValidationError
 from sync.books_check import DEFAULT_RANGE_DAYS, BooksReport, UnknownConnectionError, check_connection_books
 
 router = APIRouter(prefix="/connections", tags=["reconciliation"])
@@ -89,14 +90,23 @@ class ReconciliationPublic(BaseModel):
     response_model=ReconciliationPublic,
     response_model_by_alias=True,
     summary="Compare the source's exportable expenses with the destination's documents over a date range",
+    responses=problem_responses(
+        {
+            409: "The destination cannot be checked as it stands: it exports documents that cannot be read back yet, "
+            "or it has no credentials it accepts.",
+            502: "The destination could not be read (an outage, or an answer that makes no sense).",
+        }
+    ),
 )
 async def reconciliation(
     connection_id: uuid.UUID,
     tenant_id: TenantDep,
     database: DatabaseDep,
     settings: SettingsDep,
-    since: Annotated[date | None, Query(alias="from", description="First day of spend; a month before `to`.")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day of spend, inclusive; today.")] = None,
+    since: Annotated[
+        DateText | None, Query(alias="from", description="First day of spend; a month before `to`.")
+    ] = None,
+    until: Annotated[DateText | None, Query(alias="to", description="Last day of spend, inclusive; today.")] = None,
 ) -> ReconciliationPublic:
     until = until or datetime.now(UTC).date()
     since = since or until - timedelta(days=DEFAULT_RANGE_DAYS)
@@ -114,7 +124,9 @@ async def reconciliation(
     except UnknownConnectionError as exc:
         raise Problem(404, f"No destination connection {connection_id} exists for this key.") from exc
     except ValidationError as exc:
-        raise Problem(422, str(exc), problem="books-not-checkable") from exc
+        raise Problem(409, str(exc), problem="books-not-checkable") from exc
+    except AuthError as exc:  # not an outage: this connection must be given credentials the destination takes
+        raise Problem(409, f"The destination refused this connection: {exc}", problem="credentials-refused") from exc
     except LedgerlineError as exc:
         raise Problem(502, f"The destination could not be read: {exc}", problem="destination-unreadable") from exc
     return ReconciliationPublic.of(report)

@@ -18,6 +18,7 @@ from api.constants import SEARCH_MAX_LENGTH
 from api.deps import QueueDep
 from api.export_items import ItemScopeDep, item_filter
 from api.problems import Problem
+from api.timestamps import DateTimeText
 from core.models import ExportState
 from sync.replay import ReplayFilterError, enqueue_replay, get_replay, request_replay
 
@@ -33,11 +34,15 @@ class ReplayCreate(BaseModel):
     connection_id: uuid.UUID | None = None
     provider: str | None = Field(default=None, max_length=32)
     error_class: str | None = Field(default=None, max_length=32)
-    state: str = Field(default=ExportState.NEEDS_ACTION.value, description="Only `needs_action` can be replayed.")
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
+    state: str = Field(
+        default=ExportState.NEEDS_ACTION.value,
+        description="Only `needs_action` can be replayed.",
+        json_schema_extra={"enum": [ExportState.NEEDS_ACTION.value]},
+    )
+    created_from: DateTimeText | None = None
+    created_to: DateTimeText | None = None
+    updated_from: DateTimeText | None = None
+    updated_to: DateTimeText | None = None
     search: str | None = Field(default=None, max_length=SEARCH_MAX_LENGTH)
     expense_id: str | None = Field(default=None, max_length=255)
     reference: str | None = Field(default=None, max_length=255)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.connections import ConnectionPublic
 from api.deps import QueueDep, RepositoryDep
 from api.pagination import PageParams, newest_first, page_params
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from core.models import Connection, ConnectionRole, RunState, SyncRun
 from core.repository import TenantRepository
 from sync.runs import RunKind, RunRefusedError, RunTrigger, enqueue_run, request_run, set_paused
@@ -72,6 +72,10 @@ async def _connection(repository: TenantRepository, connection_id: uuid.UUID) ->
     response_model=SyncRunPublic,
     status_code=202,
     summary="Start a sync run (or join the one already waiting or running)",
+    responses={
+        200: {"model": SyncRunPublic, "description": "A run of this kind was already waiting or running: joined."},
+        **problem_responses({409: "The connection cannot run: it is a source, or waits for re-authorization."}),
+    },
 )
 async def create_sync_run(
     connection_id: uuid.UUID, body: SyncRunCreate, repository: RepositoryDep, queue: QueueDep, response: Response
@@ -140,7 +144,12 @@ async def resume_connection(connection_id: uuid.UUID, repository: RepositoryDep)
     return await _set_paused(repository, connection_id, False)
 
 
-@router.put("/connections/{connection_id}/schedule", response_model=ConnectionPublic, summary="Set the sync schedule")
+@router.put(
+    "/connections/{connection_id}/schedule",
+    response_model=ConnectionPublic,
+    summary="Set the sync schedule",
+    responses=problem_responses({409: "The connection is a source: schedules belong to destinations."}),
+)
 async def set_schedule(connection_id: uuid.UUID, body: ScheduleUpdate, repository: RepositoryDep) -> ConnectionPublic:
     connection = await _connection(repository, connection_id)
     if connection.role != ConnectionRole.DESTINATION.value:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.connections import VaultDep
 from api.constants import NO_STORE
 from api.deps import RepositoryDep, SettingsDep
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
@@ -86,7 +86,13 @@ async def list_webhook_secrets(
     )
 
 
-@router.post("", response_model=WebhookSecretCreated, status_code=201, summary="Create (rotate) a webhook secret")
+@router.post(
+    "",
+    response_model=WebhookSecretCreated,
+    status_code=201,
+    summary="Create (rotate) a webhook secret",
+    responses=problem_responses({409: "This connection's system sends no webhooks."}),
+)
 async def create_webhook_secret(
     connection_id: uuid.UUID, repository: RepositoryDep, vault: VaultDep, settings: SettingsDep, response: Response
 ) -> WebhookSecretCreated:
@@ -111,7 +117,12 @@ async def create_webhook_secret(
     )
 
 
-@router.delete("/previous", response_model=WebhookSecretsPublic, summary="Revoke every secret but the newest now")
+@router.delete(
+    "/previous",
+    response_model=WebhookSecretsPublic,
+    summary="Revoke every secret but the newest now",
+    responses=problem_responses({409: "This connection's system sends no webhooks."}),
+)
 async def revoke_previous_webhook_secrets(
     connection_id: uuid.UUID, repository: RepositoryDep, vault: VaultDep, settings: SettingsDep
 ) -> WebhookSecretsPublic:

@@ -9,10 +9,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api import (
     BodyLimitMiddleware,
     IdempotencyMiddleware,
+    JsonBodyMiddleware,
     RequestContextMiddleware,
     StorableTextMiddleware,
     health_router,
     install_problem_handlers,
+    install_published_contract,
     v1,
 )
 from api.sign_in_throttle import SignInThrottle
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost first: request ids wrap everything; the size limit runs before anything reads the body.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StorableTextMiddleware)  # after the size limit has read the body; before any route stores it
+    app.add_middleware(JsonBodyMiddleware)  # likewise: a /v1 body that is not JSON is refused (415) before parsing
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)
     # Outermost of all: the client address and scheme come from X-Forwarded-* only when a configured proxy sent
@@ -80,4 +83,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(v1)
     install_dashboard(app)  # /dashboard: HTML pages behind a session cookie and CSRF tokens
+    install_published_contract(app)  # /openapi.json states every problem each operation can answer
     return app

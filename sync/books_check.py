@@ -153,6 +153,12 @@ async def check_connection_books(
     cannot be read (refused credentials, an outage, a kind it cannot read back)."""
     if until < since:
         raise ValueError(f"the range ends ({until}) before it starts ({since})")
+    # A source's connector is never opened: the generic webhook sender has none (a 500), and opening Fyle's asked
+    # for an OAuth client only to be refused afterwards as not a destination.
+    async with database.tenant_session(tenant_id) as session:
+        role = await session.scalar(select(Connection.role).where(Connection.id == connection_id))
+    if role != ConnectionRole.DESTINATION.value:
+        raise UnknownConnectionError(f"No destination connection {connection_id}.")
     vault = CredentialVault(settings.vault_key_list())
     try:
         connector = await open_connector(

@@ -44,6 +44,13 @@ size limit refuses them first (counted as 413 in `ledgerline_http_requests_total
         },
         503: {"description": "The database is not answering; see Retry-After."},
     },
+    # Read as raw bytes (the signature covers them), so FastAPI cannot see the body; the document still says it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "The sender's event."}}},
+        }
+    },
 )
 async def receive_webhook(provider: str, connection_key: str, request: Request) -> JSONResponse:
     ingress: WebhookIngress = request.app.state.webhook_ingress

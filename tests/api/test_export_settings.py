@@ -131,5 +131,5 @@ async def test_a_source_connection_has_no_export_settings(
 ) -> None:
     world = await api_world(client, database, tenant)
     response = await client.put(_path(world.source_id), headers=tenant.headers, json={})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "is a source" in response.json()["detail"]

@@ -1,0 +1,270 @@
+"""The API keeps its published contract: Schemathesis, every check and every phase (examples, coverage, fuzzing, and
+stateful sequences along the links it infers), against the app served over HTTP on the session's PostgreSQL and
+Redis, with a fixed seed and a bounded number of examples. Any failure fails the test and prints Schemathesis's
+report, each failure with a `curl` that reproduces it.
+
+The app is its own instance of the session's settings: uvicorn runs it (and its lifespan) on a thread of its own,
+since the session's `app` fixture lives on pytest's event loop. Schemathesis runs as its command line does, so the
+README's longer pass is this same test with larger bounds.
+
+Three settings of the run are deliberate, not leniency:
+- operations that page take `cursor`, an opaque string: any string is schema-valid, and one this API did not issue is
+  answered 400 as the document states, so for those operations 400 is an accepted answer to valid data;
+- `RULE_BOUND` operations take bodies whose validity depends on more than their shape (`RULE_BOUND` says what), so
+  for them a 422 (a problem naming the field) is an accepted answer to data that only looks valid;
+- strings are drawn without NUL characters: the API refuses them (422, `api.storable_text`), as the document's 422
+  says; `tests/api/test_bad_input.py` holds that refusal.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.constants import CURSOR_PARAMETER
+from core import migrate
+from core.db import Database
+from core.settings import Settings
+from ledgerline.app import create_app
+from sandbox.server import free_port
+from tests.conftest import TenantFixture, create_database, drop_database, make_tenant
+
+SEED = int(os.environ.get("LEDGERLINE_CONTRACT_SEED", "18"))
+"""The same cases on every run (18: the issue); the README's longer pass may pick another."""
+MAX_EXAMPLES = int(os.environ.get("LEDGERLINE_CONTRACT_EXAMPLES", "6"))
+"""Cases per operation and phase (and stateful scenarios in proportion); the README's longer pass raises it."""
+SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+STARTUP_SECONDS = 30.0
+RUN_TIMEOUT_SECONDS = 600
+
+
+class _Served:
+    """The app on a loopback port, from a thread with its own event loop; its lifespan runs there too."""
+
+    def __init__(self, settings: Settings) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"contract:{port}", daemon=True)
+
+    def __enter__(self) -> "_Served":
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the app did not start at {self.url}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def contract_settings(settings: Settings) -> Iterator[Settings]:
+    """The session's settings on a database and queue of the run's own: what it creates (connections, runs waiting
+    in a queue, failed sign-ins counted in Redis) is no other test's business. One address sends every request, many
+    deliberately without a valid key, so the sign-in throttle (tested on its own) is raised for the run."""
+    url = create_database("ledgerline_contract")
+    migrate.upgrade(url)
+    yield settings.model_copy(
+        update={
+            "database_url": url,
+            "queue_name": f"{settings.queue_name}:contract",
+            "sign_in_failure_limit": 10_000,
+        }
+    )
+    drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def served(contract_settings: Settings) -> Iterator[_Served]:
+    with _Served(contract_settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def contract_key(contract_settings: Settings) -> str:
+    database = Database(contract_settings)
+    try:
+        return (await make_tenant(database, "Contract")).key
+    finally:
+        await database.dispose()
+
+
+RULE_BOUND = {
+    "GET /v1/connections/{connection_id}/reconciliation": "`from` must not come after `to`",
+    "POST /v1/connections/{connection_id}/mappings": "types from the mappings vocabulary, an attribute of this "
+    "destination of the named type",
+    "POST /v1/connections/{connection_id}/mappings/bulk": "as for one mapping, for each",
+    "PUT /v1/connections/{connection_id}/export-settings": "rules across fields (card transactions need a charge-card "
+    "account, …) and accounts that exist in this destination",
+}
+ACCEPTED_FOR_VALID_DATA = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+"""Schemathesis's default for valid data, less 5xx: a server error is never an accepted answer."""
+
+
+def _paging_operations(document: dict[str, Any]) -> list[str]:
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(
+            parameter["in"] == "query" and parameter["name"] == CURSOR_PARAMETER
+            for parameter in operation.get("parameters", [])
+        )
+    ]
+
+
+def _config(document: dict[str, Any]) -> str:
+    """`schemathesis.toml` for the run (TOML written from JSON values: strings and lists read the same)."""
+    paging = _paging_operations(document)
+    assert not set(paging) & set(RULE_BOUND)
+    return "\n".join(
+        [
+            f"seed = {SEED}",
+            "[generation]",
+            "allow-x00 = false",
+            'database = "none"',
+            "[[operations]]",
+            f"include-name = {json.dumps(paging)}",
+            "[operations.checks.positive_data_acceptance]",
+            f"expected-statuses = {json.dumps([*ACCEPTED_FOR_VALID_DATA, '400'])}",
+            "[[operations]]",
+            f"include-name = {json.dumps(list(RULE_BOUND))}",
+            "[operations.checks.positive_data_acceptance]",
+            f"expected-statuses = {json.dumps([*ACCEPTED_FOR_VALID_DATA, '422'])}",
+        ]
+    )
+
+
+def test_the_api_answers_as_its_published_document_says(served: _Served, contract_key: str, tmp_path: Path) -> None:
+    document = httpx.get(f"{served.url}/openapi.json", timeout=30).json()
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(_config(document))
+    report = tmp_path / "report.json"
+    command = [
+        SCHEMATHESIS,
+        "--no-color",
+        f"--config-file={config}",
+        "run",
+        f"{served.url}/openapi.json",
+        "--checks=all",
+        f"--max-examples={MAX_EXAMPLES}",
+        "--workers=1",
+        "--output-truncate=false",
+        "--report=json",
+        f"--report-json-path={report}",
+        "--header",
+        f"Authorization: Bearer {contract_key}",
+    ]
+    outcome = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, cwd=tmp_path)
+    assert report.exists(), outcome.stdout + outcome.stderr
+    summary = json.loads(report.read_text())
+    print(  # shown with -s, or by pytest when the test fails
+        f"Schemathesis {summary['schemathesis_version']}: {summary['test_cases']['generated']} cases, "
+        f"{summary['operations']['tested']} operations, {summary['running_time']:.1f} s"
+    )
+    assert summary["operations"]["tested"] == summary["operations"]["total"], outcome.stdout
+    assert all(phase["status"] in ("success", "skip") for phase in summary["phases"].values()), outcome.stdout
+    assert summary["phases"]["stateful"]["status"] == "success", outcome.stdout
+    assert not summary["failures"] and not summary["errors"], outcome.stdout
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+
+
+async def _destination(client: httpx.AsyncClient, tenant: TenantFixture) -> str:
+    created = await client.post(
+        "/v1/connections",
+        headers=tenant.headers,
+        json={"name": f"books-{uuid.uuid4().hex[:6]}", "provider": "intacct", "role": "destination"},
+    )
+    assert created.status_code == 201, created.text
+    connection_id: str = created.json()["id"]
+    return connection_id
+
+
+def _is_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+async def test_a_literal_segment_is_never_read_as_a_mapping_id(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    connection_id = await _destination(client, tenant)
+    for literal, allowed in (("auto-map", "POST"), ("bulk", "POST")):
+        response = await client.get(f"/v1/connections/{connection_id}/mappings/{literal}", headers=tenant.headers)
+        _is_problem(response, 405)
+        assert response.headers["allow"] == allowed
+
+
+async def test_allow_names_every_method_of_the_path(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    connection_id = await _destination(client, tenant)
+    response = await client.request("OPTIONS", f"/v1/connections/{connection_id}", headers=tenant.headers)
+    body = _is_problem(response, 405)
+    assert response.headers["allow"] == "GET, PATCH"
+    assert "GET, PATCH" in body["detail"]
+    response = await client.delete("/v1/connections", headers=tenant.headers)
+    assert _is_problem(response, 405) and response.headers["allow"] == "GET, POST"
+
+
+async def test_a_body_that_is_not_json_is_415(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    response = await client.post(
+        "/v1/connections",
+        headers={**tenant.headers, "content-type": "text/plain"},
+        content=b'{"name": "x", "provider": "intacct", "role": "destination"}',
+    )
+    assert "application/json" in _is_problem(response, 415)["detail"]
+
+
+async def test_a_date_written_as_a_number_is_422(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    response = await client.get("/v1/export-items", params={"updated_to": "0.5"}, headers=tenant.headers)
+    assert _is_problem(response, 422)["errors"][0]["field"] == "query.updated_to"
+
+
+async def test_the_document_states_the_problems_and_opaque_cursors(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert document["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail"]
+    operations = [
+        (path, method, operation)
+        for path, methods in document["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in methods.items()
+    ]
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for status, response in responses.items():
+            if int(status) >= 400:
+                assert response["content"] == problem, (method, path, status)
+        if operation.get("security"):
+            assert {"401", "403", "422", "429"} <= set(responses), (method, path)
+            assert "Retry-After" in responses["429"]["headers"]
+            assert "WWW-Authenticate" in responses["401"]["headers"]
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        if method in ("post", "put", "patch"):
+            assert {"413", "415"} <= set(responses), (method, path)
+        cursor = [parameter for parameter in operation.get("parameters", []) if parameter["name"] == CURSOR_PARAMETER]
+        if cursor:
+            assert cursor[0]["schema"]["anyOf"][0] == {"type": "string"}
+            assert "400" in responses and "not issue" in cursor[0]["description"]
+    assert ("/v1/connections", "post") in {(path, method) for path, method, _ in operations}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
