@@ -6,12 +6,13 @@ places (what Fyle's connector keeps as `exchange_rate`) does not give the booked
 amounts, so nothing may be derived from it.
 """
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from core.document_codec import document_to_json
+from core.document_codec import document_from_json, document_to_json
 from core.domain import Document, DocumentKind, Expense
 from mappings import MappingTable, build_document, build_payment, is_balanced
 from mappings.drift import document_drift
@@ -183,3 +184,9 @@ def test_a_document_stored_before_base_amounts_were_recorded_has_not_drifted_whe
     foreign = build(DocumentKind.BILL, fyle_expenses("EUR"), **KINDS[DocumentKind.BILL])
     stored_foreign = {**document_to_json(foreign), "base_currency": None}
     assert "base_currency" in (document_drift(stored_foreign, foreign, None) or "")
+
+
+@pytest.mark.parametrize("currency", list(SPENT))
+def test_a_document_written_down_comes_back_with_its_base_amounts(currency: str) -> None:
+    document = build(DocumentKind.JOURNAL_ENTRY, fyle_expenses(currency), **KINDS[DocumentKind.JOURNAL_ENTRY])
+    assert document_from_json(json.loads(json.dumps(document_to_json(document)))) == document
