@@ -151,8 +151,8 @@ def _converted(value: Decimal, rate: Decimal, currency: str) -> Decimal:
     return (value * rate).quantize(minor_unit(currency), rounding=BASE_ROUNDING)
 
 
-def _exchange_rate(parent: Element, document: Document, rate: Decimal | None) -> None:
-    """A generic object's (or GLENTRY's) currency fields: the currency, and a rate from it to the base currency."""
+def _currency_fields(parent: Element, document: Document, rate: Decimal | None) -> None:
+    """A bill's currency fields: its currency, the base currency when they differ, and the rate between them."""
     text_element(parent, "CURRENCY", document.currency)
     if document.is_foreign:
         optional_element(parent, "BASECURR", document.base_currency)
@@ -169,7 +169,7 @@ def bill(document: Document, supdoc_id: str | None) -> Element:
     text_element(element, "RECORDID", document.reference)
     optional_element(element, "DESCRIPTION", document.memo)
     text_element(element, "WHENDUE", day(document.due_date or document.transaction_date))
-    _exchange_rate(element, document, _rate(document, document.lines))
+    _currency_fields(element, document, _rate(document, document.lines))
     optional_element(element, "SUPDOCID", supdoc_id)
     items = SubElement(element, "APBILLITEMS")
     for line in document.lines:
