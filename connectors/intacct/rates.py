@@ -9,7 +9,8 @@ rate at which the whole also converts to the total (however Intacct rounds, the 
 
 Where the rounded amounts change (a conversion at half a unit) is computed, not searched for: between two such
 points every sum is constant, so the candidates are the intervals between them, and a rate is picked strictly inside
-one, away from any tie.
+one, away from any tie. When the amounts have one sign the sum only grows with the rate and the right intervals are
+found by halving (a bill of a thousand lines takes milliseconds); refunds among them make it a scan.
 """
 
 from collections.abc import Sequence
@@ -59,12 +60,59 @@ def rate_for(amounts: Sequence[Decimal], base_total: Decimal, unit: Decimal) -> 
         return None
     edges = [low, *(point for point in points if low < point < high), high]
     intervals = list(pairwise(edges))
-    ideal = base_total / total
-    intervals.sort(key=lambda bounds: abs((bounds[0] + bounds[1]) / 2 - ideal))
-    matching = [bounds for bounds in intervals if _converted(amounts, (bounds[0] + bounds[1]) / 2, unit) == base_total]
-    whole = [bounds for bounds in matching if _converted([total], (bounds[0] + bounds[1]) / 2, unit) == base_total]
-    for low_edge, high_edge in (*whole, *matching):
-        rate = _shortest_inside(low_edge, high_edge)
-        if rate is not None and rate > 0:
+    monotone = all(amount > 0 for amount in amounts) or all(amount < 0 for amount in amounts)
+    if monotone:
+        # the sum only ever grows (or shrinks) with the rate: the intervals where it is right are found by halving
+        intervals = intervals[_first_reaching(intervals, amounts, base_total, unit, rising=total > 0) :]
+    return _pick(intervals, amounts, total, base_total, unit, monotone=monotone)
+
+
+def _middle(bounds: tuple[Decimal, Decimal]) -> Decimal:
+    return (bounds[0] + bounds[1]) / 2
+
+
+def _first_reaching(
+    intervals: list[tuple[Decimal, Decimal]],
+    amounts: list[Decimal],
+    base_total: Decimal,
+    unit: Decimal,
+    *,
+    rising: bool,
+) -> int:
+    """The first interval whose conversion is not short of `base_total` (conversions only grow along them)."""
+    low, high = 0, len(intervals)
+    while low < high:
+        middle = (low + high) // 2
+        reached = _converted(amounts, _middle(intervals[middle]), unit)
+        if (reached < base_total) if rising else (reached > base_total):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _pick(
+    intervals: list[tuple[Decimal, Decimal]],
+    amounts: list[Decimal],
+    total: Decimal,
+    base_total: Decimal,
+    unit: Decimal,
+    *,
+    monotone: bool,
+) -> Decimal | None:
+    """A rate inside an interval where the lines convert to `base_total`, preferring one where the whole does too.
+    Lines of one sign stop at the first interval past the right ones; lines of both signs are scanned through."""
+    fallback: Decimal | None = None
+    for bounds in intervals:
+        converted = _converted(amounts, _middle(bounds), unit)
+        if converted != base_total:
+            if monotone and (converted > base_total) == (total > 0):
+                break  # past the intervals that match
+            continue
+        rate = _shortest_inside(*bounds)
+        if rate is None or rate <= 0:
+            continue
+        if _converted([total], _middle(bounds), unit) == base_total:
             return rate
-    return None
+        fallback = fallback or rate
+    return fallback

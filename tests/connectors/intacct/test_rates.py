@@ -1,6 +1,7 @@
 """Choosing the exchange rate a foreign-currency document is sent with: the converted lines, each rounded to the cent
 as Intacct rounds them, add up to what the source booked; the rate is short and never sits on a half cent."""
 
+import time
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from hypothesis import given
@@ -51,3 +52,28 @@ def test_fyles_two_euro_expenses_get_the_rate_their_six_place_rate_misses() -> N
 def test_no_rate_when_equal_lines_must_convert_to_an_odd_cent() -> None:
     assert rate_for([Decimal("1.00"), Decimal("1.00")], Decimal("2.17"), CENT) is None
     assert rate_for([Decimal("10.00")], Decimal("-5.00"), CENT) is None
+
+
+@given(
+    st.lists(st.decimals(min_value=Decimal("-999.99"), max_value=Decimal("9999.99"), places=2), min_size=2, max_size=8),
+    RATES,
+)
+def test_refunds_among_the_lines_still_get_a_rate(amounts: list[Decimal], true_rate: Decimal) -> None:
+    booked = converted(amounts, true_rate)
+    if booked <= 0 or sum(amounts) <= 0:
+        return
+    rate = rate_for(amounts, booked, CENT)
+
+    assert rate is not None
+    assert converted(amounts, rate) == booked
+
+
+def test_a_bill_of_a_thousand_lines_gets_its_rate_quickly() -> None:
+    amounts = [Decimal(index * 7919 % 100_000) / 100 + Decimal("0.01") for index in range(1, 1001)]
+    booked = converted(amounts, Decimal("1.0831337"))
+    started = time.monotonic()
+
+    rate = rate_for(amounts, booked, CENT)
+
+    assert rate is not None and converted(amounts, rate) == booked
+    assert time.monotonic() - started < 1
