@@ -2,6 +2,10 @@
 to six places), grouped, built, written down and sent by the export engine to the Intacct simulator; every bill's
 base total there is what Fyle booked, to the cent, in EUR, GBP and JPY as in USD, and its payment pays it off."""
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,10 +18,11 @@ from connectors.fyle.expenses import fyle_expense
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind, Expense, RecordKind, SourceItem
-from core.models import Connection, ExportItem
+from core.models import Connection, DestinationAttribute, ExportItem, Mapping
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.regrouping import regroup
+from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sync.export_engine import ExportEngine
 from tests.mappings.seed import expenses as store_expenses
@@ -27,7 +32,24 @@ from tests.sync.bill_books import BILL_SETTINGS, add_bill_tenant
 from tests.sync.conftest import sandbox_settings
 
 ORIGINAL_BILLS = BILL_SETTINGS.model_copy(update={"currency": "original"})
+ORIGINAL_REPORTS = ExportSettings.model_validate(
+    {"reimbursable": {"export_type": "expense_report", "grouping": {"by": "report"}}, "currency": "original"}
+)
+ORIGINAL_JOURNALS = ExportSettings.model_validate(
+    {
+        "reimbursable": {"export_type": "journal_entry", "grouping": {"by": "report"}},
+        "employee_as": "vendor",
+        "defaults": {"journal_credit_account": "10000"},
+        "currency": "original",
+    }
+)
 BANK = "BOA-01"
+MAPPINGS = (
+    ("expense_type", "Travel", "category", "Travel"),
+    ("employee", "1004", "employee", "ada@example.com"),
+    ("account", "10000", "category", "Meals"),
+)
+"""Beside the bill tenant's: expense reports need an expense type and an employee, journals the account 10000."""
 
 
 def fyle_raw(expense_id: str, report_id: str, booked: str, spent: str | None, currency: str) -> dict[str, Any]:
@@ -59,19 +81,54 @@ def fyle_expenses() -> list[Expense]:
     return read
 
 
-async def test_bills_in_every_currency_book_fyles_amounts_and_are_paid_in_their_currency(
-    database: Database, settings: Settings, sandbox: RunningSandbox
-) -> None:
-    made = await add_bill_tenant(database, settings, "Currencies")
-    expenses = fyle_expenses()
-    assert {item.exchange_rate for item in expenses if item.foreign_currency == "JPY"} == {Decimal("0.006671")}
+def booked_and_spent(currency: str) -> tuple[Decimal, Decimal]:
+    booked = sum((Decimal(b) for b, _ in SPENT[currency]), Decimal(0))
+    spent = sum((Decimal(s or b) for b, s in SPENT[currency]), Decimal(0))
+    return booked, spent
+
+
+@dataclass
+class Exported:
+    connector: DestinationConnector
+    items: list[ExportItem]
+    documents: dict[str, dict[str, Any]]
+    """Remote id → the document the simulator holds, with its lines."""
+
+
+@asynccontextmanager
+async def exported(
+    database: Database, settings: Settings, sandbox: RunningSandbox, export: ExportSettings, object_name: str
+) -> AsyncIterator[Exported]:
+    """A tenant's USD, EUR, GBP and JPY reports, read from Fyle, exported under `export` by the engine."""
+    made = await add_bill_tenant(database, settings, f"Currencies {object_name}")
     async with database.tenant_session(made.tenant.id) as session:
         repository = TenantRepository(session, made.tenant.id, "test")
         destination = await session.get(Connection, made.destination_id)
         assert destination is not None
-        await save_settings(repository, destination=destination, settings=ORIGINAL_BILLS)
-        await store_expenses(session, made.tenant.id, made.source_id, expenses)
-        await regroup(repository, destination=destination, settings=ORIGINAL_BILLS)
+        for attribute_type, remote_id, source_type, source_value in MAPPINGS:
+            attribute = DestinationAttribute(
+                id=uuid.uuid4(),
+                tenant_id=made.tenant.id,
+                connection_id=made.destination_id,
+                attribute_type=attribute_type,
+                remote_id=remote_id,
+                name=remote_id,
+            )
+            session.add(attribute)
+            await session.flush()
+            session.add(
+                Mapping(
+                    tenant_id=made.tenant.id,
+                    destination_connection_id=made.destination_id,
+                    source_type=source_type,
+                    source_value=source_value,
+                    destination_type=attribute_type,
+                    destination_attribute_id=attribute.id,
+                )
+            )
+        await save_settings(repository, destination=destination, settings=export)
+        await store_expenses(session, made.tenant.id, made.source_id, fyle_expenses())
+        await regroup(repository, destination=destination, settings=export)
     connector = await open_connector(
         database=database,
         vault=CredentialVault(settings.vault_key_list()),
@@ -86,40 +143,86 @@ async def test_bills_in_every_currency_book_fyles_amounts_and_are_paid_in_their_
         )
         assert (report.claimed, report.succeeded) == (4, 4)
         async with database.tenant_session(made.tenant.id) as session:
-            items = (await session.scalars(select(ExportItem))).all()
+            items = list((await session.scalars(select(ExportItem))).all())
         with sandbox.control() as control:
-            bills = {
-                bill["RECORDNO"]: bill
-                for bill in control.get("/intacct/documents", params={"object": "APBILL"}).json()["data"]
-            }
-        for item in items:
+            held = control.get("/intacct/documents", params={"object": object_name}).json()["data"]
+        documents = {row["RECORDNO"]: row for row in held}
+        assert all(item.remote_id in documents for item in items)
+        yield Exported(connector, items, documents)
+
+
+async def pay(connector: DestinationConnector, kind: DocumentKind, item: ExportItem) -> RecordedPayment:
+    assert item.remote_id is not None
+    [paid] = await connector.record_payments(
+        [
+            PaymentToRecord(
+                kind=kind, remote_id=item.remote_id, reference=f"pay-{item.id}", paid_on=date(2024, 3, 20), account=BANK
+            )
+        ]
+    )
+    assert isinstance(paid, RecordedPayment), paid
+    return paid
+
+
+def held(sandbox: RunningSandbox, object_name: str, remote_id: str) -> dict[str, Any]:
+    with sandbox.control() as control:
+        document: dict[str, Any] = control.get(f"/intacct/documents/{object_name}/{remote_id}").json()
+    return document
+
+
+async def test_bills_in_every_currency_book_fyles_amounts_and_are_paid_in_their_currency(
+    database: Database, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    assert {item.exchange_rate for item in fyle_expenses() if item.foreign_currency == "JPY"} == {Decimal("0.006671")}
+    async with exported(database, settings, sandbox, ORIGINAL_BILLS, "APBILL") as done:
+        assert {bill["CURRENCY"] for bill in done.documents.values()} == set(SPENT)
+        for item in done.items:
             assert item.remote_id is not None
-            bill = bills[item.remote_id]
-            currency = bill["CURRENCY"]
-            booked = sum((Decimal(b) for b, _ in SPENT[currency]), Decimal(0))
-            spent = sum((Decimal(s or b) for b, s in SPENT[currency]), Decimal(0))
-            assert (Decimal(bill["TOTALENTERED"]), Decimal(bill["TRX_TOTALENTERED"])) == (booked, spent), currency
+            bill = done.documents[item.remote_id]
+            booked, spent = booked_and_spent(bill["CURRENCY"])
+            assert (Decimal(bill["TOTALENTERED"]), Decimal(bill["TRX_TOTALENTERED"])) == (booked, spent)
             assert bill["BASECURR"] == "USD"
 
-            [paid] = await connector.record_payments(
-                [
-                    PaymentToRecord(
-                        kind=DocumentKind.BILL,
-                        remote_id=item.remote_id,
-                        reference=f"pay-{item.id}",
-                        paid_on=date(2024, 3, 20),
-                        account=BANK,
-                    )
-                ]
-            )
-            assert isinstance(paid, RecordedPayment) and paid.amount == spent, paid
-            with sandbox.control() as control:
-                settled = control.get(f"/intacct/documents/APBILL/{item.remote_id}").json()
+            assert (await pay(done.connector, DocumentKind.BILL, item)).amount == spent
+            settled = held(sandbox, "APBILL", item.remote_id)
             assert (settled["STATE"], Decimal(settled["TOTALDUE"]), Decimal(settled["TOTALPAID"])) == (
                 "Paid",
                 Decimal(0),
                 booked,
             )
-    assert {bill["CURRENCY"] for bill in bills.values() if bill["RECORDNO"] in {i.remote_id for i in items}} == set(
-        SPENT
-    )
+
+
+async def test_expense_reports_in_every_currency_reimburse_fyles_amounts(
+    database: Database, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    async with exported(database, settings, sandbox, ORIGINAL_REPORTS, "EEXPENSES") as done:
+        spent_in = set()
+        for item in done.items:
+            assert item.remote_id is not None
+            report = done.documents[item.remote_id]
+            [currency] = {line["CURRENCY"] for line in report["lines"]}
+            spent_in.add(currency)
+            booked, spent = booked_and_spent(currency)
+            assert (report["CURRENCY"], Decimal(report["TOTALENTERED"])) == ("USD", booked)
+            assert sum(Decimal(line["TRX_AMOUNT"]) for line in report["lines"]) == spent
+
+            assert (await pay(done.connector, DocumentKind.EXPENSE_REPORT, item)).amount == booked
+            settled = held(sandbox, "EEXPENSES", item.remote_id)
+            assert (settled["STATE"], Decimal(settled["TRX_TOTALDUE"])) == ("Paid", Decimal(0))
+        assert spent_in == set(SPENT)
+
+
+async def test_journal_entries_in_every_currency_post_fyles_amounts_on_every_line(
+    database: Database, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    async with exported(database, settings, sandbox, ORIGINAL_JOURNALS, "GLBATCH") as done:
+        for item in done.items:
+            assert item.remote_id is not None
+            lines = done.documents[item.remote_id]["lines"]
+            [currency] = {line["CURRENCY"] for line in lines}
+            booked, spent = booked_and_spent(currency)
+            debits = [line for line in lines if line["TR_TYPE"] == "1"]
+            credits = [line for line in lines if line["TR_TYPE"] == "-1"]
+            assert sum(Decimal(line["AMOUNT"]) for line in debits) == booked
+            assert sum(Decimal(line["AMOUNT"]) for line in credits) == booked
+            assert sum(Decimal(line["TRX_AMOUNT"]) for line in debits) == spent
