@@ -87,4 +87,7 @@ async def get_repository(
         yield TenantRepository(session, tenant_id, principal.actor)
 
 
-RepositoryDep = Annotated[TenantRepository, Depends(get_repository)]
+RepositoryDep = Annotated[TenantRepository, Depends(get_repository, scope="function")]
+"""`scope="function"`: the transaction commits before the response is sent. By default FastAPI closes a dependency
+with `yield` after sending, so a client could read a 201 and not find what it created (Schemathesis's stateful run
+did), and a failed commit came after a success had been answered."""

@@ -67,7 +67,8 @@ async def get_item_scope(request: Request, database: DatabaseDep, principal: Pri
         yield ItemScope(session, None, principal.actor)
 
 
-ItemScopeDep = Annotated[ItemScope, Depends(get_item_scope)]
+ItemScopeDep = Annotated[ItemScope, Depends(get_item_scope, scope="function")]
+"""Committed before the response is sent, as `api.deps.RepositoryDep`."""
 
 
 class ItemRowPublic(BaseModel):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from api.problems import problem_response
+from api.problems import problem_response, problem_responses
 from core.db import Database
 from core.log import get_logger
 from core.metrics import METRICS_CONTENT_TYPE, render_metrics
@@ -47,7 +47,12 @@ async def _check_queue(queue: Queue) -> str:
     return "ok"
 
 
-@router.get("/readyz", summary="PostgreSQL and Redis answer", response_model=None)
+@router.get(
+    "/readyz",
+    summary="PostgreSQL and Redis answer",
+    response_model=None,
+    responses=problem_responses({503: "PostgreSQL or Redis is not answering; `checks` says which."}),
+)
 async def readyz(request: Request) -> Response | dict[str, Any]:
     checks = {
         "database": await _check_database(request.app.state.database),
@@ -76,7 +81,20 @@ def _metrics_refusal(request: Request) -> Response | None:
     return problem_response(refusal.status, refusal.detail, problem=refusal.problem, headers=refusal.headers or None)
 
 
-@router.get("/metrics", summary="Prometheus metrics (bearer token outside dev and test)", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (bearer token outside dev and test)",
+    response_class=Response,
+    responses={
+        200: {"content": {METRICS_CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "The metrics."},
+        **problem_responses(
+            {
+                401: "No bearer token, or not the scrape token.",
+                403: "No scrape token is configured, and this is not a development or test machine.",
+            }
+        ),
+    },
+)
 async def metrics(request: Request) -> Response:
     """This process's counters, plus the work ledger's gauges (queue depth, oldest due age, connections by health)
     read from PostgreSQL: the API answers for the whole ledger, each worker only for what it did."""
