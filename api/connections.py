@@ -20,7 +20,7 @@ from connectors.spec import load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.connection_settings import setting_problems, settings_schema
-from webhooks.providers import GENERIC_SENDER
+from sync.constants import GENERIC_SENDER
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 

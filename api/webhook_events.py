@@ -12,7 +12,7 @@ from api.pagination import PageParams, newest_first, page_params
 from api.problems import Problem
 from core.models import AuditEvent, WebhookEvent, WebhookState
 from core.repository import TenantRepository
-from webhooks.dispatch import NotReplayableError, enqueue_event, replay_event, replay_job_id
+from sync.webhook_events import NotReplayableError, enqueue_event, replay_event, replay_job_id
 
 router = APIRouter(tags=["webhook events"])
 

@@ -42,6 +42,7 @@ from core.domain import (
     Expense,
     ExportStatus,
     PaymentStatus,
+    RecordsReachedState,
     RemoteDocument,
     SourceItem,
 )
@@ -153,6 +154,17 @@ class Connector:
     async def settings_after_authorization(self) -> dict[str, Any]:
         """Connection settings to learn right after a user authorizes (Fyle: the org's data cluster)."""
         return {}
+
+    @classmethod
+    def webhook_event_type(cls, payload: Mapping[str, Any]) -> str | None:
+        """A verified webhook payload's event type, as stored with the event and shown to support."""
+        kind = payload.get("type")
+        return kind if isinstance(kind, str) else None
+
+    @classmethod
+    def webhook_events(cls, payload: Mapping[str, Any]) -> list[RecordsReachedState]:
+        """What a verified webhook payload says happened, in neutral terms; nothing unless the system says more."""
+        return []
 
     async def check(self) -> None:
         """Prove the credentials work with one cheap call; raise `AuthError` when they do not."""

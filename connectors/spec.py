@@ -140,6 +140,9 @@ class ConnectorSpec(_Spec):
     """Documents (or functions) sent in one call."""
     streams: tuple[str, ...] = ()
     """Source streams (expenses, reports, employees) or destination dimension types it imports."""
+    webhook_scheme: str | None = None
+    """How the system signs the webhooks it posts to Ledgerline (a scheme `webhooks.verifiers` knows, such as
+    `standard-webhooks`); None when it posts none. The connector reads its payloads (`Connector.webhook_events`)."""
 
     @model_validator(mode="after")
     def _sandbox_mirrors_urls(self) -> "ConnectorSpec":

@@ -30,6 +30,15 @@ class SourceItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordsReachedState:
+    """What a source's webhook said, in no system's words: these records (a report, an expense) reached `state`, so
+    whatever exports records in that state may pull them now rather than at its next scheduled run."""
+
+    record_ids: tuple[str, ...]
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class DimensionValue:
     """One destination attribute (account, vendor, project, …) read from the destination."""
 

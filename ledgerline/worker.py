@@ -10,7 +10,7 @@ from connectors.url_policy import check_connector_urls
 from core.crypto import CredentialVault
 from core.db import Database
 from core.settings import Settings
-from sync import jobs, replay, run_job
+from sync import jobs, replay, run_job, webhook_events
 from sync.constants import (
     AUDIT_ANCHOR_EVERY_MINUTES,
     CONNECTOR_STATE,
@@ -18,7 +18,6 @@ from sync.constants import (
     WORKER_HEARTBEAT_EVERY_SECONDS,
 )
 from sync.queue import Queue, Worker, build_worker, every_minutes, every_seconds
-from webhooks import dispatch
 
 
 def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
@@ -43,7 +42,7 @@ def create_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
     return build_worker(
         url=settings.redis_url,
         queue_name=settings.queue_name,
-        functions=[jobs.export_connection, run_job.run_sync, replay.replay_items, dispatch.process_webhook_event],
+        functions=[jobs.export_connection, run_job.run_sync, replay.replay_items, webhook_events.process_webhook_event],
         cron_jobs=[
             every_seconds(jobs.record_heartbeat, WORKER_HEARTBEAT_EVERY_SECONDS, name="record_heartbeat"),
             every_seconds(jobs.reconcile_work, RECONCILE_EVERY_SECONDS, name="reconcile_work"),

@@ -134,6 +134,10 @@ DEFAULT_EXPORT_CHAINS: Final = 2
 EXPORT_CONTINUE_AFTER_FAILURE_SECONDS: Final = 1.0
 """A job that failed on a lost database connection hands its chain on this soon, instead of leaving the connection
 to the next reconcile period."""
+GENERIC_SENDER: Final = "generic"
+"""Not a connector: any system that signs Standard Webhooks to start runs (so a source, never a destination)."""
+TRIGGER_SETTING: Final = "trigger"
+"""A generic connection setting: `{"connection_id": <destination id>, "kind": <run kind>}`, the run its events start."""
 REALTIME_EXPORT_SETTING: Final = "realtime_export"
 """A destination connection setting: `true` makes an approved report's webhook start a run that pulls *and*
 exports (`RunKind.REALTIME`) instead of a pull run only."""

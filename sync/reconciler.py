@@ -24,7 +24,7 @@ RECONCILER_ACTOR = "system:reconciler"
 SCHEDULER_ACTOR = "system:scheduler"
 EXPORT_JOB = "export_connection"
 WEBHOOK_JOB = "process_webhook_event"
-"""Handles one stored webhook event (`webhooks.dispatch`); args `(tenant_id, event_id)`, the row's ids."""
+"""Handles one stored webhook event (`sync.webhook_events`); args `(tenant_id, event_id)`, the row's ids."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The `process_webhook_event` job: handle one stored event, once in effect, and record what became of it.
 
 An event is a unit of work like an export item (DESIGN.md): the ingress stores it as `received` before answering
-the sender and rings the bell; a worker claims it with a lease, handles it (`webhooks.handlers`), and finishes it
+the sender and rings the bell; a worker claims it with a lease, handles it (`sync.webhook_handling`), and finishes it
 fenced on that lease — `processed` with its outcome, or back to `received` with backoff after a failure, and
 `failed` with the message after a few attempts. Handling and finishing share one transaction, so the runs an event
 requests exist exactly when the event says `processed`. The reconciler frees the leases of dead workers and rings
@@ -23,7 +23,7 @@ from sync.backoff import BackoffSchedule
 from sync.queue import Queue
 from sync.reconciler import WEBHOOK_JOB
 from sync.runs import enqueue_run
-from webhooks.handlers import WebhookActionError, handle
+from sync.webhook_handling import WebhookActionError, handle
 
 log = get_logger(__name__)
 

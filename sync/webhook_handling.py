@@ -1,5 +1,7 @@
-"""What an inbound event starts, per provider. A handler decides in the tenant's session and only requests work:
-sync runs, which coalesce, so a storm of events collapses into the run already waiting.
+"""What an inbound event starts. The sender's connector reads its payload into neutral events
+(`Connector.webhook_events`), so nothing here knows a system's payloads; the generic sender starts the run its
+connection names. Handling decides in the tenant's session and only requests work: sync runs, which coalesce, so a
+storm of events collapses into the run already waiting.
 
 A handler either returns an `Outcome` (recorded with the event, including "nothing to do") or raises
 `WebhookActionError` with a message for a person (misconfigured, refused): the event is retried with backoff, then
@@ -7,23 +9,21 @@ marked failed with that message, and can be replayed once fixed.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.registry import UnknownSystemError, connector_class
+from core.domain import RecordsReachedState
 from core.models import Connection, ConnectionRole, ConnectionStatus, SyncRun, WebhookEvent
 from core.repository import TenantRepository
 from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings
-from sync.constants import REALTIME_EXPORT_SETTING
+from sync.constants import GENERIC_SENDER, REALTIME_EXPORT_SETTING, TRIGGER_SETTING
 from sync.runs import RunKind, RunRefusedError, RunTrigger, request_run
 
-TRIGGER_SETTING: Final = "trigger"
-"""A generic connection setting: `{"connection_id": <destination id>, "kind": <run kind>}`, the run its events start."""
-FYLE_REPORT_RESOURCE: Final = "REPORT"
 NOTHING_TO_DO: Final = "nothing to do"
 
 
@@ -55,9 +55,6 @@ class Outcome:
         }
 
 
-Handler = Callable[[AsyncSession, WebhookEvent, str], Awaitable[Outcome]]
-
-
 async def _start(session: AsyncSession, *, destination: Connection, kind: RunKind, actor: str) -> tuple[SyncRun, bool]:
     return await request_run(
         session, connection=destination, kind=kind, trigger=RunTrigger.WEBHOOK, requested_by=actor, join_started=False
@@ -78,14 +75,11 @@ def exportable_state(settings: ExportSettings, state: str) -> bool:
     return False
 
 
-async def handle_fyle(session: AsyncSession, event: WebhookEvent, actor: str) -> Outcome:
-    """A report that reached an exportable state: every destination that would export it pulls (and, with
-    real-time export on, exports) now rather than at its next scheduled run."""
-    payload = event.payload
-    resource, action, data = payload.get("resource"), payload.get("action"), payload.get("data")
-    if resource != FYLE_REPORT_RESOURCE or not isinstance(data, dict):
-        return Outcome(f"{NOTHING_TO_DO}: {resource} {action} events start no work")
-    state, report_id = str(data.get("state") or ""), data.get("id")
+async def _records_reached_state(
+    session: AsyncSession, event: WebhookEvent, actor: str, reached: RecordsReachedState, outcome: Outcome
+) -> str:
+    """Every destination that would export records in that state pulls (and, with real-time export on, exports) now
+    rather than at its next scheduled run. The runs go into `outcome`; the answer says what came of it."""
     destinations = (
         await session.scalars(
             select(Connection)
@@ -98,10 +92,11 @@ async def handle_fyle(session: AsyncSession, event: WebhookEvent, actor: str) ->
         )
     ).all()
     repository = TenantRepository(session, event.tenant_id, actor)
-    outcome = Outcome("")
+    records, state = ", ".join(reached.record_ids) or "(unnamed)", reached.state or "without a state"
+    requested = len(outcome.runs)
     for destination in destinations:
         stored = await current_settings(repository, destination.id)
-        if not exportable_state(stored.settings if stored else ExportSettings(), state):
+        if not exportable_state(stored.settings if stored else ExportSettings(), reached.state):
             continue
         realtime = destination.settings.get(REALTIME_EXPORT_SETTING) is True
         try:
@@ -112,13 +107,24 @@ async def handle_fyle(session: AsyncSession, event: WebhookEvent, actor: str) ->
             )
         except RunRefusedError as exc:  # its work waits for re-authorization; the next run after it pulls this too
             outcome.notes.append(f"{destination.name}: {exc}")
-    if outcome.runs:
-        kinds = ", ".join(sorted({run.kind for run, _ in outcome.runs}))
-        outcome.message = f"report {report_id} is {state}: {len(outcome.runs)} run(s) requested ({kinds})"
-    elif outcome.notes:
-        outcome.message = f"report {report_id} is {state}, but no destination can run now"
-    else:
-        outcome.message = f"{NOTHING_TO_DO}: report {report_id} is {state or 'without a state'}, not exportable"
+    if len(outcome.runs) > requested:
+        kinds = ", ".join(sorted({run.kind for run, _ in outcome.runs[requested:]}))
+        return f"{records} {state}: {len(outcome.runs) - requested} run(s) requested ({kinds})"
+    if outcome.notes:
+        return f"{records} {state}, but no destination can run now"
+    return f"{NOTHING_TO_DO}: {records} {state}, not exportable"
+
+
+async def handle_sender_events(session: AsyncSession, event: WebhookEvent, actor: str) -> Outcome:
+    """The events the sender's connector reads in the payload, each acted on."""
+    try:
+        reached = connector_class(event.provider).webhook_events(event.payload)
+    except UnknownSystemError:
+        return Outcome(f"{NOTHING_TO_DO}: no connector for {event.provider} is installed")
+    if not reached:
+        return Outcome(f"{NOTHING_TO_DO}: {event.event_type or 'this event'} starts no work")
+    outcome = Outcome("")
+    outcome.message = "; ".join([await _records_reached_state(session, event, actor, one, outcome) for one in reached])
     return outcome
 
 
@@ -166,11 +172,7 @@ async def handle_generic(session: AsyncSession, event: WebhookEvent, actor: str)
     return Outcome(f"{kind.value} run of '{destination.name}' {joined}", runs=[(run, created)])
 
 
-HANDLERS: Final[dict[str, Handler]] = {"fyle": handle_fyle, "generic": handle_generic}
-
-
 async def handle(session: AsyncSession, event: WebhookEvent, actor: str) -> Outcome:
-    handler = HANDLERS.get(event.provider)
-    if handler is None:
-        return Outcome(f"{NOTHING_TO_DO}: {event.provider} events start no work yet")
-    return await handler(session, event, actor)
+    if event.provider == GENERIC_SENDER:
+        return await handle_generic(session, event, actor)
+    return await handle_sender_events(session, event, actor)

@@ -3,6 +3,8 @@
 from typing import Final
 
 # Standard Webhooks (https://www.standardwebhooks.com)
+STANDARD_WEBHOOKS_SCHEME: Final = "standard-webhooks"
+"""The scheme's name, as a connector's spec names it (`webhook_scheme`)."""
 STANDARD_ID_HEADER: Final = "webhook-id"
 STANDARD_TIMESTAMP_HEADER: Final = "webhook-timestamp"
 STANDARD_SIGNATURE_HEADER: Final = "webhook-signature"
@@ -68,7 +70,7 @@ DATABASE_RETRY_AFTER_SECONDS: Final = 5
 
 # Dispatch
 PROCESS_JOB: Final = "process_webhook_event"
-"""The job that handles one stored event (`webhooks.dispatch`); args `(tenant_id, event_id)` as strings."""
+"""The job that handles one stored event (`sync.webhook_events`); args `(tenant_id, event_id)` as strings."""
 PROCESS_JOB_ID: Final = "webhook:{event_id}"
 
 # Media types

@@ -6,7 +6,7 @@ class owns the client, token refresh, paging and the transport-failure classes; 
 `errors.py` translate Fyle's JSON.
 """
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from connectors.base import SourceConnector
+from connectors.fyle import webhook_payloads
 from connectors.fyle.cluster import api_base
 from connectors.fyle.constants import (
     CHECK_PATH,
@@ -33,7 +34,7 @@ from connectors.fyle.records import FyleObject, keyset_token, page_of, parse_key
 from connectors.fyle.writes import Row, batches, dimension_rows, export_summary_rows, mark_paid_rows
 from connectors.http import response_excerpt
 from connectors.pagination import Page, PageRequest, Paginator
-from core.domain import Attachment, DimensionValue, Expense, ExportStatus, SourceItem
+from core.domain import Attachment, DimensionValue, Expense, ExportStatus, RecordsReachedState, SourceItem
 from core.errors import LedgerlineError, Transient
 
 HANDLED_BY_BASE = frozenset({httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN, httpx.codes.TOO_MANY_REQUESTS})
@@ -56,6 +57,14 @@ class FyleConnector(SourceConnector):
 
     async def check(self) -> None:
         await self.request("GET", self.api + CHECK_PATH, idempotent=True, params={"limit": 1})
+
+    @classmethod
+    def webhook_event_type(cls, payload: Mapping[str, Any]) -> str | None:
+        return webhook_payloads.event_type(payload)
+
+    @classmethod
+    def webhook_events(cls, payload: Mapping[str, Any]) -> list[RecordsReachedState]:
+        return webhook_payloads.events(payload)
 
     async def stream(self, stream: str, *, since: datetime | None) -> AsyncIterator[SourceItem]:
         """Fyle's admin list of that name, filtered `updated_at=gte.<since>` and ordered oldest first."""

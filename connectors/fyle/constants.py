@@ -39,6 +39,8 @@ EXPORT_ERROR_TYPE: Final = "ACCOUNTING_INTEGRATION_ERROR"
 MISSING_EXPORT_URL: Final = ""
 """Fyle requires a `url` on every summary; sent when Ledgerline has no link for one."""
 
+WEBHOOK_REPORT_RESOURCE: Final = "REPORT"
+"""The `resource` of a subscription callback about a report (`connectors.fyle.webhook_payloads`)."""
 CLUSTER_DOMAIN_SETTING: Final = "cluster_domain"
 """Connection setting: the org's cluster origin (`https://in1.fylehq.com`), as `POST /oauth/cluster` answers it."""
 FYLE_DOMAIN: Final = "fylehq.com"

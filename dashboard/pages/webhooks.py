@@ -1,4 +1,4 @@
-"""Webhook events: what arrived and what failed, with replay. The replay is the API's (`webhooks.dispatch`)."""
+"""Webhook events: what arrived and what failed, with replay. The replay is the API's (`sync.webhook_events`)."""
 
 import uuid
 from typing import Annotated, Any
@@ -16,7 +16,7 @@ from dashboard.pages.common import back, drop_empty, parse_uuid, tenant_names
 from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.templating import render
 from sync.queue import Queue
-from webhooks.dispatch import REPLAYABLE_STATES, NotReplayableError, enqueue_event, replay_event, replay_job_id
+from sync.webhook_events import REPLAYABLE_STATES, NotReplayableError, enqueue_event, replay_event, replay_job_id
 
 router = APIRouter()
 

@@ -28,9 +28,9 @@ from sync.reconciler import (
     reconcile,
     return_expired_webhook_leases,
 )
+from sync.webhook_events import WEBHOOK_MAX_ATTEMPTS, claim_event, finish_event, process_webhook_event
 from tests.conftest import TenantFixture, make_tenant
 from webhooks.constants import PROCESS_JOB
-from webhooks.dispatch import WEBHOOK_MAX_ATTEMPTS, claim_event, finish_event, process_webhook_event
 
 ARQ_JOB_KEY = "arq:job:{job_id}"
 """Where arq keeps a queued job (arq's `job_key_prefix`)."""

@@ -18,6 +18,7 @@ from webhooks.constants import (
     STANDARD_SIGNATURE_HEADER,
     STANDARD_SIGNATURE_VERSION,
     STANDARD_TIMESTAMP_HEADER,
+    STANDARD_WEBHOOKS_SCHEME,
     TIMESTAMP_TOLERANCE_SECONDS,
 )
 from webhooks.verifiers.base import Accepted, SignatureRejected, SignedRequest, Verdict
@@ -67,7 +68,7 @@ def _check_timestamp(raw: str, now: float) -> None:
 
 
 class StandardWebhooksVerifier:
-    scheme = "standard-webhooks"
+    scheme = STANDARD_WEBHOOKS_SCHEME
 
     def verify(self, request: SignedRequest, secrets: Sequence[str]) -> Verdict:
         event_id = request.headers.get(STANDARD_ID_HEADER, "")
