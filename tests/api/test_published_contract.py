@@ -1,7 +1,7 @@
 """The API keeps its published contract: Schemathesis, every check and every phase (examples, coverage, fuzzing, and
-stateful sequences along the links it infers), against the app served over HTTP on the session's PostgreSQL and
-Redis, with a fixed seed and a bounded number of examples. Any failure fails the test and prints Schemathesis's
-report, each failure with a `curl` that reproduces it.
+stateful sequences along the links it infers), against the app served over HTTP on the session's PostgreSQL server
+(in a migrated database of its own) and Redis, with a fixed seed and a bounded number of examples. Any failure fails
+the test and prints Schemathesis's report, each failure with a `curl` that reproduces it.
 
 The app is its own instance of the session's settings: uvicorn runs it (and its lifespan) on a thread of its own,
 since the session's `app` fixture lives on pytest's event loop. Schemathesis runs as its command line does, so the
@@ -46,7 +46,7 @@ MAX_EXAMPLES = int(os.environ.get("LEDGERLINE_CONTRACT_EXAMPLES", "6"))
 """Cases per operation and phase (and stateful scenarios in proportion); the README's longer pass raises it."""
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 STARTUP_SECONDS = 30.0
-RUN_TIMEOUT_SECONDS = 600
+RUN_TIMEOUT_SECONDS = 600 + 30 * MAX_EXAMPLES
 
 
 class _Served:
