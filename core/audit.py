@@ -18,14 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from core.bulk import insert_rows
+from core.bulk import insert_statement
 from core.constants import AUDIT_CHAIN_LOCK_NAMESPACE, AUDIT_GENESIS_HASH, SYSTEM_AUDIT_CHAIN
 from core.models import AuditEvent
 
 VERIFY_BATCH_ROWS = 1000
+PENDING_EVENTS = "ledgerline.audit.pending"
+"""`Session.info` key of the events appended in the current transaction, written when it commits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,62 +129,101 @@ async def append_event(
     return event_id
 
 
+@dataclass(frozen=True, slots=True)
+class _PendingEvent:
+    chain: str
+    tenant_id: uuid.UUID | None
+    actor: str
+    draft: EventDraft
+    event_id: uuid.UUID
+    created_at: datetime
+
+
 async def append_events(
     session: AsyncSession, *, tenant_id: uuid.UUID | None, actor: str, events: Sequence[EventDraft]
 ) -> list[uuid.UUID]:
-    """Append events to one tenant's chain in order: one lock, one read of the head and one insert for them all,
-    so a batch of a hundred state changes costs what one did."""
-    if not events:
-        return []
+    """Append events to one tenant's chain in order, inside the caller's transaction: they are written when it
+    commits (`_write_pending_events`), so it commits with the change or not at all."""
     chain = _chain_of(tenant_id)
-    await session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_NAMESPACE, func.hashtext(chain))))
-    last = (
-        await session.execute(
-            select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.chain == chain)
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)  # the head only: without it every append read its whole chain
-        )
+    created_at = datetime.now(UTC)
+    pending = [_PendingEvent(chain, tenant_id, actor, draft, uuid.uuid4(), created_at) for draft in events]
+    session.info.setdefault(PENDING_EVENTS, []).extend(pending)
+    return [event.event_id for event in pending]
+
+
+def _chain_rows(session: Session, chain: str, events: Sequence[_PendingEvent]) -> list[dict[str, Any]]:
+    """Lock `chain`, read its head, and link `events` after it: one lock, one read and (by the caller) one insert,
+    so a batch of a hundred state changes costs what one did."""
+    session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_NAMESPACE, func.hashtext(chain))))
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)  # the head only: without it every append read its whole chain
     ).first()
     seq, prev_hash = (last[0], last[1]) if last else (0, AUDIT_GENESIS_HASH)
-    created_at = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
-    for draft in events:
+    for event in events:
         seq += 1
+        draft = event.draft
         stored_data = _as_stored(draft.data or {})
         fields = _hashed_fields(
             chain=chain,
             seq=seq,
-            tenant_id=tenant_id,
-            actor=actor,
+            tenant_id=event.tenant_id,
+            actor=event.actor,
             action=draft.action,
             entity_type=draft.entity_type,
             entity_id=draft.entity_id,
             data=stored_data,
-            created_at=created_at,
+            created_at=event.created_at,
         )
         event_hash = _event_hash(prev_hash, fields)
         rows.append(
             {
-                "id": uuid.uuid4(),
+                "id": event.event_id,
                 "chain": chain,
                 "seq": seq,
-                "tenant_id": tenant_id,
-                "actor": actor,
+                "tenant_id": event.tenant_id,
+                "actor": event.actor,
                 "action": draft.action,
                 "entity_type": draft.entity_type,
                 "entity_id": draft.entity_id,
                 "data": stored_data,
-                "created_at": created_at,
+                "created_at": event.created_at,
                 "prev_hash": prev_hash,
                 "hash": event_hash,
             }
         )
         prev_hash = event_hash
-    # One statement (`core.bulk`): flushing a hundred new objects, or one INSERT per row, cost several times more.
-    await session.flush()  # the changes being audited go first, as an ORM flush would have sent them
-    await insert_rows(session, AuditEvent, rows)
-    return [row["id"] for row in rows]
+    return rows
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _write_pending_events(session: Session) -> None:
+    """Write a transaction's audit events as its last work, chain by chain in a fixed order.
+
+    A chain's lock is held from the append to the commit. Taken in the middle of a transaction, it deadlocked with
+    row locks: a batch finish held its items and waited for the chain, while a settings save held the chain (it had
+    audited first) and waited for those items. Taken last, after every row lock, it never waits while holding one;
+    taken in sorted order, two chains cannot deadlock either."""
+    pending: list[_PendingEvent] = session.info.pop(PENDING_EVENTS, [])
+    if not pending:
+        return
+    session.flush()  # the audited changes go first (a tenant's first event may name the tenant created with it)
+    by_chain: dict[str, list[_PendingEvent]] = {}
+    for pending_event in pending:
+        by_chain.setdefault(pending_event.chain, []).append(pending_event)
+    for chain in sorted(by_chain):
+        # One statement (`core.bulk`): flushing a hundred new objects, or one INSERT per row, cost several times more.
+        statement, parameters = insert_statement(AuditEvent, _chain_rows(session, chain, by_chain[chain]))
+        session.execute(statement, parameters)
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _drop_pending_events(session: Session) -> None:
+    """Events of a transaction that did not commit never happened."""
+    session.info.pop(PENDING_EVENTS, None)
 
 
 async def _rows_in_chain_order(session: AsyncSession) -> AsyncIterator[AuditEvent]:

@@ -50,18 +50,25 @@ def _insert_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
     )  # (the names are a model's table and columns: `table.c[name]` refused any other)
 
 
+def insert_statement(
+    table: Table | type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
+) -> tuple[TextClause, dict[str, Any]]:
+    """The one statement (and its parameters) that INSERTs `rows` (dicts with the same keys, columns of `table`: a
+    model or its Table); for a synchronous session, where `insert_rows` cannot be awaited."""
+    resolved = table if isinstance(table, Table) else cast(Table, table.__table__)
+    columns = tuple(rows[0])
+    return _insert_statement(resolved, columns), {
+        name: array_values(resolved.c[name].type, [row[name] for row in rows]) for name in columns
+    }
+
+
 async def insert_rows(
     session: AsyncSession, table: Table | type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """INSERT `rows` (dicts with the same keys, columns of `table`: a model or its Table) in one statement."""
     if not rows:
         return
-    resolved = table if isinstance(table, Table) else cast(Table, table.__table__)
-    columns = tuple(rows[0])
-    await session.execute(
-        _insert_statement(resolved, columns),
-        {name: array_values(resolved.c[name].type, [row[name] for row in rows]) for name in columns},
-    )
+    await session.execute(*insert_statement(table, rows))
 
 
 def among(column: ColumnElement[T] | QueryableAttribute[T], values: Iterable[T]) -> ColumnElement[bool]:

@@ -1,5 +1,6 @@
 """The audit log is append-only and hash-chained; `ledgerline audit verify` names the first altered row."""
 
+import asyncio
 import json
 import subprocess
 import uuid
@@ -8,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from core.audit import append_event, verify_chains
@@ -219,3 +221,57 @@ async def test_an_unreadable_anchor_file_is_refused_with_its_line(settings: Sett
     result = _audit_cli(settings, "verify", "--anchors", str(anchors))
     assert result.returncode == 2
     assert "line 1: not an anchor" in _said(result) and "hash" in _said(result)
+
+
+async def test_a_change_audited_first_and_one_audited_after_do_not_deadlock(
+    database: Database, tenant: TenantFixture
+) -> None:
+    """One transaction audits, then changes a row; another changes that row, then audits. With the chain's lock
+    taken at the append, the first held the chain and waited for the row while the second held the row and waited
+    for the chain: PostgreSQL killed one (a settings save against a batch finish, found by the exactly-once
+    schedules). The lock is now taken at commit, after every row lock."""
+    audited, row_locked = asyncio.Event(), asyncio.Event()
+    touch = text("UPDATE tenants SET name = name WHERE id = :id")
+
+    async def audit_then_change() -> None:
+        async with database.tenant_session(tenant.id) as session:
+            await _audit(session, tenant, "settings.save")
+            audited.set()
+            await row_locked.wait()
+            await session.execute(touch, {"id": tenant.id})  # waits for the other's row lock
+
+    async def change_then_audit() -> None:
+        await audited.wait()
+        async with database.tenant_session(tenant.id) as session:
+            await session.execute(touch, {"id": tenant.id})
+            row_locked.set()
+            await _audit(session, tenant, "export_item.finish")
+            await asyncio.sleep(0.5)  # past the first's row wait: a deadlock would be detected (deadlock_timeout 1 s)
+
+    await asyncio.wait_for(asyncio.gather(audit_then_change(), change_then_audit()), timeout=30)
+    async with database.owner_session() as session:
+        actions = (
+            await session.scalars(
+                select(AuditEvent.action).where(AuditEvent.chain == str(tenant.id)).order_by(AuditEvent.seq)
+            )
+        ).all()
+        _, breaks = await verify_chains(session)
+    assert actions[-2:] == ["export_item.finish", "settings.save"]  # in commit order
+    assert breaks == []
+
+
+async def _audit(session: AsyncSession, tenant: TenantFixture, action: str) -> None:
+    await append_event(
+        session, tenant_id=tenant.id, actor="test", action=action, entity_type="tenants", entity_id=str(tenant.id)
+    )
+
+
+async def test_events_of_a_transaction_rolled_back_are_never_written(database: Database, tenant: TenantFixture) -> None:
+    before = await _head(database, str(tenant.id))
+    with pytest.raises(RuntimeError):
+        async with database.tenant_session(tenant.id) as session:
+            await _audit(session, tenant, "mapping.set")
+            raise RuntimeError("the change failed")
+    async with database.tenant_session(tenant.id) as session:  # a later transaction of the same session class
+        await _audit(session, tenant, "mapping.set")
+    assert await _head(database, str(tenant.id)) == before + 1
