@@ -5,9 +5,9 @@ from api.idempotency import IdempotencyMiddleware
 from api.json_body import JsonBodyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi_contract import install_published_contract
-from api.problems import install_problem_handlers
 from api.router import v1
 from api.storable_text import StorableTextMiddleware
+from web.problems import install_problem_handlers
 
 __all__ = [
     "BodyLimitMiddleware",

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import RepositoryDep
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from core.models import AuditEvent
+from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 

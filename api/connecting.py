@@ -2,7 +2,7 @@
 
 - `GET /v1/connections/{system}/authorize?name=…` (admin key) answers 307 to the system's consent page; the state
   and PKCE verifier wait in Redis for ten minutes, single-use, and a cookie binds the flow to this browser
-  (`api.oauth_binding`).
+  (`web.oauth_binding`).
 - `GET /v1/connections/{system}/callback?code&state` (no key: the browser comes back from the system) exchanges the
   code and stores the encrypted tokens on the named connection, which becomes `active` — only in the browser that
   started the flow, while the session that started it is still signed in as the same tenant.
@@ -21,24 +21,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from redis.asyncio import Redis
 
 from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
-from api.constants import OAUTH_STATE_TTL_SECONDS
 from api.deps import DatabaseDep, PrincipalDep, RepositoryDep, SettingsDep
-from api.oauth_binding import (
-    StartedBy,
-    clear_state_cookie,
-    continue_to,
-    set_state_cookie,
-    started_in_this_browser,
-    wrong_browser,
-)
-from api.problems import Problem, problem_responses
 from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
 from connectors.factory import oauth2_client, resolve_urls
-from connectors.registry import UnknownSystemError, connector_class
+from connectors.registry import connector_class
 from connectors.spec import AuthMode, ConnectorSpec
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
@@ -47,23 +36,22 @@ from core.models import Connection, ConnectionStatus
 from core.repository import TenantRepository
 from core.settings import Settings
 from sync.repointing import RepointingRefusedError, refuse_repointing_while_unsettled
+from web.app_state import queue_of, vault_of
+from web.oauth_binding import (
+    StartedBy,
+    clear_state_cookie,
+    continue_to,
+    set_state_cookie,
+    started_in_this_browser,
+    wrong_browser,
+)
+from web.oauth_start import OAUTH_STATE_KEY, connector_spec, secure_request, start_authorization
+from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 callback_router = APIRouter(prefix="/connections", tags=["connections"])
 
-OAUTH_STATE_KEY = "ledgerline:oauth-state:{state}"
 NAME_PATTERN = r"^[\w .@-]{1,200}$"
-
-
-def _spec(system: str) -> ConnectorSpec:
-    try:
-        return connector_class(system).spec
-    except UnknownSystemError as exc:
-        raise Problem(404, str(exc), problem="unknown-system") from exc
-
-
-def _redirect_uri(public_url: str, system: str) -> str:
-    return f"{public_url.rstrip('/')}/v1/connections/{system}/callback"
 
 
 async def _save_connection(
@@ -127,7 +115,7 @@ async def authorize(
 ) -> JSONResponse:
     url, state = await start_authorization(
         settings=settings,
-        redis=request.app.state.queue.redis,
+        redis=queue_of(request).redis,
         tenant_id=repository.tenant_id,
         actor=repository.actor,
         started_by=StartedBy(key_id=principal.key_id, key_prefix=principal.prefix),
@@ -137,50 +125,6 @@ async def authorize(
     response = JSONResponse({"authorize_url": url}, status_code=307, headers={"Location": url})
     set_state_cookie(response, state=state, system=system, secure=secure_request(request, settings))
     return response
-
-
-def secure_request(request: Request, settings: Settings) -> bool:
-    """Cookies get `Secure` when users reach us over https, even through a proxy that speaks http to us."""
-    return settings.public_url_is_https or request.url.scheme == "https"
-
-
-async def start_authorization(
-    *,
-    settings: Settings,
-    redis: Redis,
-    tenant_id: uuid.UUID,
-    actor: str,
-    started_by: StartedBy,
-    system: str,
-    name: str,
-    return_to: str | None = None,
-) -> tuple[str, str]:
-    """The consent page to send a person to, and the state the caller binds to their browser
-    (`api.oauth_binding.set_state_cookie`). State, PKCE verifier and who started the flow wait in Redis for the
-    callback, which sends the person on to `return_to` (a dashboard page) when given, else answers with the
-    connection."""
-    spec = _spec(system)
-    if spec.auth.mode is not AuthMode.OAUTH2:
-        raise Problem(400, f"{spec.display_name} connects with credentials: POST /v1/connections/{system}/credentials.")
-    try:
-        client = oauth2_client(spec, settings)
-    except AuthError as exc:
-        raise Problem(503, exc.message, problem="system-not-configured") from exc
-    redirect_uri = _redirect_uri(settings.public_url, system)
-    pending = client.authorization_request(redirect_uri=redirect_uri)
-    await client.aclose()
-    remembered = {
-        "tenant_id": str(tenant_id),
-        "actor": actor,
-        "started_by": started_by.remembered(),
-        "system": system,
-        "name": name,
-        "verifier": pending.code_verifier,
-        "redirect_uri": redirect_uri,
-        "return_to": return_to,
-    }
-    await redis.set(OAUTH_STATE_KEY.format(state=pending.state), json.dumps(remembered), ex=OAUTH_STATE_TTL_SECONDS)
-    return pending.url, pending.state
 
 
 @callback_router.get(
@@ -205,9 +149,9 @@ async def callback(
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    spec = _spec(system)
+    spec = connector_spec(system)
     # Taken (single use) before anything else: a state that reached the wrong browser is spent.
-    raw = await request.app.state.queue.redis.getdel(OAUTH_STATE_KEY.format(state=state))
+    raw = await queue_of(request).redis.getdel(OAUTH_STATE_KEY.format(state=state))
     if raw is None:
         raise Problem(400, "This authorization link is unknown, used or expired; start connecting again.")
     remembered: dict[str, Any] = json.loads(raw)
@@ -270,7 +214,7 @@ async def _finish(
         raise Problem(
             503, f"{spec.display_name} authorized the connection, but finishing it failed: {exc.message}"
         ) from exc
-    vault: CredentialVault = request.app.state.vault
+    vault: CredentialVault = vault_of(request)
     async with database.tenant_session(tenant_id) as session:
         repository = TenantRepository(session, tenant_id, remembered["actor"])
         row = await _save_connection(
@@ -364,11 +308,11 @@ async def connect_with_credentials(
     repository: RepositoryDep,
     settings: SettingsDep,
 ) -> ConnectionPublic:
-    spec = _spec(system)
+    spec = connector_spec(system)
     if spec.auth.mode is not AuthMode.CREDENTIALS:
         raise Problem(400, f"{spec.display_name} connects with OAuth2: GET /v1/connections/{system}/authorize.")
     credentials = _validated(spec, body.credentials)
-    vault: CredentialVault = request.app.state.vault
+    vault: CredentialVault = vault_of(request)
     # Before the system is called: a change that must wait is refused as it stands, whatever the system says of it.
     await _refuse_repointing(repository, spec=spec, name=body.name, credentials=credentials, vault=vault)
     context = ConnectorContext(

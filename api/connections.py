@@ -13,14 +13,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.deps import RepositoryDep
 from api.json_values import JsonObject
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
-from api.problems import Problem, problem_responses
 from connectors.registry import available_systems
 from connectors.spec import load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.connection_settings import setting_problems, settings_schema
 from sync.constants import GENERIC_SENDER
+from web.app_state import vault_of
+from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -157,7 +158,7 @@ class ConnectionsPublic(BaseModel):
 
 
 def _vault(request: Request) -> CredentialVault:
-    vault: CredentialVault = request.app.state.vault
+    vault: CredentialVault = vault_of(request)
     return vault
 
 

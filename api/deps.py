@@ -6,8 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.problems import Problem
-from api.sign_in_throttle import sign_in_once, too_many_failures
 from core.api_keys import Principal
 from core.db import Database
 from core.log import bind_context
@@ -15,26 +13,13 @@ from core.models import ApiKeyRole
 from core.repository import TenantRepository
 from core.settings import Settings
 from sync.queue import Queue
+from web.app_state import database_of, queue_of, settings_of
+from web.problems import Problem
+from web.sign_in_throttle import sign_in_once, too_many_failures
 
-
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_queue(request: Request) -> Queue:
-    queue: Queue = request.app.state.queue
-    return queue
-
-
-DatabaseDep = Annotated[Database, Depends(get_database)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-QueueDep = Annotated[Queue, Depends(get_queue)]
+DatabaseDep = Annotated[Database, Depends(database_of)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+QueueDep = Annotated[Queue, Depends(queue_of)]
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ledgerline"'}
 

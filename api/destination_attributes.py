@@ -15,8 +15,8 @@ from api.constants import LIKE_ESCAPE, SEARCH_MAX_LENGTH
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import keyset_page
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from core.models import DestinationAttribute
+from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
 
 router = APIRouter(prefix="/connections/{connection_id}/destination-attributes", tags=["destination attributes"])
 

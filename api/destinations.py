@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.deps import RepositoryDep
-from api.problems import Problem
 from core.models import Connection, ConnectionRole
+from web.problems import Problem
 
 
 async def get_destination(connection_id: uuid.UUID, repository: RepositoryDep) -> Connection:

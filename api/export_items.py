@@ -24,10 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SEARCH_MAX_LENGTH
+from api.constants import SEARCH_MAX_LENGTH
 from api.deps import DatabaseDep, PrincipalDep, QueueDep
-from api.pagination import CursorQuery
-from api.problems import Problem, problem_responses
 from api.timestamps import DateTimeText
 from core.models import ApiKeyRole, ExportItem, ExportState
 from sync.constants import DUPLICATE_RISK
@@ -41,6 +39,9 @@ from sync.item_queries import InvalidCursorError, ItemFilter, ItemSort, item_det
 from sync.reconciler import ring_export_bell
 from sync.replay import ItemNotFoundError, ReplayRefusedError, SkipReasonRequiredError, skip_item
 from sync.replay import replay_item as replay_one
+from web.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from web.pagination import CursorQuery
+from web.problems import Problem, problem_responses
 
 router = APIRouter(tags=["export items"])
 

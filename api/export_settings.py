@@ -14,8 +14,6 @@ from pydantic import BaseModel
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import keyset_page
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
-from api.problems import Problem
 from core.models import ExportSettingsVersion
 from mappings import (
     ExportSettings,
@@ -26,6 +24,8 @@ from mappings import (
     regroup,
     save_settings,
 )
+from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from web.problems import Problem
 
 router = APIRouter(prefix="/connections/{connection_id}/export-settings", tags=["export settings"])
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from api.problems import problem_response, problem_responses
 from core.db import Database
 from core.log import get_logger
 from core.metrics import METRICS_CONTENT_TYPE, render_metrics
@@ -18,6 +17,8 @@ from core.metrics_access import scrape_refusal
 from core.work_gauges import WorkGauges
 from sync.jobs import live_workers
 from sync.queue import Queue
+from web.app_state import database_of, queue_of, settings_of
+from web.problems import problem_response, problem_responses
 
 router = APIRouter(tags=["health"])
 log = get_logger(__name__)
@@ -55,13 +56,13 @@ async def _check_queue(queue: Queue) -> str:
 )
 async def readyz(request: Request) -> Response | dict[str, Any]:
     checks = {
-        "database": await _check_database(request.app.state.database),
-        "redis": await _check_queue(request.app.state.queue),
+        "database": await _check_database(database_of(request)),
+        "redis": await _check_queue(queue_of(request)),
     }
     if any(state != "ok" for state in checks.values()):
         failed = ", ".join(name for name, state in checks.items() if state != "ok")
         return problem_response(503, f"Not ready: {failed} unavailable.", problem="not-ready", checks=checks)
-    workers = await live_workers(request.app.state.queue)
+    workers = await live_workers(queue_of(request))
     return {"status": "ok", "checks": checks, "workers": len(workers)}
 
 
@@ -75,7 +76,7 @@ def _work_gauges(request: Request) -> WorkGauges:
 
 
 def _metrics_refusal(request: Request) -> Response | None:
-    refusal = scrape_refusal(env=request.app.state.settings.env, authorization=request.headers.get("authorization", ""))
+    refusal = scrape_refusal(env=settings_of(request).env, authorization=request.headers.get("authorization", ""))
     if refusal is None:
         return None
     return problem_response(refusal.status, refusal.detail, problem=refusal.problem, headers=refusal.headers or None)

@@ -23,8 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.constants import IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAY_HEADER, NO_STORE, SECRET_WITHHELD
 from api.middleware import replay_body
-from api.problems import problem_response
-from api.sign_in_throttle import sign_in_once
 from core.constants import (
     IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -33,6 +31,8 @@ from core.constants import (
 )
 from core.db import Database
 from core.models import ApiIdempotencyKey, IdempotencyState
+from web.problems import problem_response
+from web.sign_in_throttle import sign_in_once
 
 REPLAYED_HEADERS = frozenset({"content-type", "location"})
 
@@ -69,7 +69,7 @@ class IdempotencyMiddleware:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         principal = None
         if scheme.lower() == "bearer" and token.strip():
-            # Throttled, and shared with the route's own check (`api.sign_in_throttle.sign_in_once`).
+            # Throttled, and shared with the route's own check (`web.sign_in_throttle.sign_in_once`).
             principal = (await sign_in_once(HTTPConnection(scope), database, token.strip())).principal
         if principal is None or principal.tenant_id is None:
             await self.app(scope, receive, send)  # the route answers 401/403 itself; nothing to remember

@@ -9,7 +9,7 @@ from email.message import Message
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.constants import JSON_API_PATH_PREFIX
-from api.problems import problem_response
+from web.problems import problem_response
 
 
 def is_json_media_type(content_type: str) -> bool:

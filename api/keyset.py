@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Row, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from api.problems import Problem
 from core.repository import TenantRepository
+from web.problems import Problem
 
 
 async def keyset_page(

@@ -14,8 +14,6 @@ from sqlalchemy import Select, and_, select
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import decode_key_cursor, encode_key_cursor, keyset_page
-from api.pagination import PageParams, decode_cursor, encode_cursor, page_params
-from api.problems import Problem, problem_responses
 from core.models import Connection, DestinationAttribute, Mapping
 from core.repository import TenantRepository
 from mappings import (
@@ -33,6 +31,8 @@ from mappings import (
     set_mappings,
 )
 from mappings.constants import MAX_BULK_MAPPINGS
+from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections/{connection_id}/mappings", tags=["mappings"])
 

@@ -11,9 +11,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.constants import REQUEST_ID_HEADER
-from api.problems import problem_response
 from core.log import bind_context, clear_context
 from core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from web.problems import problem_response
 
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

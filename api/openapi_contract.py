@@ -5,7 +5,7 @@ that come from dependencies and middleware (no key, a support key on a tenant ro
 large or not JSON, a forged cursor, an unknown id, a replayed Idempotency-Key) would go unstated, and clients and
 fuzzers would read them as breaches of the contract. They are stated here, once, from what each route is: whether it
 needs an API key, has path parameters, takes a body, pages with a cursor, is a POST. A route's own `responses=`
-(`api.problems.problem_responses`) keep their wording; only what they leave out is added.
+(`web.problems.problem_responses`) keep their wording; only what they leave out is added.
 """
 
 from collections.abc import Callable
@@ -16,11 +16,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from api.constants import CURSOR_PARAMETER, JSON_API_PATH_PREFIX
+from api.constants import JSON_API_PATH_PREFIX
 from api.deps import get_principal
 from api.destinations import get_destination
 from api.middleware import METHODS_WITH_BODY
-from api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from web.constants import CURSOR_PARAMETER
+from web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 BEARER_SCHEME = "ApiKey"

@@ -12,9 +12,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import RepositoryDep
-from api.problems import Problem
 from core.domain import Document, DocumentLine
 from mappings import MissingMapping, NotFound, Preview, gross_total, preview_item
+from web.problems import Problem
 
 router = APIRouter(prefix="/export-items", tags=["export items"])
 

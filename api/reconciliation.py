@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DatabaseDep, SettingsDep, TenantDep
-from api.problems import Problem, problem_responses
 from api.timestamps import DateText
 from core.errors import AuthError, LedgerlineError, ValidationError
 from sync.books_check import DEFAULT_RANGE_DAYS, BooksReport, UnknownConnectionError, check_connection_books
+from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections", tags=["reconciliation"])
 

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.constants import SEARCH_MAX_LENGTH
 from api.deps import QueueDep
 from api.export_items import ItemScopeDep, item_filter
-from api.problems import Problem
 from api.timestamps import DateTimeText
 from core.models import ExportState
 from sync.replay import ReplayFilterError, enqueue_replay, get_replay, request_replay
+from web.problems import Problem
 
 router = APIRouter(tags=["replays"])
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.constants import WEBHOOKS_PATH_PREFIX
-from api.problems import problem_response
+from web.problems import problem_response
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "must not contain a NUL character or an unpaired UTF-16 surrogate"

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.connections import ConnectionPublic
 from api.deps import QueueDep, RepositoryDep
-from api.pagination import PageParams, newest_first, page_params
-from api.problems import Problem, problem_responses
 from core.models import Connection, ConnectionRole, RunState, SyncRun
 from core.repository import TenantRepository
 from sync.runs import RunKind, RunRefusedError, RunTrigger, enqueue_run, request_run, set_paused
+from web.pagination import PageParams, newest_first, page_params
+from web.problems import Problem, problem_responses
 
 router = APIRouter(tags=["sync runs"])
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import RepositoryDep
-from api.problems import Problem
 from core.models import Tenant
+from web.problems import Problem
 
 router = APIRouter(prefix="/tenant", tags=["tenant"])
 

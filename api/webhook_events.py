@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import QueueDep, RepositoryDep
-from api.pagination import PageParams, newest_first, page_params
-from api.problems import Problem
+from core.audit import write_appended_events
 from core.models import AuditEvent, WebhookEvent, WebhookState
 from core.repository import TenantRepository
 from sync.webhook_events import NotReplayableError, enqueue_event, replay_event, replay_job_id
+from web.pagination import PageParams, newest_first, page_params
+from web.problems import Problem
 
 router = APIRouter(tags=["webhook events"])
 
@@ -62,6 +63,7 @@ async def _event(repository: TenantRepository, event_id: uuid.UUID) -> WebhookEv
 
 
 async def _detail(repository: TenantRepository, event: WebhookEvent) -> WebhookEventDetail:
+    await write_appended_events(repository.session)  # a replay answers with the history it has just added to
     history = (
         await repository.session.scalars(
             repository.scoped(AuditEvent)

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from api.connections import VaultDep
 from api.constants import NO_STORE
 from api.deps import RepositoryDep, SettingsDep
-from api.problems import Problem, problem_responses
 from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
-from webhooks import PROVIDERS, WebhookSecret, drop_previous, rotate, seal, unseal
+from sync.webhook_secrets import WebhookSecret, drop_previous, rotate, seal, unseal, webhook_senders
+from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections/{connection_id}/webhook-secrets", tags=["webhook secrets"])
 
@@ -55,17 +55,18 @@ async def _connection(repository: TenantRepository, connection_id: uuid.UUID, *,
 
 async def _locked_connection(repository: TenantRepository, connection_id: uuid.UUID) -> Connection:
     row = await _connection(repository, connection_id, lock=True)
-    if row.provider not in PROVIDERS:
+    if row.provider not in webhook_senders():
         raise Problem(
             409,
-            f"{row.provider} connections receive no webhooks; webhook secrets exist for: {', '.join(PROVIDERS)}.",
+            f"{row.provider} connections receive no webhooks; webhook secrets exist for: "
+            f"{', '.join(webhook_senders())}.",
             problem="webhooks-unsupported",
         )
     return row
 
 
 def _webhook_url(settings: Settings, row: Connection) -> str | None:
-    if row.provider not in PROVIDERS:
+    if row.provider not in webhook_senders():
         return None
     return f"{settings.public_url.rstrip('/')}/webhooks/{row.provider}/{row.webhook_key}"
 

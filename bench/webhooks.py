@@ -1,7 +1,7 @@
 """Webhook ingress: accepted deliveries per second and p50/p99 latency, beside a bare one-INSERT endpoint.
 
 Set-up (not timed): a throw-away migrated database; a tenant with a Fyle source connection and a webhook secret
-(`webhooks.secrets`, sealed with the vault as the API does); the baseline's table. Then, for each server in turn —
+(`sync.webhook_secrets`, sealed with the vault as the API does); the baseline's table. Then, for each server in turn —
 the baseline (`bench.webhook_baseline`) and the product (`bench.webhook_app`: `ledgerline.app.create_app` with the
 rate and inbox limits raised) — uvicorn with `--workers` worker processes, by default one per core (uvloop +
 httptools, no access log, the way production runs it), the same number for both servers so the comparison stays
@@ -50,8 +50,8 @@ from core.db import Database
 from core.models import Connection, ConnectionRole, Tenant
 from core.settings import Settings
 from sandbox.server import free_port
+from sync.webhook_secrets import new_secret, seal
 from webhooks.constants import PROCESS_JOB_ID
-from webhooks.secrets import new_secret, seal
 
 ROOT = Path(__file__).parent.parent
 STARTUP_SECONDS = 30

@@ -220,6 +220,13 @@ def _write_pending_events(session: Session) -> None:
         session.execute(statement, parameters)
 
 
+async def write_appended_events(session: AsyncSession) -> None:
+    """Write the transaction's appended events now, for a read of the audit trail that must see them (a route that
+    answers with the history it just added to). Call it once the transaction's row changes are done: from here the
+    chain's lock is held to the commit."""
+    await session.run_sync(_write_pending_events)
+
+
 @orm_event.listens_for(Session, "after_rollback")
 def _drop_pending_events(session: Session) -> None:
     """Events of a transaction that did not commit never happened."""

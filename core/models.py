@@ -198,7 +198,7 @@ class Connection(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     webhook_key: Mapped[str] = mapped_column(String(64), unique=True)
     webhook_secrets: Mapped[bytes | None] = mapped_column(LargeBinary)
-    """Vault ciphertext of the webhook signing secrets (`webhooks.secrets`): the newest, and older ones in grace."""
+    """Vault ciphertext of the webhook signing secrets (`sync.webhook_secrets`): the newest, and older ones in grace."""
     paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     sync_interval_minutes: Mapped[int | None] = mapped_column(Integer)
     """A destination with an interval gets a scheduled sync run that often; NULL runs only on demand or webhook."""

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.sign_in_throttle import client_address, throttle_of
 from core.log import get_logger
 from dashboard.constants import LOGIN_COOKIE, PREFIX
 from dashboard.csrf import CsrfUserDep, check_login_token, new_login_token, set_login_cookie
-from dashboard.session import database_of, end_session, read_session, sign_in, start_session
+from dashboard.session import end_session, read_session, sign_in, start_session
 from dashboard.templating import render
+from web.app_state import database_of
+from web.sign_in_throttle import client_address, throttle_of
 
 router = APIRouter()
 log = get_logger(__name__)

@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from dashboard.constants import CSRF_FIELD, CSRF_TOKEN_BYTES, LOGIN_COOKIE, LOGIN_MAX_AGE_SECONDS, LOGIN_SALT, PREFIX
-from dashboard.session import DashboardUser, UserDep, secret_of, secure_cookies, settings_of
+from dashboard.session import DashboardUser, UserDep, secret_of, secure_cookies
 from dashboard.signing import sign, unsign
+from web.app_state import settings_of
 
 
 class CsrfRejected(Exception):

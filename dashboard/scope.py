@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.repository import TenantRepository
-from dashboard.session import DashboardUser, UserDep, database_of
+from dashboard.session import DashboardUser, UserDep
+from web.app_state import database_of
 
 
 class NotFoundPage(Exception):

@@ -32,6 +32,7 @@ from dashboard.constants import (
     SESSION_TOKEN_BYTES,
 )
 from dashboard.signing import sign, unsign
+from web.app_state import database_of, settings_of
 
 
 class LoginRequired(Exception):
@@ -62,16 +63,6 @@ class DashboardUser:
 
 def secret_of(settings: Settings) -> bytes:
     return settings.session_secret.get_secret_value().encode()
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def database_of(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
 
 
 def secure_cookies(request: Request) -> bool:

@@ -17,7 +17,6 @@ from api import (
     install_published_contract,
     v1,
 )
-from api.sign_in_throttle import SignInThrottle
 from connectors.url_policy import check_connector_urls
 from core.constants import MAX_REQUEST_BODY_BYTES
 from core.crypto import CredentialVault
@@ -26,6 +25,7 @@ from core.settings import Settings, get_settings
 from dashboard import install_dashboard
 from ledgerline.heap import tuned_for_serving
 from sync.queue import Queue
+from web.sign_in_throttle import SignInThrottle
 from webhooks.ingress import WebhookIngress
 from webhooks.router import router as webhooks_router
 

@@ -12,8 +12,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 from core.metrics_access import scrape_refusal
+from web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 StartResponse = Callable[..., Any]
 

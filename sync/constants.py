@@ -216,3 +216,13 @@ LEASE_LOST_CODE: Final = "lease_lost"
 """The error code of an item whose claim was lost before it was sent."""
 WAITING_REASONS_KEPT: Final = 100
 """Reports whose reason for not being marked paid a payment run keeps in its report (the rest are counted only)."""
+
+# Webhook signing secrets of a connection (`sync.webhook_secrets`)
+SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a prefix, not a secret
+SECRET_BYTES: Final = 32
+SECRET_ID_PREFIX: Final = "whs_"  # noqa: S105 - a prefix, not a secret
+SECRET_ID_BYTES: Final = 8
+SECRET_GRACE_SECONDS: Final = 24 * 3600
+"""After a rotation the previous secrets stay valid this long, so senders can switch without losing a delivery."""
+MAX_SECRETS_PER_CONNECTION: Final = 5
+"""Rotating again and again keeps at most this many (the newest); older ones are dropped at once."""

@@ -64,6 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import write_appended_events
 from core.document_codec import document_from_json
 from core.models import (
     Attempt,
@@ -594,6 +595,7 @@ async def item_detail(session: AsyncSession, item_id: uuid.UUID) -> ItemDetail |
             .order_by(Attempt.number)
         )
     ).all()
+    await write_appended_events(session)  # a replay answers with the history it has just added to
     events = (
         await session.scalars(
             select(AuditEvent)

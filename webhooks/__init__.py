@@ -1,12 +1,11 @@
-"""Inbound webhooks: verified, stored once, then dispatched through the queue (DESIGN.md, "Webhooks in").
+"""Inbound webhooks over HTTP: verified over their raw bytes, stored once before the answer, rung to the queue
+(DESIGN.md, "Webhooks in"). What an event then starts, and its signing secrets, live below in `sync`.
 
-The HTTP router is `webhooks.router.router` (imported by the app factory directly: it depends on `api`, which in
-turn uses the secret helpers here, so this package's top level stays free of `api` imports).
+The HTTP router is `webhooks.router.router`, imported by the app factory.
 """
 
 from webhooks.constants import PROCESS_JOB, PROCESS_JOB_ID
 from webhooks.providers import PROVIDERS, WebhookProvider
-from webhooks.secrets import WebhookSecret, drop_previous, new_secret, rotate, seal, unseal, valid_secrets
 from webhooks.verifiers import VERIFIERS, Accepted, Handshake, SignatureRejected, SignedRequest, Verifier
 
 __all__ = [
@@ -20,11 +19,4 @@ __all__ = [
     "SignedRequest",
     "Verifier",
     "WebhookProvider",
-    "WebhookSecret",
-    "drop_previous",
-    "new_secret",
-    "rotate",
-    "seal",
-    "unseal",
-    "valid_secrets",
 ]

@@ -19,14 +19,6 @@ MAX_EVENT_TYPE_LENGTH: Final = 128
 """`webhook_events.event_type` is a String(128); longer types are cut."""
 
 # Secrets
-SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a prefix, not a secret
-SECRET_BYTES: Final = 32
-SECRET_ID_PREFIX: Final = "whs_"  # noqa: S105 - a prefix, not a secret
-SECRET_ID_BYTES: Final = 8
-SECRET_GRACE_SECONDS: Final = 24 * 3600
-"""After a rotation the previous secrets stay valid this long, so senders can switch without losing a delivery."""
-MAX_SECRETS_PER_CONNECTION: Final = 5
-"""Rotating again and again keeps at most this many (the newest); older ones are dropped at once."""
 SECRET_CACHE_TTL_SECONDS: Final = 30.0
 """Decrypted secrets stay in process memory at most this long (the cache is keyed by ciphertext, so a rotation is
 seen at once; the TTL only bounds how long plaintext lingers)."""

@@ -35,11 +35,12 @@ from typing import Any, NoReturn
 import psycopg
 from sqlalchemy.exc import DBAPIError
 
-from api.problems import Problem
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import get_logger
 from sync.queue import Queue
+from sync.webhook_secrets import new_secret, valid_secrets
+from web.problems import Problem
 from webhooks.bell import DispatchBell
 from webhooks.constants import (
     DATABASE_RETRY_AFTER_SECONDS,
@@ -65,7 +66,6 @@ from webhooks.lookup_cache import LookupCache
 from webhooks.providers import PROVIDERS, WebhookProvider
 from webhooks.rate_limit import FixedWindowLimiter
 from webhooks.secret_cache import SecretCache
-from webhooks.secrets import new_secret, valid_secrets
 from webhooks.store import (
     ConnectionForWebhooks,
     begin_find_and_scope,

@@ -11,8 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 from connectors.base import Connector
-from connectors.registry import available_systems, connector_class
+from connectors.registry import connector_class
 from sync.constants import GENERIC_SENDER
+from sync.webhook_secrets import webhook_senders
 from webhooks.constants import MAX_EVENT_TYPE_LENGTH, STANDARD_WEBHOOKS_SCHEME
 from webhooks.verifiers import VERIFIERS, Verifier
 
@@ -32,25 +33,14 @@ class WebhookProvider:
         return kind[:MAX_EVENT_TYPE_LENGTH] if kind else None
 
 
-def _installed() -> list[WebhookProvider]:
-    providers = []
-    for system in available_systems():
-        connector = connector_class(system)
-        scheme = connector.spec.webhook_scheme
-        if scheme is None:
-            continue
-        if scheme not in VERIFIERS:
-            raise ValueError(f"{system}'s spec names webhook scheme {scheme!r}; known: {', '.join(sorted(VERIFIERS))}")
-        providers.append(WebhookProvider(system, scheme, connector.webhook_event_type))
-    return providers
+def _provider(sender: str) -> WebhookProvider:
+    if sender == GENERIC_SENDER:
+        return WebhookProvider(GENERIC_SENDER, STANDARD_WEBHOOKS_SCHEME, Connector.webhook_event_type)
+    connector = connector_class(sender)
+    scheme = connector.spec.webhook_scheme or ""
+    if scheme not in VERIFIERS:
+        raise ValueError(f"{sender}'s spec names webhook scheme {scheme!r}; known: {', '.join(sorted(VERIFIERS))}")
+    return WebhookProvider(sender, scheme, connector.webhook_event_type)
 
 
-PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType(
-    {
-        provider.name: provider
-        for provider in (
-            *_installed(),
-            WebhookProvider(GENERIC_SENDER, STANDARD_WEBHOOKS_SCHEME, Connector.webhook_event_type),
-        )
-    }
-)
+PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType({sender: _provider(sender) for sender in webhook_senders()})

@@ -5,9 +5,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
-from api.problems import Problem
 from core.caller_address import caller_scope
 from core.metrics import WEBHOOKS
+from web.problems import Problem
 from webhooks.constants import UNKNOWN_SOURCE
 from webhooks.ingress import Delivery, WebhookIngress
 from webhooks.providers import PROVIDERS

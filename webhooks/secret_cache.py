@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 
 from core.crypto import CredentialVault
+from sync.webhook_secrets import WebhookSecret, unseal
 from webhooks.constants import SECRET_CACHE_MAX_ENTRIES, SECRET_CACHE_TTL_SECONDS
-from webhooks.secrets import WebhookSecret, unseal
 
 
 class SecretCache:

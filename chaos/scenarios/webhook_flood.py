@@ -53,8 +53,8 @@ from core.crypto import CredentialVault
 from core.models import Connection, WebhookEvent, WebhookState
 from sandbox.server import free_port
 from sync.constants import REALTIME_EXPORT_SETTING
+from sync.webhook_secrets import new_secret, seal
 from webhooks.constants import RATE_LIMIT_REQUESTS
-from webhooks.secrets import new_secret, seal
 
 TOO_MANY_REQUESTS = 429
 SHORTFALL = 0.9

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from api.connecting import secure_request, start_authorization
-from api.oauth_binding import StartedBy, set_state_cookie
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode
 from core.models import Connection, ConnectionStatus, ExportItem, ExportState
@@ -20,9 +18,12 @@ from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, tenant_names
 from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage, ScopeDep
-from dashboard.session import session_hash, settings_of
+from dashboard.session import session_hash
 from dashboard.templating import render
 from sync.runs import set_paused
+from web.app_state import queue_of, settings_of
+from web.oauth_binding import StartedBy, set_state_cookie
+from web.oauth_start import secure_request, start_authorization
 
 router = APIRouter()
 
@@ -149,7 +150,7 @@ async def reconnect(request: Request, connection_id: uuid.UUID, user: CsrfUserDe
     started_by = StartedBy(key_id=user.key_id, key_prefix=user.key_prefix, dashboard_session_hash=session_hash(request))
     url, state = await start_authorization(
         settings=settings_of(request),
-        redis=request.app.state.queue.redis,
+        redis=queue_of(request).redis,
         tenant_id=row.tenant_id,
         actor=user.actor,
         started_by=started_by,

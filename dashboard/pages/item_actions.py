@@ -39,6 +39,7 @@ from sync.replay import (
     replay_item,
     skip_item,
 )
+from web.app_state import queue_of
 
 router = APIRouter()
 
@@ -113,7 +114,7 @@ async def _act(scope: Scope, item_ids: list[uuid.UUID], *, skip_reason: str | No
 
 
 async def _ring(request: Request, outcome: Outcome) -> None:
-    queue: Queue = request.app.state.queue
+    queue: Queue = queue_of(request)
     for tenant_id, connection_id in outcome.bells:
         await ring_export_bell(queue, tenant_id=tenant_id, connection_id=connection_id)
 

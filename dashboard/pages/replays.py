@@ -21,6 +21,7 @@ from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.templating import render
 from sync.queue import Queue
 from sync.replay import ReplayFilterError, enqueue_replay, get_replay, request_replay
+from web.app_state import queue_of
 
 router = APIRouter()
 
@@ -48,7 +49,7 @@ async def start_replay(
                 replay = await request_replay(session, item_filter=item_filter, actor=user.actor)
     except ReplayFilterError as exc:
         return back(request, f"{PREFIX}/items", str(exc), level="error")
-    queue: Queue = request.app.state.queue
+    queue: Queue = queue_of(request)
     await enqueue_replay(queue, replay)
     return RedirectResponse(f"{PREFIX}/replays/{replay.id}", status_code=303)
 

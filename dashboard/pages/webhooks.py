@@ -7,8 +7,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select, tuple_
 
-from api.pagination import decode_cursor, encode_cursor
-from api.problems import Problem
 from core.models import Connection, WebhookEvent, WebhookState
 from dashboard.constants import PAGE_SIZE, PREFIX
 from dashboard.csrf import CsrfUserDep
@@ -17,6 +15,9 @@ from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.templating import render
 from sync.queue import Queue
 from sync.webhook_events import REPLAYABLE_STATES, NotReplayableError, enqueue_event, replay_event, replay_job_id
+from web.app_state import queue_of
+from web.pagination import decode_cursor, encode_cursor
+from web.problems import Problem
 
 router = APIRouter()
 
@@ -109,6 +110,6 @@ async def replay_webhook(
         except NotReplayableError as exc:
             return back(request, f"{PREFIX}/webhooks", str(exc), level="error", to=next)
         await repository.session.commit()  # a worker must see the event received before the bell rings
-    queue: Queue = request.app.state.queue
+    queue: Queue = queue_of(request)
     await enqueue_event(queue, replayed, job_id=replay_job_id(replayed.id))
     return back(request, f"{PREFIX}/webhooks", f"Webhook event {replayed.event_id} queued again.", to=next)

@@ -32,13 +32,13 @@ import httpx
 import pytest
 import uvicorn
 
-from api.constants import CURSOR_PARAMETER
 from core import migrate
 from core.db import Database
 from core.settings import Settings
 from ledgerline.app import create_app
 from sandbox.server import free_port
 from tests.conftest import TenantFixture, create_database, drop_database, make_tenant
+from web.constants import CURSOR_PARAMETER
 
 SEED = int(os.environ.get("LEDGERLINE_CONTRACT_SEED", "18"))
 """The same cases on every run (18: the issue); the README's longer pass may pick another."""

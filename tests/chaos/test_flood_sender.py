@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from chaos.flood_sender import Job, Outcome, Sender, prepare, run
 from chaos.scenario import Options
 from chaos.scenarios.webhook_flood import flood, plan, shares
-from webhooks.secrets import new_secret
+from sync.webhook_secrets import new_secret
 
 PATH = "/webhooks/fyle/key"
 

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 from core.crypto import CredentialVault
-from webhooks.constants import MAX_SECRETS_PER_CONNECTION
+from sync.constants import MAX_SECRETS_PER_CONNECTION
+from sync.webhook_secrets import drop_previous, new_secret, rotate, seal, unseal, valid_secrets
 from webhooks.secret_cache import SecretCache
-from webhooks.secrets import drop_previous, new_secret, rotate, seal, unseal, valid_secrets
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from webhooks.secrets import new_secret
+from sync.webhook_secrets import new_secret
 from webhooks.verifiers import VERIFIERS, Accepted, SignatureRejected, SignedRequest
 
 VERIFIER = VERIFIERS["standard-webhooks"]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from core.db import Database
 from core.log import configure_logging
 from core.models import AuditEvent, Connection
+from sync.webhook_secrets import new_secret
 from tests.conftest import TenantFixture
 from tests.webhooks.ingress_support import create_connection, create_secret, deliver, webhook_target
-from webhooks.secrets import new_secret
 
 
 @pytest.fixture

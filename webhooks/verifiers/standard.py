@@ -11,9 +11,9 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
+from sync.constants import SECRET_PREFIX
 from webhooks.constants import (
     MAX_SIGNATURES_PER_HEADER,
-    SECRET_PREFIX,
     STANDARD_ID_HEADER,
     STANDARD_SIGNATURE_HEADER,
     STANDARD_SIGNATURE_VERSION,

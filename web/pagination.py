@@ -13,8 +13,8 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from api.constants import CURSOR_PARAMETER, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from api.problems import Problem
+from web.constants import CURSOR_PARAMETER, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from web.problems import Problem
 
 CursorQuery = Annotated[
     str | None,

@@ -21,12 +21,12 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
-from api.constants import SIGN_IN_FAILURES_KEY, SIGN_IN_LOCAL_MAX_ADDRESSES
-from api.problems import Problem
 from core.api_keys import Principal, authenticate
 from core.caller_address import caller_scope
 from core.db import Database
 from core.log import get_logger
+from web.constants import SIGN_IN_FAILURES_KEY, SIGN_IN_LOCAL_MAX_ADDRESSES
+from web.problems import Problem
 
 log = get_logger(__name__)
 

@@ -20,10 +20,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
-from api.constants import OAUTH_STATE_COOKIE, OAUTH_STATE_TTL_SECONDS
-from api.problems import problem_response
 from core.db import Database
 from core.models import ApiKeyRole
+from web.constants import OAUTH_STATE_COOKIE, OAUTH_STATE_TTL_SECONDS
+from web.problems import problem_response
 
 WRONG_BROWSER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -10,10 +10,13 @@ import secrets as token_source
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from connectors.registry import available_systems, connector_class
 from core.crypto import CredentialVault
-from webhooks.constants import (
+from sync.constants import (
+    GENERIC_SENDER,
     MAX_SECRETS_PER_CONNECTION,
     SECRET_BYTES,
     SECRET_GRACE_SECONDS,
@@ -97,3 +100,11 @@ def _of_json(item: dict[str, Any]) -> WebhookSecret:
         created_at=datetime.fromisoformat(item["created_at"]),
         expires_at=datetime.fromisoformat(expires) if expires else None,
     )
+
+
+@cache
+def webhook_senders() -> tuple[str, ...]:
+    """The providers that may post webhooks, so have signing secrets: every installed system whose spec names a
+    webhook scheme, and the generic sender."""
+    systems = tuple(system for system in available_systems() if connector_class(system).spec.webhook_scheme)
+    return (*systems, GENERIC_SENDER)
