@@ -9,12 +9,12 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import RepositoryDep
 from api.json_values import JsonObject
 from connectors.registry import available_systems
-from connectors.spec import load_spec
+from connectors.spec import AuthMode, load_spec
 from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.connection_settings import setting_problems, settings_schema
@@ -83,6 +83,22 @@ def _role_problem(provider: str, role: ConnectionRole) -> Problem | None:
     return None
 
 
+def _connect_flow(provider: str) -> str:
+    """Where a system's credentials are given instead of here, and why."""
+    if provider not in available_systems():
+        return "credentials are not taken here; a system's are given through its connect flow"
+    spec = load_spec(provider)
+    if spec.auth.mode is AuthMode.OAUTH2:
+        return (
+            f"{spec.display_name} connects with OAuth2: create or renew the connection with "
+            f"GET /v1/connections/{provider}/authorize?name=…, which stores what the person authorizes"
+        )
+    return (
+        f"{spec.display_name} credentials are given with POST /v1/connections/{provider}/credentials, which checks "
+        f"them with {spec.display_name} before storing them"
+    )
+
+
 def _field_problem(field: str, message: str) -> Problem:
     return Problem(
         422,
@@ -109,10 +125,15 @@ class ConnectionCreate(BaseModel):
     name: ConnectionName
     provider: str = Field(min_length=1, max_length=32, description="An installed connector, or `generic` (a source).")
     role: ConnectionRole
-    credentials: dict[str, str] = Field(
-        default_factory=dict, max_length=50, description="Stored encrypted; never returned."
-    )
     settings: JsonObject = Field(default_factory=dict, json_schema_extra=settings_schema(only_editable=False))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_go_through_the_connect_flow(cls, given: Any) -> Any:
+        """Credentials stored unchecked failed at the first run: a system's are taken only by its connect flow."""
+        if isinstance(given, dict) and "credentials" in given:
+            raise ValueError(_connect_flow(str(given.get("provider", ""))))
+        return given
 
 
 class ConnectionUpdate(BaseModel):
@@ -182,7 +203,10 @@ async def read_connection(connection_id: uuid.UUID, repository: RepositoryDep) -
 
 
 @router.post("", response_model=ConnectionPublic, status_code=201, summary="Create a connection")
-async def create_connection(body: ConnectionCreate, repository: RepositoryDep, vault: VaultDep) -> ConnectionPublic:
+async def create_connection(body: ConnectionCreate, repository: RepositoryDep) -> ConnectionPublic:
+    """A connection with its name, role and settings. A system's credentials come only through its connect flow
+    (`api.connecting`), which checks them, or with an OAuth authorization; a generic sender signs with the webhook
+    secrets made for it."""
     if refusal := _role_problem(body.provider, body.role):
         raise refusal
     if problems := setting_problems(body.settings, only_editable=False):
@@ -195,14 +219,13 @@ async def create_connection(body: ConnectionCreate, repository: RepositoryDep, v
         name=body.name,
         provider=body.provider,
         role=body.role.value,
-        credentials=vault.encrypt(body.credentials) if body.credentials else None,
         settings=body.settings,
         webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
     )
     await repository.add(
         row,
         audit_action="connection.create",
-        audit_data={"provider": body.provider, "role": body.role.value, "credential_fields": sorted(body.credentials)},
+        audit_data={"provider": body.provider, "role": body.role.value},
     )
     await repository.session.refresh(row)
     return ConnectionPublic.of(row)

@@ -3,13 +3,14 @@
 import json
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.constants import MAX_REQUEST_BODY_BYTES
 from tests.conftest import TenantFixture
 
-VALID = {"name": "books", "provider": "intacct", "role": "destination", "credentials": {"password": "hunter2-secret"}}
+VALID = {"name": "books", "provider": "intacct", "role": "destination"}
 
 
 def _assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
@@ -182,3 +183,19 @@ async def test_a_connection_name_of_control_characters_is_422(client: httpx.Asyn
     created = (await client.post("/v1/connections", headers=tenant.headers, json=VALID)).json()
     renamed = await client.patch(f"/v1/connections/{created['id']}", headers=tenant.headers, json={"name": "a\x1bb"})
     _assert_problem(renamed, 422)
+
+
+@pytest.mark.parametrize(
+    ("provider", "role", "flow"),
+    [("intacct", "destination", "POST /v1/connections/intacct/credentials"), ("fyle", "source", "/authorize")],
+)
+async def test_credentials_are_refused_outside_the_connect_flow_that_checks_them(
+    client: httpx.AsyncClient, tenant: TenantFixture, provider: str, role: str, flow: str
+) -> None:
+    """Before, any fields were stored unchecked (`{"password": …}` for Intacct, which has none of that name), and
+    the connection failed at its first run."""
+    body = {"name": f"unchecked-{provider}", "provider": provider, "role": role, "credentials": {"password": "pw-1"}}
+    refused = _assert_problem(await client.post("/v1/connections", headers=tenant.headers, json=body), 422)
+    assert flow in str(refused["detail"]) and "pw-1" not in str(refused)
+    listed = await client.get("/v1/connections", headers=tenant.headers)
+    assert all(row["name"] != body["name"] for row in listed.json()["items"])

@@ -22,7 +22,7 @@ async def _create_connection(client: httpx.AsyncClient, owner: TenantFixture, na
     response = await client.post(
         "/v1/connections",
         headers=owner.headers,
-        json={"name": name, "provider": "intacct", "role": "destination", "credentials": {"password": "pw"}},
+        json={"name": name, "provider": "intacct", "role": "destination"},
     )
     assert response.status_code == 201, response.text
     return uuid.UUID(response.json()["id"])
