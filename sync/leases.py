@@ -84,8 +84,31 @@ async def claim_due_items(
     return claimed
 
 
+_LOCK_CLAIMED_IN_ORDER = text(
+    """
+    SELECT id FROM export_items
+    WHERE tenant_id = :tenant_id AND lease_owner = :token AND state = :running
+    ORDER BY id
+    FOR UPDATE
+    """
+)
+
+
+async def _lock_claimed_in_order(session: AsyncSession, *, tenant_id: uuid.UUID, token: str) -> None:
+    """Lock the claim's items in id order before a statement that changes several of them.
+
+    An `UPDATE` of many rows locks them in the order its plan meets them; two such updates meeting the same items
+    in opposite orders (a stale job's finish and the new claimant's write, or a lease renewal) deadlocked, and
+    PostgreSQL killed one, crashing its batch (found by the exactly-once schedules). Every writer of several items
+    locks them in one order first; the reconciler skips what is locked (`return_expired_leases`)."""
+    await session.execute(
+        _LOCK_CLAIMED_IN_ORDER, {"tenant_id": tenant_id, "token": token, "running": ExportState.RUNNING.value}
+    )
+
+
 async def renew_lease(session: AsyncSession, *, tenant_id: uuid.UUID, token: str, lease_seconds: int) -> int:
     """Push the lease of every item the claim still holds `lease_seconds` ahead; how many it still holds."""
+    await _lock_claimed_in_order(session, tenant_id=tenant_id, token=token)
     renewed = await session.execute(
         update(ExportItem)
         .where(
@@ -132,6 +155,7 @@ async def record_sending(
     reads it back), so what is written here is always what went out last."""
     if not sending:
         return set()
+    await _lock_claimed_in_order(session, tenant_id=tenant_id, token=token)
     held = await session.scalars(
         _RECORD_SENDING,
         {
@@ -188,6 +212,7 @@ async def finish_items(
 
     One `UPDATE` per target and set of columns — usually one for a whole batch — instead of one statement per item.
     Every finish owes the source a fresh export status (an item that needed action may have succeeded since)."""
+    await _lock_claimed_in_order(session, tenant_id=tenant_id, token=token)
     groups: dict[tuple[ExportState, tuple[str, ...]], list[Finish]] = {}
     for finish in finishes:
         groups.setdefault((finish.target, tuple(sorted(finish.values))), []).append(finish)

@@ -11,7 +11,7 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass
 
-from sqlalchemy import TextClause, func, text, update
+from sqlalchemy import TextClause, func, select, text, update
 
 from core.db import Database
 from core.models import Connection, ExportItem, ExportState, RunState, SyncRun, WebhookEvent, WebhookState
@@ -57,9 +57,18 @@ async def return_expired_leases(database: Database) -> int:
                 await session.scalars(
                     update(ExportItem)
                     .where(
-                        ExportItem.id.in_(item_ids),
-                        ExportItem.state == ExportState.RUNNING.value,
-                        ExportItem.lease_expires_at < func.now(),
+                        # An item a batch is finishing right now is locked: skipped, never waited for (waiting,
+                        # with others locked, deadlocked with that batch's finish); the next pass sees it again.
+                        ExportItem.id.in_(
+                            select(ExportItem.id)
+                            .where(
+                                ExportItem.id.in_(item_ids),
+                                ExportItem.state == ExportState.RUNNING.value,
+                                ExportItem.lease_expires_at < func.now(),
+                            )
+                            .order_by(ExportItem.id)
+                            .with_for_update(skip_locked=True)
+                        ),
                     )
                     .values(
                         state=ExportState.PENDING.value,

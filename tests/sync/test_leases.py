@@ -12,6 +12,7 @@ from core.db import Database
 from core.models import AuditEvent, Connection, ExportItem, ExportState
 from core.state_machine import IllegalTransitionError, Transition, check_transition
 from sync.leases import Finish, Sending, claim_due_items, finish_items, new_claim_token, record_sending, renew_lease
+from sync.reconciler import return_expired_leases
 from tests.conftest import TenantFixture, make_tenant
 
 
@@ -228,3 +229,39 @@ async def test_only_the_claim_that_holds_an_item_may_record_what_it_sends_or_ren
     assert (held, renewed) == ({item.id}, 1)
     assert row is not None and row.document == sending[0].document
     assert (row.send_generation, row.request_key) == (1, "request-1")
+
+
+async def test_the_reconciler_skips_an_expired_item_a_batch_is_finishing_instead_of_waiting(database: Database) -> None:
+    """Waiting for a locked item while holding others deadlocked with the batch finishing it (a stale job's finish
+    against the reconciler, in the exactly-once schedules). It now returns what is free and leaves the rest to its
+    next pass."""
+    tenant, connection_id = await _connection_with_items(database, 2)
+    token = new_claim_token("worker:w")
+    async with database.tenant_session(tenant.id) as session:
+        claimed = await claim_due_items(
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            token=token,
+            actor="worker:w",
+            limit=2,
+            lease_seconds=60,
+        )
+        await session.execute(
+            update(ExportItem)
+            .where(ExportItem.tenant_id == tenant.id)
+            .values(lease_expires_at=func.now() - text("interval '1 second'"))
+        )
+    busy, free = sorted(item.id for item in claimed)
+    async with database.tenant_session(tenant.id) as finishing:  # a batch holds `busy` while it finishes
+        await finishing.execute(select(ExportItem.id).where(ExportItem.id == busy).with_for_update())
+        returned = await asyncio.wait_for(return_expired_leases(database), timeout=5)
+    assert returned >= 1
+    async with database.tenant_session(tenant.id) as session:
+        states = dict(
+            (
+                await session.execute(select(ExportItem.id, ExportItem.state).where(ExportItem.tenant_id == tenant.id))
+            ).all()
+        )
+    assert states == {busy: ExportState.RUNNING.value, free: ExportState.PENDING.value}
+    assert await return_expired_leases(database) >= 1  # the next pass returns it
