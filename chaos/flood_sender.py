@@ -155,12 +155,15 @@ class Sender:
         self.job = job
         self.outcome = outcome
         self.links: list[Link] = []
+        self.opened: list[Link] = []
+        """Every link this sender opened, replaced ones too: closing waits for each one's reader."""
         self.turn = 0
 
     async def open(self) -> Link:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.job.port)
         self.outcome.links_opened += 1
-        return Link(reader, writer)
+        self.opened.append(Link(reader, writer))
+        return self.opened[-1]
 
     async def warm(self) -> None:
         self.links = [await self.open() for _ in range(self.job.warm_links)]
@@ -196,7 +199,7 @@ class Sender:
             self.outcome.late += 1
 
     async def close(self) -> None:
-        await asyncio.gather(*(link.close() for link in self.links))
+        await asyncio.gather(*(link.close() for link in self.opened))
 
 
 async def _paced(
