@@ -28,7 +28,6 @@ from typing import Any, Generic, TypeVar
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
@@ -66,8 +65,6 @@ READ_TIMEOUT_SECONDS = 0.2
 SLOW_LATENCY_MS = 120
 """A slow destination: long enough for a second worker to claim, look up and send while the first one waits."""
 SETTLE_ROUNDS = 8
-RECONCILER_TRIES = 3
-"""The reconciler serves every tenant, so the two schedules played at once can meet in it (and rarely deadlock)."""
 LIMITS = (1, 2, 50)
 """Claim limits of a batch: one item, two, or all of them."""
 KILL_POINTS = 80
@@ -675,18 +672,12 @@ class ScheduleRun:
 
     async def _expire_leases(self) -> int:
         async with self.database.tenant_session(self.tenant_id) as session:
-            await session.execute(
+            running = select(ExportItem.id).where(ExportItem.state == ExportState.RUNNING.value)
+            await session.execute(  # in id order, as the engine locks items: time travel must not deadlock either
                 update(ExportItem)
-                .where(ExportItem.state == ExportState.RUNNING.value)
+                .where(ExportItem.id.in_(running.order_by(ExportItem.id).with_for_update()))
                 .values(lease_expires_at=func.now() - timedelta(seconds=1))
             )
-        for _ in range(RECONCILER_TRIES - 1):
-            try:
-                return await return_expired_leases(self.database)
-            except DBAPIError as exc:  # the cron runs it again a few seconds later; so does this
-                if "deadlock detected" not in str(exc):
-                    raise
-                self.log.append("  (the reconciler deadlocked with another transaction and ran again)")
         return await return_expired_leases(self.database)
 
     async def _time_passes(self) -> None:
