@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.domain import Expense
-from core.models import Connection, DestinationAttribute, SourceRecord
+from core.models import Connection, DestinationAttribute, Mapping, SourceRecord
 from mappings import expense_to_json
 from tests.conftest import TenantFixture
 
@@ -58,6 +58,28 @@ async def attributes(
         rows[(attribute_type, remote_id)] = row
     await session.flush()
     return rows
+
+
+async def mapped_attributes(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    specs: Iterable[tuple[str, str, str, str]],
+) -> None:
+    """From (attribute type, remote id, source type, source value) specs: each attribute, and the mapping to it."""
+    specs = list(specs)
+    rows = await attributes(session, tenant_id, connection_id, [(kind, remote, remote) for kind, remote, _, _ in specs])
+    session.add_all(
+        Mapping(
+            tenant_id=tenant_id,
+            destination_connection_id=connection_id,
+            source_type=source_type,
+            source_value=source_value,
+            destination_type=attribute_type,
+            destination_attribute_id=rows[(attribute_type, remote_id)].id,
+        )
+        for attribute_type, remote_id, source_type, source_value in specs
+    )
 
 
 def fingerprint(data: dict[str, Any]) -> str:

@@ -4,7 +4,6 @@ The source connection of `books` gets tokens from a real refresh grant and its c
 and expenses are added to real Fyle reports, so that marking a report paid reaches the Fyle simulator.
 """
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from connectors.factory import open_connector
 from connectors.fyle import FyleConnector
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, DestinationAttribute, ExportItem, ExportItemRecord, Mapping, SourceRecord
+from core.models import Connection, ExportItem, ExportItemRecord, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.regrouping import regroup
@@ -30,6 +29,7 @@ from sync.export_engine import ExportEngine
 from tests.connectors.fyle.conftest import sandbox_grant
 from tests.mappings.factories import expense
 from tests.mappings.seed import expenses as store_expenses
+from tests.mappings.seed import mapped_attributes
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 
@@ -136,30 +136,12 @@ class FyleBooks:
         """Map Travel to the seeded expense type and Ada to employee 1004, so reports export as expense reports."""
         books = self.books
         async with database.tenant_session(books.tenant.id) as session:
-            for attribute_type, remote_id, source_type, source_value in (
-                ("expense_type", "Travel", "category", "Travel"),
-                ("employee", "1004", "employee", "ada@example.com"),
-            ):
-                attribute = DestinationAttribute(
-                    id=uuid.uuid4(),
-                    tenant_id=books.tenant.id,
-                    connection_id=books.destination_id,
-                    attribute_type=attribute_type,
-                    remote_id=remote_id,
-                    name=remote_id,
-                )
-                session.add(attribute)
-                await session.flush()
-                session.add(
-                    Mapping(
-                        tenant_id=books.tenant.id,
-                        destination_connection_id=books.destination_id,
-                        source_type=source_type,
-                        source_value=source_value,
-                        destination_type=attribute_type,
-                        destination_attribute_id=attribute.id,
-                    )
-                )
+            await mapped_attributes(
+                session,
+                books.tenant.id,
+                books.destination_id,
+                [("expense_type", "Travel", "category", "Travel"), ("employee", "1004", "employee", "ada@example.com")],
+            )
 
     def mark_paid_requests(self) -> int:
         with self.sandbox.control() as control:

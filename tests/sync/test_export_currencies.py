@@ -2,7 +2,6 @@
 to six places), grouped, built, written down and sent by the export engine to the Intacct simulator; every bill's
 base total there is what Fyle booked, to the cent, in EUR, GBP and JPY as in USD, and its payment pays it off."""
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from connectors.fyle.expenses import fyle_expense
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind, Expense, RecordKind, SourceItem
-from core.models import Connection, DestinationAttribute, ExportItem, Mapping
+from core.models import Connection, ExportItem
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.regrouping import regroup
@@ -26,6 +25,7 @@ from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sync.export_engine import ExportEngine
 from tests.mappings.seed import expenses as store_expenses
+from tests.mappings.seed import mapped_attributes
 from tests.mappings.test_currencies import SPENT
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.bill_books import BILL_SETTINGS, add_bill_tenant
@@ -105,27 +105,7 @@ async def exported(
         repository = TenantRepository(session, made.tenant.id, "test")
         destination = await session.get(Connection, made.destination_id)
         assert destination is not None
-        for attribute_type, remote_id, source_type, source_value in MAPPINGS:
-            attribute = DestinationAttribute(
-                id=uuid.uuid4(),
-                tenant_id=made.tenant.id,
-                connection_id=made.destination_id,
-                attribute_type=attribute_type,
-                remote_id=remote_id,
-                name=remote_id,
-            )
-            session.add(attribute)
-            await session.flush()
-            session.add(
-                Mapping(
-                    tenant_id=made.tenant.id,
-                    destination_connection_id=made.destination_id,
-                    source_type=source_type,
-                    source_value=source_value,
-                    destination_type=attribute_type,
-                    destination_attribute_id=attribute.id,
-                )
-            )
+        await mapped_attributes(session, made.tenant.id, made.destination_id, MAPPINGS)
         await save_settings(repository, destination=destination, settings=export)
         await store_expenses(session, made.tenant.id, made.source_id, fyle_expenses())
         await regroup(repository, destination=destination, settings=export)
