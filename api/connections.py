@@ -8,18 +8,16 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import RepositoryDep
 from api.json_values import JsonObject
 from connectors.registry import available_systems
 from connectors.spec import AuthMode, load_spec
-from core.crypto import CredentialVault
 from core.models import Connection, ConnectionRole
 from sync.connection_settings import setting_problems, settings_schema
 from sync.constants import GENERIC_SENDER
-from web.app_state import vault_of
 from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from web.problems import Problem, problem_responses
 
@@ -176,14 +174,6 @@ class ConnectionPublic(BaseModel):
 class ConnectionsPublic(BaseModel):
     items: list[ConnectionPublic]
     next_cursor: str | None
-
-
-def _vault(request: Request) -> CredentialVault:
-    vault: CredentialVault = vault_of(request)
-    return vault
-
-
-VaultDep = Annotated[CredentialVault, Depends(_vault)]
 
 
 @router.get("", response_model=ConnectionsPublic, summary="List connections")

@@ -7,19 +7,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from core.api_keys import Principal
+from core.crypto import CredentialVault
 from core.db import Database
 from core.log import bind_context
 from core.models import ApiKeyRole
 from core.repository import TenantRepository
 from core.settings import Settings
 from sync.queue import Queue
-from web.app_state import database_of, queue_of, settings_of
+from web.app_state import database_of, queue_of, settings_of, vault_of
 from web.problems import Problem
 from web.sign_in_throttle import sign_in_once, too_many_failures
 
 DatabaseDep = Annotated[Database, Depends(database_of)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 QueueDep = Annotated[Queue, Depends(queue_of)]
+VaultDep = Annotated[CredentialVault, Depends(vault_of)]
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ledgerline"'}
 

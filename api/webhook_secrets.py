@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from api.connections import VaultDep
 from api.constants import NO_STORE
-from api.deps import RepositoryDep, SettingsDep
+from api.deps import RepositoryDep, SettingsDep, VaultDep
 from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
