@@ -22,8 +22,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/pytest
+# Chromium first: the suite holds the browser tests, and `make -j test` must not start it without one.
+unit: $(STAMP) chromium
+	LEDGERLINE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 test: chromium lint typecheck unit
 
@@ -33,7 +34,7 @@ chromium:
 	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  echo "installing Chromium for the browser tests (apt-get install chromium)" && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && test -x $(CHROMIUM); } || \
-	  { echo "make test needs Chromium at $(CHROMIUM) for the browser tests: run 'sudo apt-get install chromium' (Debian/Ubuntu)" >&2; exit 1; }
+	  { echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install it ('sudo apt-get install chromium' on Debian/Ubuntu) or name yours with 'make test CHROMIUM=/path/to/chromium'" >&2; exit 1; }
 
 # Not part of `make test`: it restarts the local PostgreSQL and flushes Redis (see README.md, "Breaking it on purpose").
 chaos: $(STAMP)

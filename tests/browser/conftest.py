@@ -1,6 +1,7 @@
 """The dashboard in a real browser: the app served by uvicorn on a loopback port (its own thread, event loop and
 lifespan), one headless Chromium for the whole session, screenshots under `test-artifacts/dashboard/`."""
 
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +16,8 @@ from ledgerline.app import create_app
 from sandbox.server import free_port
 from tests.sync.conftest import books  # noqa: F401 - the sync tests' fixture, reused here
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("LEDGERLINE_CHROMIUM", "/usr/bin/chromium")
+"""Debian's, unless `make test CHROMIUM=…` named another (the Makefile passes it on)."""
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 STARTUP_SECONDS = 20
 
