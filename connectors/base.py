@@ -323,6 +323,16 @@ class DestinationConnector(Connector):
         """
         raise NotImplementedError
 
+    def in_entity(self, entity: str) -> Self:
+        """This connection working inside one entity of a multi-entity destination (`Document.entity`): documents
+        routed there are created, looked up, read and paid through what this returns. Override where the system
+        has entities; the views share this connector's client and are closed with it."""
+        raise ValidationError(
+            f"{self.spec.display_name} has no entities to post documents in (entity {entity!r} was asked for).",
+            code="no_entities",
+            hint="Turn entity routing off in the export settings of this connection.",
+        )
+
     def request_keys(self, documents: Sequence[Document]) -> list[str]:
         """The idempotency token each new document will be sent under, one per document, as `push` sends them.
 

@@ -25,6 +25,7 @@ def document_to_json(document: Document) -> dict[str, Any]:
         "account": document.account,
         "applies_to": document.applies_to,
         "journal": document.journal,
+        "entity": document.entity,
         "attachment_ids": list(document.attachment_ids),
         "total": str(document.total),
         "lines": [
@@ -61,6 +62,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
         account=data.get("account"),
         applies_to=data.get("applies_to"),
         journal=data.get("journal"),
+        entity=data.get("entity"),
         attachment_ids=tuple(data.get("attachment_ids", ())),
         lines=tuple(
             DocumentLine(

@@ -121,6 +121,9 @@ class Document:
     """How many times this reference has been sent after an earlier send was settled. A destination whose
     idempotency token belongs to a request (Intacct's control id) derives it from its documents' references and
     generations: a resend of an unsettled send repeats the token, a settled one gets a fresh token."""
+    entity: str | None = None
+    """The entity (a company inside a multi-entity destination) the document is posted in, by its remote id; None
+    for the entity, if any, the connection itself logs in to. Created, looked up and paid only there."""
     request_key: str | None = None
     """The idempotency token of the request this document goes out in, when it is resent while an earlier send is
     unknown: exactly the token of that earlier request, so whichever of the two arrives second is refused. None for a
@@ -202,6 +205,8 @@ class Expense:
     employee_code: str | None = None
     project: str | None = None
     cost_center: str | None = None
+    department: str | None = None
+    """The employee's department, as the source names it."""
     merchant: str | None = None
     purpose: str | None = None
     foreign_amount: Decimal | None = None

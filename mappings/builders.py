@@ -153,6 +153,11 @@ def _card_account(
     return _only(accounts, reference, "charge-card accounts")
 
 
+def _entity(resolved: Sequence[ResolvedExpense], reference: str) -> str | None:
+    """The entity every expense of the group routes to (grouping keeps one routing value per document)."""
+    return _only([item.entity for item in resolved], reference, "entities")
+
+
 def build_document(
     *,
     kind: DocumentKind,
@@ -205,6 +210,7 @@ def build_document(
         exchange_rate=rate,
         base_currency=base_currency,
         account=_card_account(resolved, kind=kind, settings=settings, reference=reference),
+        entity=_entity(resolved, reference),
         attachment_ids=tuple(dict.fromkeys(file_id for expense in ordered for file_id in expense.file_ids)),
     )
     if kind is not DocumentKind.JOURNAL_ENTRY and gross_total(document) <= ZERO:
@@ -241,4 +247,5 @@ def build_payment(
         base_currency=paid.base_currency,
         account=settings.defaults.payment_account,
         applies_to=paid_remote_id,
+        entity=paid.entity,
     )

@@ -19,6 +19,7 @@ class SourceType(StrEnum):
     EMPLOYEE = "employee"
     PROJECT = "project"
     COST_CENTER = "cost_center"
+    DEPARTMENT = "department"
     CORPORATE_CARD = "corporate_card"
     TAX_GROUP = "tax_group"
 
@@ -39,6 +40,8 @@ class DestinationType(StrEnum):
     TAX_DETAIL = "tax_detail"
     CHARGE_CARD_ACCOUNT = "charge_card_account"
     CHECKING_ACCOUNT = "checking_account"
+    ENTITY = "entity"
+    """A company inside a multi-entity destination: where a routed document is posted (`ExportSettings.entity`)."""
 
 
 CUSTOM_FIELD_PREFIX: Final = "custom:"
@@ -66,8 +69,9 @@ COMPATIBLE_DESTINATIONS: Final[dict[str, frozenset[str]]] = {
 }
 """What each fixed source type may map to. Project, cost center and custom fields map to line dimensions."""
 
-DIMENSION_SOURCES: Final = frozenset({SourceType.PROJECT, SourceType.COST_CENTER})
-"""Source types (with `custom:<NAME>`) that a dimension rule can carry onto document lines."""
+DIMENSION_SOURCES: Final = frozenset({SourceType.PROJECT, SourceType.COST_CENTER, SourceType.DEPARTMENT})
+"""Source types (with `custom:<NAME>`) that a dimension rule can carry onto document lines, and that can route
+documents to an entity."""
 
 # Money
 CENTS: Final = Decimal("0.01")

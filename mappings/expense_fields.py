@@ -30,6 +30,7 @@ _TEXT: dict[str, Callable[[Expense], str | None]] = {
     "employee_code": lambda e: e.employee_code,
     "project": lambda e: e.project,
     "cost_center": lambda e: e.cost_center,
+    "department": lambda e: e.department,
     "merchant": lambda e: e.merchant,
     "purpose": lambda e: e.purpose,
     "currency": lambda e: e.currency,

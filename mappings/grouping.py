@@ -23,7 +23,7 @@ from mappings.constants import (
     SourceType,
 )
 from mappings.expense_fields import field_value, text_of
-from mappings.requirements import fund_of, needs_employee
+from mappings.requirements import entity_routing_value, fund_of, needs_employee
 from mappings.settings import ExportSettings
 from mappings.skip_rules import skip_reason
 from mappings.terms import document_currency, expense_date, source_amount
@@ -89,6 +89,9 @@ def group_key(expense: Expense, settings: ExportSettings, *, fund: Fund, kind: D
     else:
         # Per expense, and expenses outside any report under per-report grouping.
         parts.append(_part("expense", expense.id))
+    routing = entity_routing_value(expense, settings)
+    if routing is not None:  # one document, one entity: expenses routed by different values never share one
+        parts.append(_part("entity_by", routing[1]))
     currency, rate = document_currency(expense, settings)
     parts.append(_part("currency", currency))
     if rate is not None:

@@ -22,6 +22,7 @@ class Role(StrEnum):
     CARD_ACCOUNT = "card_account"
     TAX = "tax"
     DIMENSION = "dimension"
+    ENTITY = "entity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +90,15 @@ def needs(expense: Expense, settings: ExportSettings, kind: DocumentKind) -> lis
         value = text_of(field_value(expense, rule.source))
         if value:
             found.append(_need(Role.DIMENSION, rule.source, value, rule.destination))
+    routing = entity_routing_value(expense, settings)
+    if routing is not None and routing[1]:
+        found.append(_need(Role.ENTITY, *routing, DestinationType.ENTITY))
     return found
+
+
+def entity_routing_value(expense: Expense, settings: ExportSettings) -> tuple[str, str] | None:
+    """(source field, its value) that routes `expense` to an entity: None when the settings route nothing, and an
+    empty value when the expense leaves that field empty (it then reaches no entity)."""
+    if settings.entity is None:
+        return None
+    return settings.entity.source, text_of(field_value(expense, settings.entity.source))

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.domain import DocumentKind, Expense
+from core.errors import MappingError
 from mappings.errors import MissingMapping, MissingMappingsError
 from mappings.mapping_table import MappingTable
-from mappings.requirements import Role, needs
+from mappings.requirements import Role, entity_routing_value, needs
 from mappings.settings import ExportSettings
 
 
@@ -23,6 +24,7 @@ class ResolvedExpense:
     counterparty: str | None = None
     card_account: str | None = None
     tax_code: str | None = None
+    entity: str | None = None
     dimensions: dict[str, str] = field(default_factory=dict)
 
 
@@ -32,6 +34,7 @@ def resolve_group(
     """Every expense resolved, or `MissingMappingsError` naming every required mapping the group lacks."""
     missing: dict[tuple[str, str, str], list[str]] = {}
     resolved: list[ResolvedExpense] = []
+    _refuse_unrouted(expenses, settings)
     for expense in expenses:
         found: dict[Role, str] = {}
         dimensions: dict[str, str] = {}
@@ -52,9 +55,26 @@ def resolve_group(
                 counterparty=found.get(Role.COUNTERPARTY),
                 card_account=found.get(Role.CARD_ACCOUNT),
                 tax_code=found.get(Role.TAX),
+                entity=found.get(Role.ENTITY),
                 dimensions={**settings.defaults.dimensions, **dimensions},
             )
         )
     if missing:
         raise MissingMappingsError([MissingMapping(*key, expense_ids=tuple(ids)) for key, ids in missing.items()])
     return resolved
+
+
+def _refuse_unrouted(expenses: Sequence[Expense], settings: ExportSettings) -> None:
+    """Entity routing is on and some expenses leave its field empty: no mapping can place them, so say which."""
+    if settings.entity is None:
+        return
+    field = settings.entity.source
+    unrouted = [expense.id for expense in expenses if entity_routing_value(expense, settings) == (field, "")]
+    if unrouted:
+        raise MappingError(
+            f"{len(unrouted)} expense{'s have' if len(unrouted) != 1 else ' has'} no {field}, which decides the "
+            f"entity a document is posted in: {', '.join(unrouted)}",
+            code="no_entity",
+            hint=f"Fill in the {field} of these expenses in the source (they are exported once it syncs), or route "
+            "entities by another field in the export settings.",
+        )

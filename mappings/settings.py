@@ -79,16 +79,35 @@ class CardSettings(_FundSettings):
     grouping: Grouping = Field(default_factory=lambda: Grouping(by="expense"))
 
 
+def _not_a_source(source: str) -> str:
+    return f"{source!r} is not a source dimension (project, cost_center, department, custom:<NAME>)"
+
+
+class EntityRouting(_Strict):
+    """Post each document in the destination entity its expenses' `source` value is mapped to (mappings of type
+    `entity`). Documents then split by that value, and an expense without one, or whose value is not mapped, waits
+    for a mapping."""
+
+    source: str = Field(description="project, cost_center, department or custom:<NAME>")
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, source: str) -> str:
+        if not is_dimension_source(source):
+            raise ValueError(_not_a_source(source))
+        return source
+
+
 class DimensionRule(_Strict):
     """Carry a source dimension onto document lines as a destination dimension (cost center → department)."""
 
-    source: str = Field(description="project, cost_center or custom:<NAME>")
+    source: str = Field(description="project, cost_center, department or custom:<NAME>")
     destination: str = Field(description="department, location, class, project, customer, item or udd:<NAME>")
 
     @model_validator(mode="after")
     def _types(self) -> Self:
         if not is_dimension_source(self.source):
-            raise ValueError(f"{self.source!r} is not a source dimension (project, cost_center, custom:<NAME>)")
+            raise ValueError(_not_a_source(self.source))
         if not is_line_dimension(self.destination):
             raise ValueError(f"{self.destination!r} is not a line dimension")
         return self
@@ -171,6 +190,11 @@ class ExportSettings(_Strict):
         default=False, description="When the period is closed, post on the first day of the open period."
     )
     tax: bool = Field(default=False, description="Carry tax groups (mapped to tax details) onto lines.")
+    entity: EntityRouting | None = Field(
+        default=None,
+        description="Route documents to entities of a multi-entity destination by a source field; None: every "
+        "document goes to the entity the connection logs in to.",
+    )
     currency: Literal["booked", "original"] = Field(
         default="booked",
         description="Export in the currency the expense is booked in, or in the original (foreign) currency "

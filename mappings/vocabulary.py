@@ -59,8 +59,11 @@ def mapping_problem(source_type: str, destination_type: str) -> str | None:
     allowed = COMPATIBLE_DESTINATIONS.get(source_type)
     if allowed is not None and destination_type not in allowed:
         return f"A {source_type} maps to {' or '.join(sorted(allowed))}, not to {destination_type}."
-    if allowed is None and not is_line_dimension(destination_type):
-        return f"A {source_type} maps to a line dimension (department, location, class, …), not to {destination_type}."
+    if allowed is None and not (is_line_dimension(destination_type) or destination_type == DestinationType.ENTITY):
+        return (
+            f"A {source_type} maps to a line dimension (department, location, class, …) or an entity, "
+            f"not to {destination_type}."
+        )
     return None
 
 

@@ -21,17 +21,27 @@ from connectors.factory import ConnectionNotFoundError, open_connector
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind, Expense, RecordKind
-from core.models import Connection, ConnectionRole, ExportItem, ExportItemRecord, ExportState, SourceRecord
+from core.models import (
+    Connection,
+    ConnectionRole,
+    DestinationAttribute,
+    ExportItem,
+    ExportItemRecord,
+    ExportState,
+    Mapping,
+    SourceRecord,
+)
 from core.repository import TenantRepository
 from core.settings import Settings
 from core.traces import trace_words
 from mappings.amounts import to_cents
-from mappings.constants import ZERO, Fund
+from mappings.constants import ZERO, DestinationType, Fund
 from mappings.expense_json import ExpenseFormatError, expense_from_json
 from mappings.grouping import exclusion_reason
 from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings
 from mappings.terms import document_currency, source_amount
+from sync.entity_routing import SENT_ENTITY, connector_in
 
 DEFAULT_RANGE_DAYS = 31
 """A check given no start covers this many days of spend before its end."""
@@ -136,12 +146,46 @@ async def check_books(
     kinds = sorted({kind for fund in Fund if (kind := settings.export_type(fund)) is not None})
     found: dict[str, dict[str, _Booked]] = defaultdict(dict)
     documents: set[tuple[DocumentKind, str]] = set()
+    seen: set[tuple[DocumentKind, str]] = set()
     booked_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for kind in kinds:
-        async for document in connector.booked_documents(kind, since=since):
-            if _record(document, expected, found, booked_totals):
-                documents.add((kind, document.remote_id))
+    for entity in await _entities(database, tenant_id, connection_id):
+        reader = connector_in(connector, entity)
+        for kind in kinds:
+            async for document in reader.booked_documents(kind, since=since):
+                if (kind, document.remote_id) in seen:  # a document shared by the entities shows in each of them
+                    continue
+                seen.add((kind, document.remote_id))
+                if _record(document, expected, found, booked_totals):
+                    documents.add((kind, document.remote_id))
     return _report(since, until, expected, found, booked_totals, len(documents))
+
+
+async def _entities(database: Database, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> list[str | None]:
+    """Where the connection's documents may be: its own entity (None), every entity an item was sent to, and every
+    entity a mapping routes to. Each is read from inside, since an entity's documents show only there."""
+    async with database.tenant_session(tenant_id) as session:
+        sent = await session.scalars(
+            select(SENT_ENTITY)
+            .where(ExportItem.tenant_id == tenant_id, ExportItem.destination_connection_id == connection_id)
+            .where(SENT_ENTITY.is_not(None))
+            .distinct()
+        )
+        mapped = await session.scalars(
+            select(DestinationAttribute.remote_id)
+            .join(
+                Mapping,
+                and_(
+                    Mapping.tenant_id == DestinationAttribute.tenant_id,
+                    Mapping.destination_attribute_id == DestinationAttribute.id,
+                ),
+            )
+            .where(
+                Mapping.tenant_id == tenant_id,
+                Mapping.destination_connection_id == connection_id,
+                Mapping.destination_type == DestinationType.ENTITY.value,
+            )
+        )
+        return [None, *sorted({*sent, *mapped} - {None})]
 
 
 async def check_connection_books(

@@ -75,6 +75,7 @@ from sync.constants import (
     LEASE_RENEWALS_PER_LEASE,
     LEASE_SECONDS,
 )
+from sync.entity_routing import connector_in, grouped_by_entity
 from sync.leases import (
     Finish,
     Sending,
@@ -299,17 +300,21 @@ class ExportEngine:
     async def _adopt_unknown(self, call: "_Calls", work: Sequence[_Work]) -> None:
         """Look up, together, every item whose earlier send may have been applied (even one that cannot be built
         now: its document may exist all the same). Found: adopted. A lookup that failed leaves the item unsent."""
-        unknown = [unit for unit in work if unit.item.outcome_unknown]
-        if not unknown:
-            return
-        found = await call.find_by_references(
-            [(DocumentKind(unit.item.document_type), unit.item.idempotency_key) for unit in unknown]
-        )
-        for unit, match in zip(unknown, found, strict=True):
-            if isinstance(match, RemoteDocument):
-                unit.result = RemoteDocument(remote_id=match.remote_id, url=match.url, adopted=True)
-            elif match is not None:
-                unit.result = match
+        unknown_work = [unit for unit in work if unit.item.outcome_unknown]
+        for entity, unknown in grouped_by_entity(unknown_work, _entity_of):
+            connector = call.in_entity(entity)  # where it was sent: only there can it be found, or proved absent
+            if isinstance(connector, LedgerlineError):
+                for unit in unknown:
+                    unit.result = connector
+                continue
+            found = await call.find_by_references(
+                connector, [(DocumentKind(unit.item.document_type), unit.item.idempotency_key) for unit in unknown]
+            )
+            for unit, match in zip(unknown, found, strict=True):
+                if isinstance(match, RemoteDocument):
+                    unit.result = RemoteDocument(remote_id=match.remote_id, url=match.url, adopted=True)
+                elif match is not None:
+                    unit.result = match
 
     async def _push(
         self,
@@ -357,29 +362,45 @@ class ExportEngine:
         return moved
 
     async def _send(self, call: "_Calls", claim: "_Claim", ready: list[_Work], receipts: ReceiptFetcher | None) -> None:
+        """Chunks of at most `spec.batch_size`, each inside one entity: a request goes to one entity's session."""
         size = call.connector.spec.batch_size
-        for start in range(0, len(ready), size):
-            chunk = ready[start : start + size]
-            if call.stop is not None:  # the connection cannot take more now: the rest wait, as the chunk did
-                for unit in chunk:
-                    unit.result = call.stop
+        for entity, group in grouped_by_entity(ready, _entity_of):
+            connector = call.in_entity(entity)
+            if isinstance(connector, LedgerlineError):
+                for unit in group:
+                    unit.result = connector
                 continue
-            if receipts is not None:  # receipts are fetched per chunk: one chunk's bytes in memory at a time
-                documents = [(unit.item.id, unit.document) for unit in chunk if unit.document is not None]
-                for unit, answer in zip(chunk, await receipts.attach(documents), strict=True):
-                    if isinstance(answer, LedgerlineError):
-                        unit.result = answer  # the source failed: this item retries, the others go
-                    else:
-                        unit.document = answer
-                chunk = [unit for unit in chunk if unit.result is None]
-            chunk = await self._record_sending(call.connector, claim, chunk)
-            if not chunk:
-                continue
-            outcomes = await call.push([unit.document for unit in chunk if unit.document is not None])
-            for unit, outcome in zip(chunk, outcomes, strict=True):
-                unit.result, unit.sent = outcome, True
-                if unit.document is not None and unit.document.attachments:
-                    unit.document = replace(unit.document, attachments=())  # sent: let the bytes go
+            for start in range(0, len(group), size):
+                await self._send_chunk(call, connector, claim, group[start : start + size], receipts)
+
+    async def _send_chunk(
+        self,
+        call: "_Calls",
+        connector: DestinationConnector,
+        claim: "_Claim",
+        chunk: list[_Work],
+        receipts: ReceiptFetcher | None,
+    ) -> None:
+        if call.stop is not None:  # the connection cannot take more now: the rest wait, as the chunk did
+            for unit in chunk:
+                unit.result = call.stop
+            return
+        if receipts is not None:  # receipts are fetched per chunk: one chunk's bytes in memory at a time
+            documents = [(unit.item.id, unit.document) for unit in chunk if unit.document is not None]
+            for unit, answer in zip(chunk, await receipts.attach(documents), strict=True):
+                if isinstance(answer, LedgerlineError):
+                    unit.result = answer  # the source failed: this item retries, the others go
+                else:
+                    unit.document = answer
+            chunk = [unit for unit in chunk if unit.result is None]
+        chunk = await self._record_sending(connector, claim, chunk)
+        if not chunk:
+            return
+        outcomes = await call.push(connector, [unit.document for unit in chunk if unit.document is not None])
+        for unit, outcome in zip(chunk, outcomes, strict=True):
+            unit.result, unit.sent = outcome, True
+            if unit.document is not None and unit.document.attachments:
+                unit.document = replace(unit.document, attachments=())  # sent: let the bytes go
 
     async def _record_sending(
         self, connector: DestinationConnector, claim: "_Claim", chunk: list[_Work]
@@ -536,6 +557,10 @@ async def _connection_hold(session: AsyncSession, connection_id: uuid.UUID) -> H
     return Hold.PAUSED if row.paused else None
 
 
+def _entity_of(unit: _Work) -> str | None:
+    return unit.document.entity if unit.document is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Claim:
     tenant_id: uuid.UUID
@@ -568,13 +593,22 @@ class _Calls:
         if guards.budget is not None:
             guards.budget.meter(connector.http, connector.spec.rate_limit)
 
-    async def find_by_references(
-        self, wanted: Sequence[tuple[DocumentKind, str]]
-    ) -> list[RemoteDocument | LedgerlineError | None]:
-        return await self._guarded(lambda: self.connector.find_by_references(wanted), operation="lookup")
+    def in_entity(self, entity: str | None) -> DestinationConnector | LedgerlineError:
+        """The connector that reaches `entity` (the connection's own for None), or why none can."""
+        try:
+            return connector_in(self.connector, entity)
+        except LedgerlineError as error:
+            return error
 
-    async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
-        return await self._guarded(lambda: self.connector.push(documents), operation="push")
+    async def find_by_references(
+        self, connector: DestinationConnector, wanted: Sequence[tuple[DocumentKind, str]]
+    ) -> list[RemoteDocument | LedgerlineError | None]:
+        return await self._guarded(lambda: connector.find_by_references(wanted), operation="lookup")
+
+    async def push(
+        self, connector: DestinationConnector, documents: Sequence[Document]
+    ) -> list[RemoteDocument | LedgerlineError]:
+        return await self._guarded(lambda: connector.push(documents), operation="push")
 
     async def _guarded(self, send: Callable[[], Awaitable[list[T]]], *, operation: str) -> list[T]:
         budget = self.guards.budget

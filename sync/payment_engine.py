@@ -36,6 +36,7 @@ from sync.constants import (
     PAYMENT_WRITE_BACK_BATCH,
     WAITING_REASONS_KEPT,
 )
+from sync.entity_routing import SENT_ENTITY, connector_in, grouped_by_entity
 
 log = get_logger(__name__)
 
@@ -125,7 +126,7 @@ async def _detect(
     while True:
         async with database.tenant_session(tenant_id) as session:
             query = (
-                select(ExportItem.id, ExportItem.remote_id)
+                select(ExportItem.id, ExportItem.remote_id, SENT_ENTITY)
                 .where(
                     ExportItem.tenant_id == tenant_id,
                     ExportItem.destination_connection_id == destination_connection_id,
@@ -140,21 +141,25 @@ async def _detect(
             )
             if after is not None:
                 query = query.where(ExportItem.id > after)
-            chunk = [(item_id, remote_id) for item_id, remote_id in (await session.execute(query)).all() if remote_id]
+            chunk = [
+                (item_id, remote_id, entity)
+                for item_id, remote_id, entity in (await session.execute(query)).all()
+                if remote_id
+            ]
         if not chunk:
             return
         after = chunk[-1][0]
         report.checked += len(chunk)
-        statuses = {
-            status.remote_id: status
-            for status in await destination.payment_status(kind, [remote_id for _, remote_id in chunk])
-        }
-        paid = [(item_id, statuses[remote_id]) for item_id, remote_id in chunk if _is_paid(statuses.get(remote_id))]
-        report.partially_paid += sum(
-            1
-            for _, remote_id in chunk
-            if remote_id in statuses and statuses[remote_id].state is PaymentState.PARTIALLY_PAID
-        )
+        statuses: dict[uuid.UUID, PaymentStatus] = {}
+        for entity, rows in grouped_by_entity(chunk, lambda row: row[2]):
+            # Read where each document was posted: an entity's documents are seen only from inside it.
+            read = await connector_in(destination, entity).payment_status(kind, [remote_id for _, remote_id, _ in rows])
+            by_remote_id = {status.remote_id: status for status in read}
+            statuses.update(
+                (item_id, by_remote_id[remote_id]) for item_id, remote_id, _ in rows if remote_id in by_remote_id
+            )
+        paid = [(item_id, status) for item_id, status in statuses.items() if _is_paid(status)]
+        report.partially_paid += sum(1 for status in statuses.values() if status.state is PaymentState.PARTIALLY_PAID)
         if paid:
             async with database.tenant_session(tenant_id) as session:
                 for item_id, status in paid:

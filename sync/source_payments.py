@@ -32,6 +32,7 @@ from sync.constants import (
     REIMBURSED_SOURCE_STATES,
     SOURCE_PAYMENT_REFERENCE,
 )
+from sync.entity_routing import SENT_ENTITY, connector_in, grouped_by_entity
 from sync.payment_engine import PAID_KINDS, carries_reimbursable, mark_item_paid
 
 log = get_logger(__name__)
@@ -69,6 +70,8 @@ class _Owed:
     reference: str
     """The payment's, derived from the item's idempotency key."""
     generation: int
+    entity: str | None
+    """Where the paid document was posted: the payment is recorded there."""
 
 
 @dataclass
@@ -109,23 +112,38 @@ async def record_source_payments(
             return report
         after = chunk[-1].id
         report.owed += len(chunk)
-        try:
-            outcomes = await destination.record_payments([_payment(row, settings, paid_on) for row in chunk])
-        except PaymentsUnsupported as exc:
-            report.unsupported = exc.message
-            log.info("source_payments_unsupported", connection_id=str(destination_connection_id))
-            return report
-        except LedgerlineError as exc:  # the whole call failed: every item stays owed for the next run
-            _failed(report, exc, [row.id for row in chunk])
-            return report
-        async with database.tenant_session(tenant_id) as session:
-            for row, outcome in zip(chunk, outcomes, strict=True):
-                if isinstance(outcome, LedgerlineError):
-                    _failed(report, outcome, [row.id])
-                    if not isinstance(outcome, OutcomeUnknown):  # settled: the next send is a new request
-                        await _next_generation(session, tenant_id, row)
-                elif await _mark_paid(session, tenant_id, row, outcome, settings, actor):
-                    _count(report, outcome)
+        for entity, rows in grouped_by_entity(chunk, lambda row: row.entity):
+            try:
+                payer = connector_in(destination, entity)
+                outcomes = await payer.record_payments([_payment(row, settings, paid_on) for row in rows])
+            except PaymentsUnsupported as exc:
+                report.unsupported = exc.message
+                log.info("source_payments_unsupported", connection_id=str(destination_connection_id))
+                return report
+            except LedgerlineError as exc:  # the whole call failed: every item stays owed for the next run
+                _failed(report, exc, [row.id for row in rows])
+                return report
+            await _settle(database, tenant_id, rows, outcomes, settings, actor, report)
+
+
+async def _settle(
+    database: Database,
+    tenant_id: uuid.UUID,
+    chunk: Sequence[_Owed],
+    outcomes: Sequence[RecordedPayment | LedgerlineError],
+    settings: SourcePaymentSettings,
+    actor: str,
+    report: SourcePaymentReport,
+) -> None:
+    """Write down what each payment call answered."""
+    async with database.tenant_session(tenant_id) as session:
+        for row, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, LedgerlineError):
+                _failed(report, outcome, [row.id])
+                if not isinstance(outcome, OutcomeUnknown):  # settled: the next send is a new request
+                    await _next_generation(session, tenant_id, row)
+            elif await _mark_paid(session, tenant_id, row, outcome, settings, actor):
+                _count(report, outcome)
 
 
 def _payment(row: _Owed, settings: SourcePaymentSettings, paid_on: date) -> PaymentToRecord:
@@ -166,6 +184,7 @@ async def _owed_items(
             ExportItem.remote_id,
             ExportItem.idempotency_key,
             ExportItem.payment_generation,
+            SENT_ENTITY,
         )
         .where(
             ExportItem.tenant_id == tenant_id,
@@ -183,8 +202,15 @@ async def _owed_items(
     if after is not None:
         query = query.where(ExportItem.id > after)
     return [
-        _Owed(item_id, DocumentKind(kind), remote_id, SOURCE_PAYMENT_REFERENCE.format(idempotency_key=key), generation)
-        for item_id, kind, remote_id, key, generation in (await session.execute(query)).all()
+        _Owed(
+            item_id,
+            DocumentKind(kind),
+            remote_id,
+            SOURCE_PAYMENT_REFERENCE.format(idempotency_key=key),
+            generation,
+            entity,
+        )
+        for item_id, kind, remote_id, key, generation, entity in (await session.execute(query)).all()
         if remote_id
     ]
 

@@ -155,6 +155,13 @@ def _employee(raw: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
     return email, name, code
 
 
+def _department(raw: Mapping[str, Any]) -> str | None:
+    """`employee.department`, with its sub-department when it has one (as Fyle shows it: "Sales / EMEA")."""
+    employee = _embedded(raw, "employee")
+    department = _embedded(employee, "department") if employee is not None else None
+    return _dimension_name(department, "sub_department")
+
+
 def _tax_group(raw: Mapping[str, Any]) -> str | None:
     group = _embedded(raw, "tax_group")
     if group is not None and group.get("name"):
@@ -206,6 +213,7 @@ def _translate(raw: FyleObject, *, app_origin: str | None) -> Expense:
         employee_code=employee_code,
         project=_dimension_name(_embedded(raw, "project"), "sub_project"),
         cost_center=_text((_embedded(raw, "cost_center") or {}).get("name")),
+        department=_department(raw),
         merchant=_text(raw.get("merchant")),
         purpose=_text(raw.get("purpose")),
         foreign_amount=foreign_amount,

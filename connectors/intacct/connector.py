@@ -9,6 +9,7 @@
 - `booked_documents`: documents read back with their lines, for the books check (see `books.py`).
 """
 
+import copy
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from xml.etree.ElementTree import Element
@@ -42,7 +43,8 @@ from core.errors import AuthError, LedgerlineError, ValidationError
 
 
 class IntacctConnector(DestinationConnector):
-    """One Sage Intacct company (and optionally one of its entities), reached through one reused API session."""
+    """One Sage Intacct company (and optionally one of its entities), reached through one reused API session; each
+    other entity it posts in (`in_entity`) through a session of its own."""
 
     system = names.SYSTEM
 
@@ -63,6 +65,8 @@ class IntacctConnector(DestinationConnector):
             shared=context.shared,
         )
         self._folder = Folder()
+        self._entities: dict[str, IntacctConnector] = {}
+        """Views of this connection in other entities (`in_entity`), shared by all of them."""
 
     async def _post(self, url: str, body: bytes, idempotent: bool) -> httpx.Response:
         headers = {"Content-Type": names.CONTENT_TYPE}
@@ -119,6 +123,17 @@ class IntacctConnector(DestinationConnector):
         """Every dimension type this company has: the standard ones and `udd:<NAME>` per user-defined dimension."""
         udds = user_defined_dimensions(await self._read(get_dimensions()))
         return (*self.spec.streams, *(f"{names.UDD_PREFIX}{name}" for name in udds))
+
+    def in_entity(self, entity: str) -> "IntacctConnector":
+        """This company seen from `entity`: the same user logged in with `locationid`, through the same client."""
+        if entity == self.gateway.entity_id:
+            return self
+        view = self._entities.get(entity)
+        if view is None:
+            view = copy.copy(self)
+            view.gateway = self.gateway.in_entity(entity)
+            self._entities[entity] = view
+        return view
 
     def request_keys(self, documents: Sequence[Document]) -> list[str]:
         """Documents go out in requests of at most `spec.batch_size` functions; each request's control id derives

@@ -8,7 +8,7 @@ each of which may still have failed on its own.
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -81,7 +81,24 @@ class Gateway:
         self._trust = trust
         self._sender = sender
         self._user = user
+        self._shared = shared
         self.sessions = SessionKeeper(self._login, shared=shared, key=self._login_fingerprint())
+
+    @property
+    def entity_id(self) -> str:
+        return self._user.entity_id
+
+    def in_entity(self, entity_id: str) -> "Gateway":
+        """The same user logged in to another entity of the company (the login's `locationid`), with its own API
+        session: a document created through it belongs to that entity."""
+        return Gateway(
+            self._send,
+            url=self._url,
+            trust=self._trust,
+            sender=self._sender,
+            user=replace(self._user, entity_id=entity_id),
+            shared=self._shared,
+        )
 
     def _login_fingerprint(self) -> str:
         """Who logs in where, as a digest: connectors with equal logins share a session, and no secret is kept."""

@@ -26,6 +26,7 @@ class PeriodsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     company: str = SINGLE_ENTITY_COMPANY
+    entity: str = Field(default="", description="An entity with its own periods; empty for the company's.")
     open_from: date = Field(description="First open month (any day in it).")
     open_to: date | None = Field(default=None, description="Last open month; none means no end.")
 
@@ -128,17 +129,24 @@ def build_router(state: SimulatorState) -> APIRouter:
         return _document(table, paid)
 
     @router.get("/periods")
-    async def periods(store: StoreDep) -> OpenPeriods:
-        return store.periods
+    async def periods(store: StoreDep, entity: str = "") -> OpenPeriods:
+        return store.periods_of(entity)
 
     @router.put("/periods")
     async def set_periods(update: PeriodsUpdate) -> OpenPeriods:
-        """Months before `open_from` and after `open_to` are closed: postings dated in them are refused."""
+        """Months before `open_from` and after `open_to` are closed: postings dated in them are refused. With an
+        entity, only postings in that entity follow these periods."""
         store = company_store(update.company)
         if update.open_to is not None and update.open_to < update.open_from:
             raise HTTPException(422, "open_to is before open_from")
-        store.periods = OpenPeriods(update.open_from, update.open_to)
-        return store.periods
+        periods = OpenPeriods(update.open_from, update.open_to)
+        if not update.entity:
+            store.periods = periods
+        elif update.entity not in store.entities:
+            raise HTTPException(422, f"{update.company} has no entity {update.entity!r}")
+        else:
+            store.entity_periods[update.entity] = periods
+        return periods
 
     @router.get("/sessions")
     async def sessions() -> dict[str, int]:

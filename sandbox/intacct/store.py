@@ -155,6 +155,9 @@ class CompanyStore:
     tables: dict[str, Table]
     udd_names: tuple[str, ...]
     periods: OpenPeriods = field(default_factory=OpenPeriods)
+    """The company's periods, which every entity without periods of its own follows."""
+    entity_periods: dict[str, OpenPeriods] = field(default_factory=dict)
+    """Entities that close their books on their own calendar."""
     folders: set[str] = field(default_factory=set)
     supdocs: dict[str, SupportingDocument] = field(default_factory=dict)
 
@@ -177,6 +180,10 @@ class CompanyStore:
             self.tables[name].restore(table_state)
         self.folders = set(state.folders)
         self.supdocs = dict(state.supdocs)
+
+    def periods_of(self, entity: str) -> OpenPeriods:
+        """The periods postings in `entity` ("" for the top level) are checked against."""
+        return self.entity_periods.get(entity, self.periods)
 
 
 def visible(row: Record, entity: str, show_private: bool) -> bool:

@@ -125,7 +125,7 @@ class Checker:
                     self.fail(business(f"Invalid dimension field {child.tag}."))
 
     def open_period(self, day: date | None) -> None:
-        if day is not None and not self.ctx.store.periods.is_open(day):
+        if day is not None and not self.ctx.store.periods_of(self.ctx.entity).is_open(day):
             self.fail(
                 business(
                     f"Periods are closed. Your transaction date ({day.strftime('%m/%d/%Y')}) is within a period "
