@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from core.bulk import among
 from core.domain import Document, DocumentKind, Expense
-from core.errors import LedgerlineError, ValidationError
+from core.errors import LedgerlineError, MappingError, ValidationError
 from core.models import ExportItem, ExportItemRecord, SourceRecord
 from core.repository import TenantRepository
 from mappings.builders import PAYMENT_KINDS, build_document
@@ -112,7 +112,7 @@ def _preview(
         )
     except MissingMappingsError as exc:
         return Preview(item, version, None, missing=exc.details, error=exc)
-    except ValidationError as exc:
+    except (MappingError, ValidationError) as exc:
         return Preview(item, version, None, error=exc)
     return Preview(item, version, document)
 

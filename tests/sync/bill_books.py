@@ -30,13 +30,23 @@ class BillTenant:
     source_id: uuid.UUID
 
 
-async def add_bill_tenant(database: Database, settings: Settings, name: str) -> BillTenant:
-    """A tenant exporting reimbursable reports as Intacct bills with no items yet."""
+async def add_bill_tenant(
+    database: Database,
+    settings: Settings,
+    name: str,
+    *,
+    company: str = SINGLE_ENTITY_COMPANY,
+    vendor: str = "V00004",
+    account: str = "70004",
+    export: ExportSettings = BILL_SETTINGS,
+) -> BillTenant:
+    """A tenant exporting reimbursable reports as Intacct bills of `company` (travel booked to `account`, Ada being
+    `vendor`) with no items yet."""
     tenant = await make_tenant(database, name)
     vault = CredentialVault(settings.vault_key_list())
     destination_id, source_id = uuid.uuid4(), uuid.uuid4()
     async with database.tenant_session(tenant.id) as session:
-        credentials = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
+        credentials = {"user_id": USER_ID, "company_id": company, "user_password": USER_PASSWORD}
         for connection_id, provider, role, secret in (
             (destination_id, "intacct", "destination", vault.encrypt(credentials)),
             (source_id, "fyle", "source", None),
@@ -54,8 +64,8 @@ async def add_bill_tenant(database: Database, settings: Settings, name: str) -> 
             )
         await session.flush()
         for attribute_type, remote_id, source_type, source_value in (
-            ("account", "70004", "category", "Travel"),
-            ("vendor", "V00004", "employee", "ada@example.com"),
+            ("account", account, "category", "Travel"),
+            ("vendor", vendor, "employee", "ada@example.com"),
         ):
             attribute = DestinationAttribute(
                 id=uuid.uuid4(),
@@ -79,7 +89,5 @@ async def add_bill_tenant(database: Database, settings: Settings, name: str) -> 
             )
         destination = await session.get(Connection, destination_id)
         assert destination is not None
-        await save_settings(
-            TenantRepository(session, tenant.id, "test"), destination=destination, settings=BILL_SETTINGS
-        )
+        await save_settings(TenantRepository(session, tenant.id, "test"), destination=destination, settings=export)
     return BillTenant(tenant, destination_id, source_id)

@@ -296,3 +296,22 @@ def test_entity_sessions_write_into_their_entity(gateway: GatewayClient, control
     assert [(row["RECORDID"], row["MEGAENTITYID"], row["CURRENCY"]) for row in stored] == [("ll-e100", "E100", "USD")]
     assert rows_where(gateway, e200, "APBILL", "RECORDID = 'll-e100'", "RECORDNO") == []
     assert len(rows_where(gateway, e100, "APBILL", "RECORDID = 'll-e100'", "RECORDNO")) == 1
+
+
+def test_an_entity_closes_its_periods_on_its_own_calendar(gateway: GatewayClient, control: httpx.Client) -> None:
+    company = MULTI_ENTITY_COMPANY
+    control.put("/periods", json={"company": company, "entity": "E200", "open_from": "2024-04-01"}).raise_for_status()
+    e100 = gateway.open_session(company, entity="E100")
+    e200 = gateway.open_session(company, entity="E200")
+    account = rows_where(gateway, e100, "GLACCOUNT", "STATUS = 'T' AND ACCOUNTNO >= 70000", "ACCOUNTNO")[0]
+    lines = ((account["ACCOUNTNO"], "10"),)
+
+    in_e100 = gateway.call(e100, function(bill_xml(vendor="V00001", reference="ll-e100", lines=lines)))
+    in_e200 = gateway.call(e200, function(bill_xml(vendor="V00001", reference="ll-e200", lines=lines)))
+
+    assert (in_e100.statuses, in_e200.statuses) == (["success"], ["failure"])
+    assert descriptions(in_e200)[0].startswith("Periods are closed. Your transaction date (03/15/2024)")
+    assert control.get("/periods", params={"company": company, "entity": "E200"}).json()["open_from"] == "2024-04-01"
+    assert control.get("/periods", params={"company": company}).json()["open_from"] == "2000-01-01"
+    unknown = control.put("/periods", json={"company": company, "entity": "E900", "open_from": "2024-04-01"})
+    assert unknown.status_code == 422 and "E900" in unknown.text
