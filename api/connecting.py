@@ -241,20 +241,29 @@ class CredentialsConnect(BaseModel):
 
 
 def _validated(spec: ConnectorSpec, given: dict[str, str]) -> dict[str, str]:
+    """The tenant fields the spec declares, each present if required and of its declared form; 422 naming each
+    field that is not."""
     fields = {field.name: field for field in spec.auth.tenant_fields}
-    problems = [f"{name}: not a field of {spec.display_name}" for name in given if name not in fields]
+    known = ", ".join(fields)
+    problems = [
+        (name, f"not a field of {spec.display_name} (those are {known})") for name in given if name not in fields
+    ]
     for field in fields.values():
         value = given.get(field.name, "")
         if field.required and not value:
-            problems.append(f"{field.name}: required ({field.help})")
+            problems.append((field.name, f"required ({field.help})"))
         elif value and field.pattern and not re.fullmatch(field.pattern, value):
-            problems.append(f"{field.name}: {field.help}")
+            problems.append((field.name, f"does not have the expected form ({field.help})"))
     if problems:
         raise Problem(
             422,
-            f"The credentials are not valid: {'; '.join(problems)}.",
+            f"The credentials are not valid: {'; '.join(f'{name}: {message}' for name, message in problems)}.",
             problem="validation-failed",
-            errors=[{"field": f"credentials.{line.split(':')[0]}", "message": line} for line in problems],
+            title="Validation failed",
+            errors=[
+                {"field": f"credentials.{name}", "message": message, "type": "value_error"}
+                for name, message in problems
+            ],
         )
     return {name: value for name, value in given.items() if value}
 

@@ -16,7 +16,7 @@ from api.json_values import JsonObject
 from connectors.registry import available_systems
 from connectors.spec import AuthMode, load_spec
 from core.models import Connection, ConnectionRole
-from sync.connection_settings import setting_problems, settings_schema
+from sync.connection_settings import SettingProblem, setting_problems, settings_of, settings_schema
 from sync.constants import GENERIC_SENDER
 from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from web.problems import Problem, problem_responses
@@ -107,14 +107,42 @@ def _field_problem(field: str, message: str) -> Problem:
     )
 
 
+def _settings_problem(problems: list[SettingProblem]) -> Problem:
+    """422 naming each refused setting (`settings.<key>`), in words a person can act on."""
+    return Problem(
+        422,
+        f"The settings are not valid: {'; '.join(map(str, problems))}.",
+        problem="invalid-settings",
+        title="Validation failed",
+        errors=[{"field": f"settings.{one.key}", "message": one.message, "type": "value_error"} for one in problems],
+    )
+
+
 def _declare_providers(schema: dict[str, Any]) -> None:
-    """The document names the installed connectors and the roles each may take, as the check above enforces them."""
+    """The document names the installed connectors, the roles each may take and the settings each takes in each
+    role, as the checks above enforce them."""
     roles_by_provider = _roles_by_provider()
     schema["properties"]["provider"]["enum"] = list(roles_by_provider)
     schema["anyOf"] = [
-        {"properties": {"provider": {"const": provider}, "role": {"enum": list(roles)}}}
+        {
+            "properties": {
+                "provider": {"const": provider},
+                "role": {"const": role},
+                "settings": settings_schema(settings_of(provider, ConnectionRole(role))),
+            }
+        }
         for provider, roles in roles_by_provider.items()
+        for role in roles
     ]
+
+
+def _any_settings() -> dict[str, Any]:
+    """Every setting some connection takes: what a PATCH's document can say without knowing the connection."""
+    merged: dict[str, Any] = {}
+    for provider, roles in _roles_by_provider().items():
+        for role in roles:
+            merged.update(settings_of(provider, ConnectionRole(role)))
+    return settings_schema(merged)
 
 
 class ConnectionCreate(BaseModel):
@@ -123,7 +151,9 @@ class ConnectionCreate(BaseModel):
     name: ConnectionName
     provider: str = Field(min_length=1, max_length=32, description="An installed connector, or `generic` (a source).")
     role: ConnectionRole
-    settings: JsonObject = Field(default_factory=dict, json_schema_extra=settings_schema(only_editable=False))
+    settings: JsonObject = Field(
+        default_factory=dict, description="The settings a connection of this provider and role takes (see `anyOf`)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -140,12 +170,17 @@ class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ConnectionName | None = None
-    settings: JsonObject = Field(default_factory=dict, json_schema_extra=settings_schema(only_editable=True))
+    settings: JsonObject = Field(
+        default_factory=dict,
+        description="Those the connection's provider and role take, of those named here.",
+        json_schema_extra=lambda schema: schema.update(_any_settings()),
+    )
 
 
-def _patched(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    if problems := setting_problems(patch, only_editable=True):
-        raise Problem(422, "; ".join(problems), problem="invalid-settings")
+def _patched(row: Connection, patch: dict[str, Any]) -> dict[str, Any]:
+    if problems := setting_problems(patch, provider=row.provider, role=ConnectionRole(row.role)):
+        raise _settings_problem(problems)
+    current = dict(row.settings)
     merged = {**current, **patch}
     return {key: value for key, value in merged.items() if value is not None}
 
@@ -199,8 +234,8 @@ async def create_connection(body: ConnectionCreate, repository: RepositoryDep) -
     secrets made for it."""
     if refusal := _role_problem(body.provider, body.role):
         raise refusal
-    if problems := setting_problems(body.settings, only_editable=False):
-        raise Problem(422, "; ".join(problems), problem="invalid-settings")
+    if problems := setting_problems(body.settings, provider=body.provider, role=body.role):
+        raise _settings_problem(problems)
     existing = await repository.session.execute(repository.scoped(Connection).where(Connection.name == body.name))
     if existing.first() is not None:
         raise Problem(409, f"A connection named {body.name!r} already exists.", problem="duplicate-name")
@@ -209,7 +244,7 @@ async def create_connection(body: ConnectionCreate, repository: RepositoryDep) -
         name=body.name,
         provider=body.provider,
         role=body.role.value,
-        settings=body.settings,
+        settings={key: value for key, value in body.settings.items() if value is not None},
         webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
     )
     await repository.add(
@@ -233,7 +268,7 @@ async def update_connection(
     row = await repository.get(Connection, connection_id)
     if row is None:
         raise Problem(404, f"No connection {connection_id} exists for this tenant.")
-    settings = _patched(dict(row.settings), body.settings)
+    settings = _patched(row, body.settings)
     if body.name is not None and body.name != row.name:
         taken = await repository.session.execute(repository.scoped(Connection).where(Connection.name == body.name))
         if taken.first() is not None:

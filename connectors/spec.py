@@ -74,6 +74,23 @@ class CredentialField(_Spec):
     connection, which is refused while any of its exports is unsettled (`sync.repointing`)."""
 
 
+class SettingWriter(StrEnum):
+    PERSON = "person"
+    """A tenant admin sets it, when creating the connection or later."""
+    SYSTEM = "system"
+    """Ledgerline writes it (what a connect flow learned); a person may neither give nor change it."""
+
+
+class SettingField(_Spec):
+    """A connection setting this connector reads, besides the shared ones every connection of its role takes
+    (`sync.connection_settings`). A text value; `pattern` is what a person may give."""
+
+    name: str
+    help: str
+    written_by: SettingWriter = SettingWriter.PERSON
+    pattern: str | None = None
+
+
 def _given(values: Mapping[str, Any], name: str) -> str:
     return str(values.get(name) or "").strip()
 
@@ -140,6 +157,8 @@ class ConnectorSpec(_Spec):
     """Documents (or functions) sent in one call."""
     streams: tuple[str, ...] = ()
     """Source streams (expenses, reports, employees) or destination dimension types it imports."""
+    settings: tuple[SettingField, ...] = ()
+    """Connection settings of this system's own; a connection refuses any other than these and the shared ones."""
     webhook_scheme: str | None = None
     """How the system signs the webhooks it posts to Ledgerline (a scheme `webhooks.verifiers` knows, such as
     `standard-webhooks`); None when it posts none. The connector reads its payloads (`Connector.webhook_events`)."""

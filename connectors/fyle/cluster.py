@@ -1,8 +1,9 @@
 """Which cluster an organisation lives on: Fyle serves each org from one data cluster (us1, in1, …).
 
 The connect flow learns it from `POST /oauth/cluster` and keeps it in the connection setting `cluster_domain`;
-without it the spec's default cluster is used. The setting is editable by tenant admins, so it is honoured only
-for Fyle's own hosts (or the sandbox the connector was pointed at): an access token must never be sent elsewhere.
+without it the spec's default cluster is used. The spec declares it written by Ledgerline, so a person can neither
+give nor change it through the API; even so it is honoured only for Fyle's own hosts (or the sandbox the connector
+was pointed at): an access token must never be sent elsewhere.
 """
 
 from collections.abc import Mapping

@@ -4,10 +4,10 @@ merged (null removes one), each checked for its shape, and the system's own sett
 import uuid
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.db import Database
-from core.models import AuditEvent
+from core.models import AuditEvent, Connection
 from sync.connection_settings import dimension_pushes
 from tests.conftest import TenantFixture
 
@@ -28,12 +28,21 @@ async def _destination(client: httpx.AsyncClient, tenant: TenantFixture, setting
     return connection_id
 
 
+async def _learned(database: Database, tenant: TenantFixture, connection_id: str, settings: dict[str, object]) -> None:
+    """Settings the system wrote itself (as a connect flow does), beside those a person gave."""
+    async with database.tenant_session(tenant.id) as session:
+        row = await session.get(Connection, uuid.UUID(connection_id))
+        assert row is not None
+        await session.execute(
+            update(Connection).where(Connection.id == row.id).values(settings={**row.settings, **settings})
+        )
+
+
 async def test_settings_are_merged_removed_by_null_and_audited(
     client: httpx.AsyncClient, tenant: TenantFixture, database: Database
 ) -> None:
-    connection_id = await _destination(
-        client, tenant, {"realm_id": "learned", "push_dimensions": {"project": "projects"}}
-    )
+    connection_id = await _destination(client, tenant, {"push_dimensions": {"project": "projects"}})
+    await _learned(database, tenant, connection_id, {"realm_id": "learned"})
     changed = await client.patch(
         f"/v1/connections/{connection_id}",
         json={
@@ -64,9 +73,10 @@ async def test_settings_are_merged_removed_by_null_and_audited(
 
 
 async def test_bad_settings_are_refused_with_every_reason_and_change_nothing(
-    client: httpx.AsyncClient, tenant: TenantFixture
+    client: httpx.AsyncClient, tenant: TenantFixture, database: Database
 ) -> None:
-    connection_id = await _destination(client, tenant, {"realm_id": "learned"})
+    connection_id = await _destination(client, tenant, {})
+    await _learned(database, tenant, connection_id, {"realm_id": "learned"})
     refused = await client.patch(
         f"/v1/connections/{connection_id}",
         json={
@@ -83,7 +93,7 @@ async def test_bad_settings_are_refused_with_every_reason_and_change_nothing(
     assert refused.headers["content-type"].startswith("application/problem+json")
     detail = refused.json()["detail"]
     for reason in (
-        "realm_id: not a setting that can be changed",
+        "realm_id: not a setting of this connection",
         "push_dimensions: must map each destination dimension type to the source dimension it fills",
         "rate_limit: limits must be whole numbers of at least 1",
         "record_source_payments: record_source_payments must be",

@@ -7,6 +7,8 @@ import pytest
 from connectors.auth import OAuth2Tokens
 from connectors.fyle import FyleConnector
 from connectors.fyle.cluster import api_base
+from connectors.fyle.constants import CLUSTER_DOMAIN_SETTING
+from connectors.spec import SettingWriter
 from core.errors import ValidationError
 from sandbox.fyle.constants import FYLE_SANDBOX_REFRESH_TOKEN
 from tests.connectors.fyle.conftest import CHECK_OPERATION, FyleWorld
@@ -51,6 +53,13 @@ async def test_a_worker_opened_after_a_refresh_uses_the_stored_token(world: Fyle
 
     assert world.token_requests() == before
     assert api_calls(world) == calls + 1
+
+
+def test_the_cluster_setting_the_connector_reads_is_declared_in_its_spec_as_written_by_ledgerline() -> None:
+    """A connection takes only declared settings (`sync.connection_settings`), and a person may not point the API,
+    and so the tokens, at another host."""
+    declared = {field.name: field.written_by for field in SPEC.settings}
+    assert declared == {CLUSTER_DOMAIN_SETTING: SettingWriter.SYSTEM}
 
 
 def test_without_a_cluster_domain_the_default_cluster_is_used() -> None:
