@@ -20,6 +20,7 @@ from api.constants import JSON_API_PATH_PREFIX
 from api.deps import get_principal
 from api.destinations import get_destination
 from api.middleware import METHODS_WITH_BODY
+from core.constants import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_TTL_SECONDS
 from web.constants import CURSOR_PARAMETER
 from web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
 
@@ -31,6 +32,33 @@ _RETRY_AFTER = {
 }
 _WWW_AUTHENTICATE = {
     "WWW-Authenticate": {"description": "The scheme to authenticate with.", "schema": {"type": "string"}}
+}
+
+IDEMPOTENCY_KEY_PATTERN = "^[!-~]([ -~]*[!-~])?$"
+"""Printable ASCII, as `api.idempotency` takes it, with no space at either end (HTTP trims those, so the key that
+arrives would not be the key that was sent)."""
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        f"Makes a retry safe: the same key with the same request within {IDEMPOTENCY_TTL_SECONDS // 3600} hours "
+        "answers the first response again (with `Idempotent-Replayed: true`) instead of running twice; the same key "
+        "with a different request is a 422, and while the first request runs, a 409. A key that is empty, longer than "
+        f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters or not printable ASCII is a 400."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
+}
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
 }
 
 # Status → (description, headers). Descriptions are generic; a route's own description wins.
@@ -51,7 +79,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     415: ("The body is not `application/json`.", {}),
     422: (
         "A field is missing, unknown, malformed or not storable (text must not hold NUL characters); `errors` names "
-        "each field.",
+        "each field. On a POST, also an Idempotency-Key already used with a different request.",
         {},
     ),
     429: ("Too many failed sign-ins from this address; see Retry-After.", _RETRY_AFTER),
@@ -110,6 +138,18 @@ def _declare(operation: dict[str, Any], statuses: set[int]) -> None:
                 response.setdefault("headers", {}).update(_RETRY_AFTER)
 
 
+def honours_idempotency_key(path: str, method: str, dependant: Dependant) -> bool:
+    """`api.idempotency` keeps the answers of a tenant's POSTs under /v1: those of routes that take an API key."""
+    return method == "post" and path.startswith(JSON_API_PATH_PREFIX) and _depends_on(dependant, get_principal)
+
+
+def _declare_idempotency_key(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+    for code, response in operation.get("responses", {}).items():
+        if code.startswith("2"):
+            response.setdefault("headers", {}).update(_REPLAYED)
+
+
 def published_document(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
@@ -128,6 +168,8 @@ def published_document(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             _declare(operation, _statuses(route.path_format, method.lower(), operation, dependant=dependant))
+            if honours_idempotency_key(route.path_format, method.lower(), dependant):
+                _declare_idempotency_key(operation)
             if _depends_on(dependant, get_principal):
                 operation["security"] = [{BEARER_SCHEME: []}]
     components = document.setdefault("components", {})

@@ -19,6 +19,7 @@ Four settings of the run are deliberate, not leniency:
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -33,6 +34,7 @@ import pytest
 import uvicorn
 
 from core import migrate
+from core.constants import IDEMPOTENCY_KEY_MAX_LENGTH
 from core.db import Database
 from core.settings import Settings
 from ledgerline.app import create_app
@@ -45,6 +47,7 @@ SEED = int(os.environ.get("LEDGERLINE_CONTRACT_SEED", "18"))
 MAX_EXAMPLES = int(os.environ.get("LEDGERLINE_CONTRACT_EXAMPLES", "6"))
 """Cases per operation and phase (and stateful scenarios in proportion); the README's longer pass raises it."""
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+HOOKS = Path(__file__).with_name("contract_hooks.py")
 STARTUP_SECONDS = 30.0
 RUN_TIMEOUT_SECONDS = 600 + 30 * MAX_EXAMPLES
 
@@ -112,6 +115,8 @@ RULE_BOUND = {
     "POST /v1/connections/{connection_id}/mappings": "types from the mappings vocabulary, an attribute of this "
     "destination of the named type",
     "POST /v1/connections/{connection_id}/mappings/bulk": "as for one mapping, for each",
+    "PATCH /v1/connections/{connection_id}": "the settings of the connection's own provider and role, of those the "
+    "document names for every connection",
     "PUT /v1/connections/{connection_id}/export-settings": "rules across fields (card transactions need a charge-card "
     "account, …) and accounts that exist in this destination",
 }
@@ -144,6 +149,7 @@ def _config(document: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"seed = {SEED}",
+            f"hooks = {json.dumps(str(HOOKS))}  # a fresh Idempotency-Key per request, as clients send",
             "[checks]",
             "enabled = true  # every check (`--checks=all` would also override the per-operation settings below)",
             "[generation]",
@@ -280,3 +286,52 @@ async def test_the_document_states_the_problems_and_opaque_cursors(client: httpx
             assert "400" in responses and "not issue" in cursor[0]["description"]
     assert ("/v1/connections", "post") in {(path, method) for path, method, _ in operations}
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+async def test_every_post_that_keeps_answers_declares_the_idempotency_key_and_what_it_can_cause(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Before, the header was honoured on every tenant POST but stated on none, so no generated client sent it and
+    no fuzzer tried its limit."""
+    document = (await client.get("/openapi.json")).json()
+    posts = [
+        (path, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if method == "post" and path.startswith("/v1/") and operation.get("security")
+    ]
+    assert ("/v1/connections", document["paths"]["/v1/connections"]["post"]) in posts
+    for path, operation in posts:
+        declared = [parameter for parameter in operation["parameters"] if parameter["name"] == "Idempotency-Key"]
+        assert len(declared) == 1, path
+        schema = declared[0]["schema"]
+        assert (declared[0]["in"], declared[0]["required"]) == ("header", False)
+        assert (schema["minLength"], schema["maxLength"]) == (1, IDEMPOTENCY_KEY_MAX_LENGTH), path
+        assert {"400", "409", "422"} <= set(operation["responses"]), path
+        created = next(response for status, response in operation["responses"].items() if status.startswith("2"))
+        assert "Idempotent-Replayed" in created["headers"], path
+    others = [
+        operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if (method, path[:4]) != ("post", "/v1/") or not operation.get("security")
+    ]
+    assert all(parameter["name"] != "Idempotency-Key" for one in others for parameter in one.get("parameters", []))
+
+    # What it states is what happens: the limit, and a key reused with another request.
+    def fits(key: str) -> bool:
+        return schema["minLength"] <= len(key) <= schema["maxLength"] and bool(re.fullmatch(schema["pattern"], key))
+
+    body = {"name": "keyed", "provider": "intacct", "role": "destination"}
+    longest = "k" * IDEMPOTENCY_KEY_MAX_LENGTH
+    for key, status in ((longest, 201), (longest + "k", 400), ("", 400)):
+        assert fits(key) == (status == 201), key
+        answer = await client.post("/v1/connections", headers={**tenant.headers, "Idempotency-Key": key}, json=body)
+        assert answer.status_code == status, answer.text
+    replayed = await client.post("/v1/connections", headers={**tenant.headers, "Idempotency-Key": longest}, json=body)
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    reused = {**body, "name": "other"}
+    _is_problem(
+        await client.post("/v1/connections", headers={**tenant.headers, "Idempotency-Key": longest}, json=reused), 422
+    )
+    assert fits("a b") and not fits(" padded ") and not fits("é") and not fits("tab\there")
