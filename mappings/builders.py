@@ -117,10 +117,13 @@ def _journal_lines(
         dimensions = dict(item.dimensions)
         if fund is Fund.REIMBURSABLE and item.counterparty is not None:
             dimensions[settings.employee_as] = item.counterparty
+        # The side follows the amount; one that rounds to nothing takes the side of its base amount, which then
+        # still posts against its counter-entry (or the journal would not balance in the base currency).
+        debit = amount > ZERO or (amount == ZERO and (base is None or base >= ZERO))
         line = DocumentLine(
             amount=abs(amount),
             account=item.category,
-            debit=amount >= ZERO,
+            debit=debit,
             description=_description(template, item.expense, amount, currency),
             spent_on=item.expense.spent_on,
             dimensions=dimensions,
