@@ -11,6 +11,7 @@
 
 import copy
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from xml.etree.ElementTree import Element
 
@@ -34,12 +35,24 @@ from connectors.intacct.errors import classify_errors, malformed
 from connectors.intacct.gateway import Gateway, Login, batch_control_id, new_control_id
 from connectors.intacct.payments import FIELDS, PAYABLE_OBJECTS, status_of
 from connectors.intacct.push import Folder, Outcome, batches, push_batch
-from connectors.intacct.reads import get_dimensions, page, read_by_query, read_keys, read_more, user_defined_dimensions
+from connectors.intacct.reads import (
+    get_dimensions,
+    page,
+    query_equal,
+    read_by_query,
+    read_keys,
+    read_more,
+    user_defined_dimensions,
+)
 from connectors.intacct.references import find_many
 from connectors.intacct.reimbursements import record_payments
 from connectors.pagination import Page, PageRequest, Paginator
 from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument
 from core.errors import AuthError, LedgerlineError, ValidationError
+
+ENTITIES = OBJECTS[names.ENTITY]
+ENTITY_CURRENCY = "CURRENCY"
+"""The field of an entity (`LOCATIONENTITY`) naming the base currency it keeps its books in."""
 
 
 class IntacctConnector(DestinationConnector):
@@ -67,6 +80,8 @@ class IntacctConnector(DestinationConnector):
         self._folder = Folder()
         self._entities: dict[str, IntacctConnector] = {}
         """Views of this connection in other entities (`in_entity`), shared by all of them."""
+        self._entity_currency: str | None = None
+        """The base currency of the entity this connector posts in, once read (`_in_entity_books`)."""
 
     async def _post(self, url: str, body: bytes, idempotent: bool) -> httpx.Response:
         headers = {"Content-Type": names.CONTENT_TYPE}
@@ -132,6 +147,7 @@ class IntacctConnector(DestinationConnector):
         if view is None:
             view = copy.copy(self)
             view.gateway = self.gateway.in_entity(entity)
+            view._entity_currency = None
             self._entities[entity] = view
         return view
 
@@ -145,6 +161,7 @@ class IntacctConnector(DestinationConnector):
 
     async def push(self, documents: Sequence[Document]) -> list[RemoteDocument | LedgerlineError]:
         """One request per request key, under that key as its control id; documents without one get theirs here."""
+        documents = await self._in_entity_books(documents)
         new = [document for document in documents if document.request_key is None]
         assigned = iter(self.request_keys(new))
         keys = [document.request_key or next(assigned) for document in documents]
@@ -156,6 +173,30 @@ class IntacctConnector(DestinationConnector):
             sent = await push_batch(self.gateway, [documents[position] for position in positions], self._folder, key)
             outcomes.update(zip(positions, sent, strict=True))
         return [outcomes[position] for position in range(len(documents))]
+
+    async def _in_entity_books(self, documents: Sequence[Document]) -> Sequence[Document]:
+        """Documents as the entity posting them can keep them. An entity keeps its books in its own base currency:
+        where that is not the currency the source booked in, the source's base amounts cannot be its figures, so
+        the document goes without them and the entity converts it at its own rate. Read once per connector."""
+        entity = self.gateway.entity_id
+        if not entity or all(document.base_currency is None for document in documents):
+            return documents
+        if self._entity_currency is None:
+            read = query_equal(ENTITIES.object_name, (ENTITY_CURRENCY,), ENTITIES.key, entity)
+            rows = (await self._read(read)).rows()
+            self._entity_currency = rows[0].get(ENTITY_CURRENCY, "") if rows else ""
+        books = self._entity_currency
+        return [
+            document
+            if not books or document.base_currency in (None, books)
+            else replace(
+                document,
+                base_currency=None,
+                exchange_rate=None,
+                lines=tuple(replace(line, base_amount=None) for line in document.lines),
+            )
+            for document in documents
+        ]
 
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         [found] = await find_many(self.gateway, [(kind, reference)])

@@ -6,6 +6,7 @@ status, the books check) happens inside that entity, where alone the document is
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -80,8 +81,14 @@ async def routed(database: Database, settings: Settings, sandbox: RunningSandbox
         yield Routed(made, connector, ExportEngine(database, owner="entities"))
 
 
-async def add_expenses(database: Database, routed: Routed, spent: list[tuple[str, str, str | None]]) -> None:
-    """(expense id, report id, cost center) spent in March 2024, stored and grouped."""
+async def add_expenses(
+    database: Database,
+    routed: Routed,
+    spent: list[tuple[str, str, str | None]],
+    export: ExportSettings = ROUTED,
+    **fields: Any,
+) -> None:
+    """(expense id, report id, cost center) spent in March 2024, with `fields`, stored and grouped under `export`."""
     tenant_id = routed.made.tenant.id
     async with database.tenant_session(tenant_id) as session:
         await store_expenses(
@@ -89,13 +96,16 @@ async def add_expenses(database: Database, routed: Routed, spent: list[tuple[str
             tenant_id,
             routed.made.source_id,
             [
-                expense(id=expense_id, report_id=report, cost_center=center, spent_on=date(2024, 3, 2 + n))
+                expense(id=expense_id, report_id=report, cost_center=center, spent_on=date(2024, 3, 2 + n), **fields)
                 for n, (expense_id, report, center) in enumerate(spent)
             ],
         )
         destination = await session.get(Connection, routed.made.destination_id)
         assert destination is not None
-        await regroup(TenantRepository(session, tenant_id, "test"), destination=destination, settings=ROUTED)
+        repository = TenantRepository(session, tenant_id, "test")
+        if export is not ROUTED:
+            await save_settings(repository, destination=destination, settings=export)
+        await regroup(repository, destination=destination, settings=export)
 
 
 async def export(database: Database, routed: Routed, *, rounds: int = 5) -> None:
@@ -202,7 +212,7 @@ async def test_a_send_lost_after_it_committed_in_an_entity_is_found_there_and_ad
 ) -> None:
     await add_expenses(database, routed, [("tx-l1", "rp-1", "London"), ("tx-l2", "rp-2", "London")])
     fault(sandbox, operation="create:APBILL", mode="commit_then_fail", then="error", status=503, times=1)
-    fault(sandbox, operation="query:*", mode="error", status=503, times=1)
+    fault(sandbox, operation="query:APBILL", mode="error", status=503, times=1)  # the lookup after the loss
     await routed.engine.run_batch(
         routed.connector, tenant_id=routed.made.tenant.id, connection_id=routed.made.destination_id
     )
@@ -271,3 +281,27 @@ async def test_payments_and_the_books_check_read_each_document_in_its_entity(
     )
     assert sorted(duplicate.expense_id for duplicate in books.duplicated) == ["tx-l1", "tx-l2"]
     assert london["RECORDNO"] in books.duplicated[0].remote_ids
+
+
+async def test_each_entity_keeps_a_foreign_document_in_its_own_base_currency(
+    database: Database, routed: Routed, sandbox: RunningSandbox
+) -> None:
+    """E100 keeps USD books, as Fyle booked: its bill's base total is Fyle's amount. E200 keeps GBP books: Fyle's USD
+    figures cannot be its own, so its bill goes in euros without them and E200 converts it at its rate."""
+    original = ROUTED.model_copy(update={"currency": "original"})
+    spent_abroad = {"amount": Decimal("108.37"), "foreign_currency": "EUR", "foreign_amount": Decimal("100.00")}
+    rate = {"exchange_rate": Decimal("1.0837")}
+    await add_expenses(
+        database, routed, [("tx-b1", "rp-1", "Boston"), ("tx-l1", "rp-2", "London")], original, **spent_abroad, **rate
+    )
+
+    await export(database, routed)
+
+    assert {item.state for item in await items(database, routed)} == {"succeeded"}
+    held = {bill["MEGAENTITYID"]: bill for bill in held_bills(sandbox)}
+    assert {entity: (bill["CURRENCY"], bill["BASECURR"]) for entity, bill in held.items()} == {
+        "E100": ("EUR", "USD"),
+        "E200": ("EUR", "GBP"),
+    }
+    assert Decimal(held["E100"]["TOTALENTERED"]) == Decimal("108.37")
+    assert {Decimal(bill["TRX_TOTALENTERED"]) for bill in held.values()} == {Decimal("100.00")}
