@@ -8,17 +8,20 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import make_url
 
 from bench.e2e_setup import REDIS_URL, SERVER_URL
+from chaos.constants import BOOKS_SINCE
 from chaos.counting import tally_sandbox
 from chaos.report import Row, passed, print_table, write_json
 from chaos.scenario import Options, Scenario
 from chaos.scenarios import SCENARIOS
-from chaos.world import built, configure_destination
+from chaos.world import World, built, configure_destination
 from ledgerline.embedded import postgres_answers, redis_answers
+from sync.books_check import BooksReport, check_connection_books
 
 RESULTS = Path(__file__).parent / "results.json"
 
@@ -47,6 +50,10 @@ async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
                 print(world.log_tail(), file=sys.stderr)
             row.expenses, row.documents = tally.expenses, tally.documents
             row.duplicates, row.missing, row.lost_webhooks = tally.duplicates, tally.missing, injected.lost_webhooks
+            books = await books_after(world)
+            row.books_differences = books.difference_count
+            if not books.clean:
+                row.problems.append(f"the books check found {books.difference_count} differences")
             row.resumed_seconds = _rounded(injected.recovery.resumed_seconds)
             row.recovery_seconds = _rounded(injected.recovery.done_seconds)
             row.notes = injected.notes
@@ -56,6 +63,18 @@ async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
     row.seconds = round(time.monotonic() - started, 1)
     print(f"{scenario.name}: {'ok' if row.ok else 'FAIL'} in {row.seconds:.0f} s", file=sys.stderr, flush=True)
     return row
+
+
+async def books_after(world: World) -> BooksReport:
+    """The product's own books check of the scenario's destination, over every day anything was spent."""
+    return await check_connection_books(
+        database=world.database,
+        settings=world.settings,
+        tenant_id=world.tenant.tenant_id,
+        connection_id=world.tenant.destination_id,
+        since=BOOKS_SINCE,
+        until=datetime.now(UTC).date(),
+    )
 
 
 def _rounded(value: float | None) -> float | None:

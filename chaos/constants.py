@@ -1,5 +1,6 @@
 """Sizes, paces and limits of the chaos run, in one place."""
 
+from datetime import date
 from typing import Final
 
 SANDBOX_APP: Final = "bench.e2e_sandbox:app"
@@ -97,3 +98,5 @@ INGRESS_LIMIT_ENV: Final = "CHAOS_INGRESS_LIMIT"
 SERVER_START_SECONDS: Final = 30.0
 DELIVERY_TIMEOUT_SECONDS: Final = 30.0
 """A delivery unanswered this long counts as refused (a sender gives up and retries later)."""
+BOOKS_SINCE: Final = date(2000, 1, 1)
+"""The books check after each scenario covers every spend date the generated expenses can have."""

@@ -16,6 +16,8 @@ class Row:
     duplicates: int = 0
     missing: int = 0
     lost_webhooks: int = 0
+    books_differences: int | None = None
+    """What `ledgerline books check` finds between the source and the destination after recovery (None: not run)."""
     recovery_seconds: float | None = None
     """From the fault's end until everything was done (None: not within the deadline)."""
     resumed_seconds: float | None = None
@@ -28,7 +30,7 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        counted = self.duplicates + self.missing + self.lost_webhooks
+        counted = self.duplicates + self.missing + self.lost_webhooks + (self.books_differences or 0)
         return counted == 0 and not self.problems and self.recovery_seconds is not None
 
 
@@ -39,18 +41,20 @@ def _seconds(value: float | None) -> str:
 def print_table(rows: list[Row]) -> None:
     print(
         f"\n{'scenario':32} {'expenses':>8} {'documents':>9} {'duplicates':>10} {'missing':>7} {'lost webhooks':>13} "
-        f"{'resumed s':>9} {'recovery s':>10} {'result':>6}"
+        f"{'books diff':>10} {'resumed s':>9} {'recovery s':>10} {'result':>6}"
     )
     for row in rows:
+        books = "-" if row.books_differences is None else str(row.books_differences)
         print(
             f"{row.scenario:32} {row.expenses:8d} {row.documents:9d} {row.duplicates:10d} {row.missing:7d} "
-            f"{row.lost_webhooks:13d} {_seconds(row.resumed_seconds):>9} {_seconds(row.recovery_seconds):>10} "
-            f"{'ok' if row.ok else 'FAIL':>6}"
+            f"{row.lost_webhooks:13d} {books:>10} {_seconds(row.resumed_seconds):>9} "
+            f"{_seconds(row.recovery_seconds):>10} {'ok' if row.ok else 'FAIL':>6}"
         )
     totals = total(rows)
     print(
         f"{'total':32} {totals['expenses']:8d} {totals['documents']:9d} {totals['duplicates']:10d} "
-        f"{totals['missing']:7d} {totals['lost_webhooks']:13d} {'':>9} {'':>10} {'ok' if passed(rows) else 'FAIL':>6}"
+        f"{totals['missing']:7d} {totals['lost_webhooks']:13d} {totals['books_differences']:10d} {'':>9} {'':>10} "
+        f"{'ok' if passed(rows) else 'FAIL':>6}"
     )
     for row in rows:
         print(f"  {row.scenario}: {row.fault}; {json.dumps(row.details, default=str)}")
@@ -61,8 +65,8 @@ def print_table(rows: list[Row]) -> None:
 
 
 def total(rows: list[Row]) -> dict[str, int]:
-    names = ("expenses", "documents", "duplicates", "missing", "lost_webhooks")
-    return {name: sum(getattr(row, name) for row in rows) for name in names}
+    names = ("expenses", "documents", "duplicates", "missing", "lost_webhooks", "books_differences")
+    return {name: sum(getattr(row, name) or 0 for row in rows) for name in names}
 
 
 def passed(rows: list[Row]) -> bool:
