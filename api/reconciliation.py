@@ -52,6 +52,11 @@ class CurrencyTotalPublic(BaseModel):
     difference: Decimal
 
 
+class UnreadablePublic(BaseModel):
+    entity: str
+    reason: str
+
+
 class ReconciliationPublic(BaseModel):
     since: date = Field(serialization_alias="from")
     until: date = Field(serialization_alias="to")
@@ -63,6 +68,9 @@ class ReconciliationPublic(BaseModel):
     duplicated: list[DuplicatedPublic]
     differences: list[DifferencePublic]
     currencies: list[CurrencyTotalPublic]
+    unreadable: list[UnreadablePublic] = Field(
+        description="Entities of the destination that could not be read: their documents were not compared."
+    )
 
     @classmethod
     def of(cls, report: BooksReport) -> "ReconciliationPublic":
@@ -82,6 +90,7 @@ class ReconciliationPublic(BaseModel):
                 )
                 for total in report.currencies
             ],
+            unreadable=[UnreadablePublic.model_validate(asdict(entry)) for entry in report.unreadable],
         )
 
 

@@ -50,6 +50,8 @@ def _print(connection: Connection, report: BooksReport) -> None:
         f"{report.expenses} exportable expenses, {report.documents} documents, "
         f"{report.difference_count} differences"
     )
+    for entity in report.unreadable:
+        console.print(f"Entity {entity.entity} could not be read, its documents were not compared: {entity.reason}")
     if report.missing:
         table = Table("missing expense", "report", "amount", "item reference", title="In no document")
         for missing in report.missing:

@@ -21,6 +21,7 @@ from connectors.factory import ConnectionNotFoundError, open_connector
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind, Expense, RecordKind
+from core.errors import LedgerlineError
 from core.models import (
     Connection,
     ConnectionRole,
@@ -94,6 +95,15 @@ class CurrencyTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableEntity:
+    """An entity of the destination the check could not read: its documents were not compared (an expense sent
+    there shows as missing)."""
+
+    entity: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class BooksReport:
     since: date
     until: date
@@ -105,6 +115,7 @@ class BooksReport:
     duplicated: list[DuplicatedExpense] = field(default_factory=list)
     differences: list[AmountDifference] = field(default_factory=list)
     currencies: list[CurrencyTotal] = field(default_factory=list)
+    unreadable: list[UnreadableEntity] = field(default_factory=list)
 
     @property
     def difference_count(self) -> int:
@@ -148,21 +159,31 @@ async def check_books(
     documents: set[tuple[DocumentKind, str]] = set()
     seen: set[tuple[DocumentKind, str]] = set()
     booked_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    unreadable: list[UnreadableEntity] = []
     for entity in await _entities(database, tenant_id, connection_id):
         reader = connector_in(connector, entity)
-        for kind in kinds:
-            async for document in reader.booked_documents(kind, since=since):
-                if (kind, document.remote_id) in seen:  # a document shared by the entities shows in each of them
-                    continue
-                seen.add((kind, document.remote_id))
-                if _record(document, expected, found, booked_totals):
-                    documents.add((kind, document.remote_id))
-    return _report(since, until, expected, found, booked_totals, len(documents))
+        try:
+            for kind in kinds:
+                async for document in reader.booked_documents(kind, since=since):
+                    if (kind, document.remote_id) in seen:  # a document shared by entities shows in each of them
+                        continue
+                    seen.add((kind, document.remote_id))
+                    if _record(document, expected, found, booked_totals):
+                        documents.add((kind, document.remote_id))
+        except LedgerlineError as error:
+            if entity is None:  # the connection's own books: nothing can be said without them
+                raise
+            # What was read of it counts; what was not shows as missing, and this says why.
+            unreadable.append(UnreadableEntity(entity, error.message))
+    report = _report(since, until, expected, found, booked_totals, len(documents))
+    report.unreadable.extend(unreadable)
+    return report
 
 
 async def _entities(database: Database, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> list[str | None]:
-    """Where the connection's documents may be: its own entity (None), every entity an item was sent to, and every
-    entity a mapping routes to. Each is read from inside, since an entity's documents show only there."""
+    """Where the connection's documents may be: its own entity (None), and every entity it knows of: imported (even
+    inactive now), sent to, or mapped to. Each is read from inside, since an entity's documents show only there; a
+    document left in an entity nothing routes to any more is found all the same."""
     async with database.tenant_session(tenant_id) as session:
         sent = await session.scalars(
             select(SENT_ENTITY)
@@ -185,7 +206,14 @@ async def _entities(database: Database, tenant_id: uuid.UUID, connection_id: uui
                 Mapping.destination_type == DestinationType.ENTITY.value,
             )
         )
-        return [None, *sorted({*sent, *mapped} - {None})]
+        imported = await session.scalars(
+            select(DestinationAttribute.remote_id).where(
+                DestinationAttribute.tenant_id == tenant_id,
+                DestinationAttribute.connection_id == connection_id,
+                DestinationAttribute.attribute_type == DestinationType.ENTITY.value,
+            )
+        )
+        return [None, *sorted({*sent, *mapped, *imported} - {None})]
 
 
 async def check_connection_books(

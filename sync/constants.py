@@ -226,3 +226,5 @@ SECRET_GRACE_SECONDS: Final = 24 * 3600
 """After a rotation the previous secrets stay valid this long, so senders can switch without losing a delivery."""
 MAX_SECRETS_PER_CONNECTION: Final = 5
 """Rotating again and again keeps at most this many (the newest); older ones are dropped at once."""
+ENTITY_UNREACHABLE_CODE: Final = "entity_unreachable"
+"""The error code of documents routed to an entity the connection's login cannot reach."""

@@ -47,6 +47,7 @@ from core.document_codec import document_from_json, document_to_json
 from core.domain import Document, DocumentKind, RemoteDocument
 from core.errors import (
     AuthError,
+    DestinationRejected,
     EngineAction,
     Excerpt,
     LedgerlineError,
@@ -71,6 +72,7 @@ from sync.circuit import Admission, CircuitBreaker
 from sync.constants import (
     BUDGET_REFUSAL_CODE,
     CLAIM_BATCH,
+    ENTITY_UNREACHABLE_CODE,
     LEASE_LOST_CODE,
     LEASE_RENEWALS_PER_LEASE,
     LEASE_SECONDS,
@@ -308,7 +310,9 @@ class ExportEngine:
                     unit.result = connector
                 continue
             found = await call.find_by_references(
-                connector, [(DocumentKind(unit.item.document_type), unit.item.idempotency_key) for unit in unknown]
+                entity,
+                connector,
+                [(DocumentKind(unit.item.document_type), unit.item.idempotency_key) for unit in unknown],
             )
             for unit, match in zip(unknown, found, strict=True):
                 if isinstance(match, RemoteDocument):
@@ -340,6 +344,14 @@ class ExportEngine:
         for unit in sent:
             refusal, document, built = unit.result, unit.document, unit.built
             if not isinstance(refusal, PeriodClosed) or document is None:
+                continue
+            if built is not None and built.entity != document.entity:
+                # Refused by the entity it was first sent to, whose periods say nothing of the entity the mappings
+                # now route it to: settled there, it goes to the new one as built, on its own day.
+                unit.document = replace(built, generation=document.generation + 1, request_key=None)
+                unit.result, unit.sent, unit.written, unit.fresh, unit.redated_to = None, False, False, True, None
+                unit.drift = None
+                moved.append(unit)
                 continue
             day = None
             if redating and built is not None:
@@ -396,7 +408,11 @@ class ExportEngine:
         chunk = await self._record_sending(connector, claim, chunk)
         if not chunk:
             return
-        outcomes = await call.push(connector, [unit.document for unit in chunk if unit.document is not None])
+        outcomes = await call.push(
+            chunk[0].document.entity if chunk[0].document is not None else None,
+            connector,
+            [unit.document for unit in chunk if unit.document is not None],
+        )
         for unit, outcome in zip(chunk, outcomes, strict=True):
             unit.result, unit.sent = outcome, True
             if unit.document is not None and unit.document.attachments:
@@ -590,6 +606,9 @@ class _Calls:
         """A call reached the system and its health was reported to the breaker."""
         self.auth_error: AuthError | None = None
         self.stop: LedgerlineError | None = None
+        self._own_login_checked = False
+        self._own_login_refusal: AuthError | None = None
+        """Checked once an entity refuses the login: the connection's own login's refusal, None if it works."""
         if guards.budget is not None:
             guards.budget.meter(connector.http, connector.spec.rate_limit)
 
@@ -601,27 +620,67 @@ class _Calls:
             return error
 
     async def find_by_references(
-        self, connector: DestinationConnector, wanted: Sequence[tuple[DocumentKind, str]]
+        self, entity: str | None, connector: DestinationConnector, wanted: Sequence[tuple[DocumentKind, str]]
     ) -> list[RemoteDocument | LedgerlineError | None]:
-        return await self._guarded(lambda: connector.find_by_references(wanted), operation="lookup")
+        return await self._guarded(
+            lambda: connector.find_by_references(wanted), operation="lookup", entity=entity, count=len(wanted)
+        )
 
     async def push(
-        self, connector: DestinationConnector, documents: Sequence[Document]
+        self, entity: str | None, connector: DestinationConnector, documents: Sequence[Document]
     ) -> list[RemoteDocument | LedgerlineError]:
-        return await self._guarded(lambda: connector.push(documents), operation="push")
+        return await self._guarded(
+            lambda: connector.push(documents), operation="push", entity=entity, count=len(documents)
+        )
 
-    async def _guarded(self, send: Callable[[], Awaitable[list[T]]], *, operation: str) -> list[T]:
+    async def _guarded(
+        self, send: Callable[[], Awaitable[list[T]]], *, operation: str, entity: str | None, count: int
+    ) -> list[T | LedgerlineError]:
+        """The call's outcomes. A failure of the whole call fails the batch, unless the call was inside an entity:
+        then it is the outcome of each of its documents, and the other entities' go on."""
         budget = self.guards.budget
         slot: AbstractAsyncContextManager[object] = nullcontext() if budget is None else budget.slot(counted=False)
+        answer: list[T | LedgerlineError]
         try:
             async with slot, timed_destination_call(self.connector.system, operation) as timing:
-                answer = await send()
+                answer = list(await send())
                 timing.settle(answer)
         except LedgerlineError as error:
-            await self._observe([error])
-            raise
+            if entity is None:
+                await self._observe([error])
+                raise
+            answer = [error] * count
+        if entity is not None:
+            answer = [await self._entity_login(entity, outcome) for outcome in answer]
         await self._observe(answer)
         return answer
+
+    async def _entity_login(self, entity: str, outcome: T | LedgerlineError) -> T | LedgerlineError:
+        """An entity refused the login: the credentials are at fault only if the connection's own login fails too.
+        Otherwise the entity is (gone, or out of the user's reach), and only the documents routed to it wait."""
+        if not isinstance(outcome, AuthError):
+            return outcome
+        if not self._own_login_checked:
+            try:
+                await self.connector.check()
+            except AuthError as refused:
+                self._own_login_refusal = refused
+            except LedgerlineError as failed:  # cannot tell now: the documents try again later
+                return Transient(
+                    f"Logging in to entity {entity} failed, and so did checking the connection's own login "
+                    f"({failed.message}).",
+                    code=ENTITY_UNREACHABLE_CODE,
+                )
+            self._own_login_checked = True
+        if self._own_login_refusal is not None:
+            return self._own_login_refusal
+        return DestinationRejected(
+            f"{self.connector.spec.display_name} refused the login to entity {entity} ({outcome.message}), though "
+            "the connection's own login works.",
+            code=ENTITY_UNREACHABLE_CODE,
+            hint=f"The entity may be gone, or the user may have no access to it: map the values routed to {entity} "
+            "to another entity, or give the user access, then replay.",
+        )
 
     async def _observe(self, outcomes: Sequence[object]) -> None:
         errors = [outcome for outcome in outcomes if isinstance(outcome, LedgerlineError)]

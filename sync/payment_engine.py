@@ -61,6 +61,8 @@ class PaymentReport:
     write_back_error: str | None = None
     """Why the last write-back failed; its items stay owed and the next run retries them."""
     paid_item_ids: list[uuid.UUID] = field(default_factory=list)
+    unreadable_entities: dict[str, str] = field(default_factory=dict)
+    """Entities whose documents' status could not be read this run → why; their items are asked again next run."""
 
 
 def _live_link() -> ColumnElement[bool]:
@@ -153,7 +155,15 @@ async def _detect(
         statuses: dict[uuid.UUID, PaymentStatus] = {}
         for entity, rows in grouped_by_entity(chunk, lambda row: row[2]):
             # Read where each document was posted: an entity's documents are seen only from inside it.
-            read = await connector_in(destination, entity).payment_status(kind, [remote_id for _, remote_id, _ in rows])
+            try:
+                read = await connector_in(destination, entity).payment_status(
+                    kind, [remote_id for _, remote_id, _ in rows]
+                )
+            except LedgerlineError as error:
+                if entity is None:  # the connection itself: the run fails as before
+                    raise
+                report.unreadable_entities[entity] = error.message  # one entity must not hold the others up
+                continue
             by_remote_id = {status.remote_id: status for status in read}
             statuses.update(
                 (item_id, by_remote_id[remote_id]) for item_id, remote_id, _ in rows if remote_id in by_remote_id

@@ -120,9 +120,11 @@ async def record_source_payments(
                 report.unsupported = exc.message
                 log.info("source_payments_unsupported", connection_id=str(destination_connection_id))
                 return report
-            except LedgerlineError as exc:  # the whole call failed: every item stays owed for the next run
+            except LedgerlineError as exc:  # the whole call failed: its items stay owed for the next run
                 _failed(report, exc, [row.id for row in rows])
-                return report
+                if entity is None:
+                    return report
+                continue  # one entity's failure does not hold the others up
             await _settle(database, tenant_id, rows, outcomes, settings, actor, report)
 
 

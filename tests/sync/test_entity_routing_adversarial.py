@@ -1,20 +1,19 @@
 """Adversarial paths through multi-entity routing: bad entity mappings, re-pointed mappings and re-dating after a
 send whose outcome was unknown, the books check's choice of entities, one entity's session expiring.
 
-Each test states the promise it checks. The ones marked `xfail(strict=True)` fail today; their reasons name the
-fault (see also the review report)."""
+Each test states the promise it checks. Four of them failed before their fixes: an unreachable entity paused the
+whole connection and stopped the books check; a refusal by one entity's closed period re-dated a document now routed
+to another; a document left in an entity nothing routes to any more escaped the books check."""
 
 import uuid
 from datetime import date
 
-import pytest
 from sqlalchemy import select, update
 
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from core.crypto import CredentialVault
 from core.db import Database
-from core.errors import AuthError
 from core.models import Connection, ConnectionStatus, DestinationAttribute, ExportItem, ExportState
 from core.repository import TenantRepository
 from core.settings import Settings
@@ -40,7 +39,6 @@ from tests.sync.test_entity_routing import (
     items,
     routed,  # noqa: F401 - the entity routing tests' fixture, reused here
 )
-from tests.sync.test_entity_routing import routed as routed_fixture  # noqa: F401  (the `routed` fixture)
 
 
 async def _entity_attribute(database: Database, tenant: Routed, remote_id: str) -> uuid.UUID:
@@ -99,13 +97,6 @@ async def _books(database: Database, tenant: Routed) -> BooksReport:
 # ------------------------------------------------------------------------------------ bad entity mappings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="An entity the user cannot log in to (locationid refused, XL03000006) is an AuthError from the entity "
-    "view's login; _Calls._observe treats it as the connection's credentials failing: the whole connection goes "
-    "needs_reauth and every entity's items stop (re-authorizing the top-level login does not help).",
-)
 async def test_a_mapping_to_an_entity_the_login_cannot_reach_holds_only_its_own_documents(
     database: Database,
     routed: Routed,  # noqa: F811 - the fixture
@@ -122,16 +113,10 @@ async def test_a_mapping_to_an_entity_the_login_cannot_reach_holds_only_its_own_
 
     assert await _connection_status(database, routed) == ConnectionStatus.ACTIVE.value
     assert entity_of_expense(sandbox) == {"tx-b1": ["E100"]}  # Boston's bill is not held up by Paris's entity
-    states = {item.state for item in await items(database, routed)}
-    assert states == {ExportState.SUCCEEDED.value, ExportState.NEEDS_ACTION.value}
+    outcomes = {(item.state, item.error_code) for item in await items(database, routed)}
+    assert outcomes == {(ExportState.SUCCEEDED.value, None), (ExportState.NEEDS_ACTION.value, "entity_unreachable")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AuthError,
-    reason="books_check._entities reads every mapped entity, and one no login reaches raises AuthError out of "
-    "check_books: the whole check fails (API: 409 credentials-refused) though no document was ever routed there.",
-)
 async def test_the_books_check_is_not_stopped_by_a_mapping_to_an_entity_the_login_cannot_reach(
     database: Database,
     routed: Routed,  # noqa: F811 - the fixture
@@ -147,6 +132,7 @@ async def test_the_books_check_is_not_stopped_by_a_mapping_to_an_entity_the_logi
     books = await _books(database, routed)
 
     assert (books.clean, books.expenses, books.documents) == (True, 2, 2)
+    assert [entity.entity for entity in books.unreadable] == ["E300"]  # said, not hidden
 
 
 async def test_a_mapping_to_an_inactive_entity_waits_as_a_missing_mapping(
@@ -212,12 +198,6 @@ async def test_changing_the_routing_field_while_a_send_is_unknown_keeps_its_item
     assert [item.state for item in await items(database, routed)] == [ExportState.SUCCEEDED.value]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ExportEngine._redate_refused re-dates `built` (today's mappings: E100) by the refusal of the document "
-    "sent to E200: a document posted in E100, whose period is open, is moved to E200's first open day.",
-)
 async def test_a_resend_refused_by_one_entitys_closed_period_does_not_re_date_a_document_of_another_entity(
     database: Database,
     routed: Routed,  # noqa: F811 - the fixture
@@ -257,13 +237,6 @@ async def test_a_resend_refused_by_one_entitys_closed_period_does_not_re_date_a_
 # ------------------------------------------------------------------------------------------ the books check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="books_check._entities reads only the entities named by items' current documents and by today's "
-    "mappings: after a mapping is re-pointed and an item exported again (export_again forgets its document), the "
-    "first bill's entity is read by nobody, and the check reports clean over an expense booked twice.",
-)
 async def test_the_books_check_finds_a_duplicate_left_in_an_entity_no_mapping_routes_to_any_more(
     database: Database,
     routed: Routed,  # noqa: F811 - the fixture
@@ -367,3 +340,33 @@ async def test_a_connection_logged_in_to_an_entity_routes_to_the_others_and_chec
             database, connector, None, tenant_id=tenant_id, destination_connection_id=connection_id, actor="test"
         )
         assert (paid.checked, paid.newly_paid) == (2, 2)
+
+
+async def test_an_entity_whose_payments_cannot_be_read_does_not_hold_up_the_others(
+    database: Database,
+    routed: Routed,  # noqa: F811 - the fixture
+    sandbox: RunningSandbox,
+) -> None:
+    await add_expenses(database, routed, [("tx-b1", "rp-1", "Boston"), ("tx-l1", "rp-2", "London")])
+    await export(database, routed)
+    exported = {item.document["entity"]: item for item in await items(database, routed) if item.document}
+    async with database.tenant_session(routed.made.tenant.id) as session:  # E200's bill now reads as E300's
+        document = {**(exported["E200"].document or {}), "entity": "E300"}
+        await session.execute(update(ExportItem).where(ExportItem.id == exported["E200"].id).values(document=document))
+    with sandbox.control() as control:
+        for item in exported.values():
+            control.post(
+                f"/intacct/documents/APBILL/{item.remote_id}/paid", json={"company": MULTI_ENTITY_COMPANY}
+            ).raise_for_status()
+
+    paid = await sync_payments(
+        database,
+        routed.connector,
+        None,
+        tenant_id=routed.made.tenant.id,
+        destination_connection_id=routed.made.destination_id,
+        actor="test",
+    )
+
+    assert paid.paid_item_ids == [exported["E100"].id]
+    assert list(paid.unreadable_entities) == ["E300"]
