@@ -110,3 +110,5 @@ MINOR_UNIT_PLACES: Final = {
 }
 """ISO 4217 currencies whose minor unit is not the cent (yen have none, dinars have thousandths)."""
 DEFAULT_MINOR_UNIT_PLACES: Final = 2
+DOCUMENT_TYPE_PATTERN: Final = "^[a-z][a-z0-9_]{0,31}$"
+"""What a document kind's name looks like (`export_items.document_type`): the kinds themselves are open."""
