@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.constants import SECURE_SCHEME
+from core.domain import DocumentKind, Fund
 
 
 class _Spec(BaseModel):
@@ -118,6 +119,38 @@ class AuthSpec(_Spec):
         return self
 
 
+class DocumentSpec(_Spec):
+    """A kind of document the system creates, where it keeps Ledgerline's reference (what a lookup finds it by), and
+    which expenses may be exported as it."""
+
+    kind: DocumentKind
+    object: str
+    """The system's own name for it (Intacct's APBILL, QuickBooks' Bill)."""
+    reference_field: str
+    url_field: str | None = None
+    takes_attachments: bool = False
+    funds: tuple[Fund, ...] = ()
+    """The expenses an export setting may send as this kind, the first listed kind of a fund being its default;
+    none for documents made from other documents (payments)."""
+
+
+class IdempotencyScope(StrEnum):
+    REQUEST = "request"
+    """One key per request of many documents (Intacct's control id)."""
+    DOCUMENT = "document"
+    """One key per document (a header or query parameter per call)."""
+    NONE = "none"
+    """No native tool: only the lookup by reference protects a resend."""
+
+
+class IdempotencySpec(_Spec):
+    scope: IdempotencyScope
+    carrier: str
+    """Where the key travels: an element, a header or a query parameter of the system's."""
+    max_length: int | None = Field(default=None, ge=1)
+    """The system's limit on the key's length, where it publishes one."""
+
+
 class PaginationSpec(_Spec):
     style: PaginationStyle
     page_size: int = Field(ge=1)
@@ -159,6 +192,9 @@ class ConnectorSpec(_Spec):
     """Source streams (expenses, reports, employees) or destination dimension types it imports."""
     settings: tuple[SettingField, ...] = ()
     """Connection settings of this system's own; a connection refuses any other than these and the shared ones."""
+    documents: tuple[DocumentSpec, ...] = ()
+    """What a destination creates; empty for a source."""
+    idempotency: IdempotencySpec | None = None
     webhook_scheme: str | None = None
     """How the system signs the webhooks it posts to Ledgerline (a scheme `webhooks.verifiers` knows, such as
     `standard-webhooks`); None when it posts none. The connector reads its payloads (`Connector.webhook_events`)."""
@@ -173,7 +209,23 @@ class ConnectorSpec(_Spec):
             raise ValueError(f"urls must be {SECURE_SCHEME}: {', '.join(insecure)}")
         if self.auth.mode is AuthMode.OAUTH2 and not {"authorize", "token"} <= set(self.urls):
             raise ValueError("an oauth2 system needs `authorize` and `token` URLs")
+        kinds = [document.kind for document in self.documents]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("a document kind is declared twice")
+        if ConnectorRole.DESTINATION in self.roles and (not self.documents or self.idempotency is None):
+            raise ValueError("a destination declares the documents it creates and its idempotency")
         return self
+
+    def document(self, kind: DocumentKind) -> DocumentSpec:
+        """The declaration of `kind`; `KeyError` when the system does not create it."""
+        for document in self.documents:
+            if document.kind is kind:
+                return document
+        raise KeyError(kind)
+
+    def export_kinds(self, fund: Fund) -> tuple[DocumentKind, ...]:
+        """The kinds `fund`'s expenses may be exported as, the default first."""
+        return tuple(document.kind for document in self.documents if fund in document.funds)
 
     def url(self, name: str, *, sandbox_base: str | None = None) -> str:
         """A named URL: production, or its sandbox twin when a sandbox base URL is configured."""

@@ -51,6 +51,13 @@ class DimensionValue:
     updated_at: datetime | None = None
 
 
+class Fund(StrEnum):
+    """Who paid: the employee (to be reimbursed) or the company's card. Each is exported by its own rules."""
+
+    REIMBURSABLE = "reimbursable"
+    CARD = "card"
+
+
 class DocumentKind(StrEnum):
     BILL = "bill"
     EXPENSE_REPORT = "expense_report"

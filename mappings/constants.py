@@ -4,12 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-
-class Fund(StrEnum):
-    """Who paid: the employee (to be reimbursed) or the company's card. Each is exported by its own rules."""
-
-    REIMBURSABLE = "reimbursable"
-    CARD = "card"
+from core.domain import Fund as Fund  # re-exported: the mappings name funds through this module
 
 
 class SourceType(StrEnum):

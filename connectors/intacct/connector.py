@@ -230,7 +230,7 @@ class IntacctConnector(DestinationConnector):
     async def booked_documents(self, kind: DocumentKind, *, since: date) -> AsyncIterator[BookedDocument]:
         """Headers through the spec's `result_id` paginator; each `READ_KEYS_PER_CALL` of them, one `read` for
         their lines (see `books.py`)."""
-        object_name = REFERENCES[kind].object_name
+        object_name = REFERENCES[kind].object
         fields = header_fields(kind)
         query = since_query(kind, since)
 
@@ -253,7 +253,7 @@ class IntacctConnector(DestinationConnector):
 
     async def _booked(self, kind: DocumentKind, headers: Sequence[dict[str, str]]) -> list[BookedDocument]:
         keys = [header[RECORD_NUMBER] for header in headers]
-        answer = await self._read(read_keys(REFERENCES[kind].object_name, (ALL_FIELDS,), keys))
+        answer = await self._read(read_keys(REFERENCES[kind].object, (ALL_FIELDS,), keys))
         return booked(kind, headers, answer)
 
     async def _read(self, body: Element) -> Result:

@@ -7,7 +7,6 @@ on (`REFERENCES`), because the reference is how an orphan from a lost answer is 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement
@@ -19,35 +18,21 @@ from connectors.intacct.constants import (
     EXPENSE_REPORT_STATE,
     LINE_MEMO_MAX_LENGTH,
     PAYMENT_METHOD,
+    SYSTEM,
     UDD_FIELD_PREFIX,
 )
 from connectors.intacct.dimensions import udd_object_name
 from connectors.intacct.envelope import optional_element, text_element
 from connectors.intacct.rates import rate_for
+from connectors.spec import DocumentSpec, load_spec
 from core.currencies import in_minor_units, minor_unit
 from core.domain import Document, DocumentKind, DocumentLine
 from core.errors import ValidationError
 from core.traces import traced
 
-
-@dataclass(frozen=True)
-class Stored:
-    """Where a kind of document lives: its object, the field holding our reference, its record URL field."""
-
-    object_name: str
-    reference_field: str
-    url_field: str | None = None
-    takes_attachments: bool = False
-
-
-REFERENCES: dict[DocumentKind, Stored] = {
-    DocumentKind.BILL: Stored("APBILL", "RECORDID", "RECORD_URL", takes_attachments=True),
-    DocumentKind.EXPENSE_REPORT: Stored("EEXPENSES", "DESCRIPTION", "RECORD_URL", takes_attachments=True),
-    DocumentKind.JOURNAL_ENTRY: Stored("GLBATCH", "REFERENCENO", takes_attachments=True),
-    DocumentKind.CHARGE_CARD_TRANSACTION: Stored("CCTRANSACTION", "RECORDID", "RECORD_URL", takes_attachments=True),
-    DocumentKind.PAYMENT: Stored("APPYMT", "DESCRIPTION"),
-    DocumentKind.REIMBURSEMENT: Stored("EPPAYMENT", "DESCRIPTION"),
-}
+REFERENCES: dict[DocumentKind, DocumentSpec] = {document.kind: document for document in load_spec(SYSTEM).documents}
+"""Where each kind of document lives (its object), the field holding our reference, its record URL field: the
+spec's declarations."""
 
 GENERIC_DIMENSIONS = {
     "location": "LOCATIONID",

@@ -5,12 +5,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from connectors.intacct.constants import DATE_FORMAT
+from connectors.intacct.documents import REFERENCES
 from core.domain import DocumentKind, PaymentState, PaymentStatus
 
 PAYABLE_OBJECTS = {
-    DocumentKind.BILL: "APBILL",
-    DocumentKind.EXPENSE_REPORT: "EEXPENSES",
-    DocumentKind.CHARGE_CARD_TRANSACTION: "CCTRANSACTION",
+    kind: REFERENCES[kind].object
+    for kind in (DocumentKind.BILL, DocumentKind.EXPENSE_REPORT, DocumentKind.CHARGE_CARD_TRANSACTION)
 }
 FIELDS = ("RECORDNO", "STATE", "TOTALENTERED", "TRX_TOTALPAID", "TRX_TOTALDUE", "WHENPAID")
 """Paid and due in the document's own currency (TRX_), the currency its amounts and payments are in."""

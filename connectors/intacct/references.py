@@ -26,7 +26,7 @@ async def find_many(gateway: Gateway, wanted: Sequence[tuple[DocumentKind, str]]
         stored = REFERENCES[kind]
         fields = (RECORD_NUMBER, stored.url_field) if stored.url_field else (RECORD_NUMBER,)
         functions.append(
-            Function(new_control_id(), query_equal(stored.object_name, fields, stored.reference_field, reference))
+            Function(new_control_id(), query_equal(stored.object, fields, stored.reference_field, reference))
         )
     answer = await gateway.call(functions)
     found: list[Found] = []
@@ -61,7 +61,7 @@ async def record_urls(
         stored = REFERENCES[kind]
         url_field = stored.url_field or ""
         for start in range(0, len(ids), READ_KEYS_PER_CALL):
-            body = read_keys(stored.object_name, (RECORD_NUMBER, url_field), ids[start : start + READ_KEYS_PER_CALL])
+            body = read_keys(stored.object, (RECORD_NUMBER, url_field), ids[start : start + READ_KEYS_PER_CALL])
             calls.append((kind, url_field, Function(new_control_id(), body)))
     if not calls:
         return {}

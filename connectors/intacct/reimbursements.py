@@ -88,9 +88,7 @@ async def _owed(
         fields = (*DUE_FIELDS, PAYEE_FIELDS[kind])
         for start in range(0, len(ids), READ_KEYS_PER_CALL):
             chunk = ids[start : start + READ_KEYS_PER_CALL]
-            reads.append(
-                (kind, chunk, Function(new_control_id(), read_keys(REFERENCES[kind].object_name, fields, chunk)))
-            )
+            reads.append((kind, chunk, Function(new_control_id(), read_keys(REFERENCES[kind].object, fields, chunk))))
     if not reads:
         return {}
     answer = await gateway.call([function for _, _, function in reads])

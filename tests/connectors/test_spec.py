@@ -30,6 +30,8 @@ def test_inconsistent_specs_are_refused() -> None:
         "sandbox_paths": {"api": "/x"},
         "auth": {"mode": "credentials"},
         "pagination": {"style": "offset", "page_size": 10, "max_page_size": 100},
+        "documents": [{"kind": "bill", "object": "Bill", "reference_field": "DocNumber", "funds": ["reimbursable"]}],
+        "idempotency": {"scope": "document", "carrier": "requestid", "max_length": 50},
     }
     assert (
         ConnectorSpec.model_validate(base).url("api", sandbox_base="http://127.0.0.1:9000/")
@@ -41,6 +43,10 @@ def test_inconsistent_specs_are_refused() -> None:
         {**base, "pagination": {"style": "offset", "page_size": 500, "max_page_size": 100}},
         {**base, "pagination": {"style": "sideways", "page_size": 1, "max_page_size": 1}},
         {**base, "surprise": True},
+        {**base, "documents": []},  # a destination that creates nothing
+        {**base, "idempotency": None},  # … or says nothing of its idempotency
+        {**base, "documents": [*base["documents"], *base["documents"]]},  # a kind declared twice
+        {**base, "documents": [{"kind": "invoice", "object": "I", "reference_field": "R"}]},  # not a kind we build
     ):
         with pytest.raises(ValidationError):
             ConnectorSpec.model_validate(broken)
