@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import keyset_page
+from connectors.registry import connector_class
+from core.domain import Fund
 from core.models import ExportSettingsVersion
 from mappings import (
     ExportSettings,
@@ -90,7 +92,9 @@ async def save_export_settings(
     body: ExportSettings, destination: DestinationDep, repository: RepositoryDep
 ) -> ExportSettingsSaved:
     try:
-        stored, new_version = await save_settings(repository, destination=destination, settings=body)
+        spec = connector_class(destination.provider).spec
+        creates = {fund: spec.export_kinds(fund) for fund in Fund}
+        stored, new_version = await save_settings(repository, destination=destination, settings=body, creates=creates)
     except RejectedChange as exc:
         raise Problem(
             422, f"The export settings cannot be saved: {exc}.", problem="invalid-settings", errors=exc.problems

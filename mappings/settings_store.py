@@ -5,15 +5,16 @@ this destination. Identical settings are not saved again, so replaying a save is
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
+from core.domain import DocumentKind
 from core.models import Connection, DestinationAttribute, ExportSettingsVersion
 from core.repository import TenantRepository
-from mappings.constants import AUDIT_SETTINGS_SAVE, DestinationType
+from mappings.constants import AUDIT_SETTINGS_SAVE, DestinationType, Fund
 from mappings.errors import RejectedChange
 from mappings.settings import ExportSettings
 
@@ -99,13 +100,32 @@ def _changed_sections(before: ExportSettings | None, after: ExportSettings) -> S
     return sorted(name for name in ExportSettings.model_fields if getattr(before, name) != getattr(after, name))
 
 
+def kind_problems(settings: ExportSettings, creates: Mapping[Fund, Sequence[DocumentKind]] | None) -> list[str]:
+    """The export types `settings` ask for that the destination does not create."""
+    if creates is None:
+        return []
+    problems = []
+    for fund in Fund:
+        kind = settings.export_type(fund)
+        allowed = creates.get(fund, ())
+        if kind is not None and kind not in allowed:
+            offered = ", ".join(allowed) or "nothing"
+            problems.append(f"{fund}.export_type: this destination creates no {kind} documents; it offers {offered}")
+    return problems
+
+
 async def save_settings(
-    repository: TenantRepository, *, destination: Connection, settings: ExportSettings
+    repository: TenantRepository,
+    *,
+    destination: Connection,
+    settings: ExportSettings,
+    creates: Mapping[Fund, Sequence[DocumentKind]] | None = None,
 ) -> tuple[StoredSettings, bool]:
     """Save `settings` as the destination's next version; (the current version, whether a new one was made).
 
-    `RejectedChange` lists every default that does not resolve. Saves of one destination are serialised by
-    locking its connection row, so two versions can never get the same number.
+    `RejectedChange` lists every default that does not resolve, and every export type the destination does not
+    create (`creates`: its connector's declaration, per fund). Saves of one destination are serialised by locking
+    its connection row, so two versions can never get the same number.
     """
     await repository.session.execute(
         select(Connection.id)
@@ -115,7 +135,7 @@ async def save_settings(
     current = await current_settings(repository, destination.id)
     if current is not None and current.settings == settings:
         return current, False
-    problems = await default_problems(repository, destination.id, settings)
+    problems = [*kind_problems(settings, creates), *await default_problems(repository, destination.id, settings)]
     if problems:
         raise RejectedChange(problems)
     row = ExportSettingsVersion(

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from core.domain import DocumentKind
 from mappings import ExportSettings
 from mappings.constants import Fund
+from mappings.settings_store import kind_problems
 
 
 def _problem(body: dict[str, object]) -> str:
@@ -77,3 +78,15 @@ def test_udd_and_custom_field_dimensions_are_accepted() -> None:
         }
     )
     assert settings.dimensions[0].destination == "udd:PARTNER"
+
+
+def test_an_export_type_the_destination_does_not_create_is_refused_naming_what_it_offers() -> None:
+    creates = {Fund.REIMBURSABLE: (DocumentKind.BILL, DocumentKind.JOURNAL_ENTRY), Fund.CARD: ()}
+    reports = ExportSettings.model_validate(
+        {"card": {"export_type": "bill", "grouping": {"by": "expense"}}, "defaults": {"card_vendor": "V1"}}
+    )
+    assert kind_problems(reports, creates) == [
+        "reimbursable.export_type: this destination creates no expense_report documents; it offers bill, journal_entry",
+        "card.export_type: this destination creates no bill documents; it offers nothing",
+    ]
+    assert kind_problems(reports, None) == []
