@@ -13,12 +13,17 @@ from sandbox.faults import Fault, FaultBook, FaultSpec
 from sandbox.fyle import FyleSimulator
 from sandbox.harness import SystemHarness
 from sandbox.intacct import IntacctSimulator
+from sandbox.quickbooks import QuickBooksSimulator
 from sandbox.ratelimit import RateLimiter, RateLimitSpec
 from sandbox.requestlog import RequestLog
 from sandbox.system import SimulatedSystem
 
 SystemFactory = Callable[..., SimulatedSystem]
-SYSTEMS: dict[str, SystemFactory] = {"fyle": FyleSimulator, "intacct": IntacctSimulator}
+SYSTEMS: dict[str, SystemFactory] = {
+    "fyle": FyleSimulator,
+    "intacct": IntacctSimulator,
+    "quickbooks": QuickBooksSimulator,
+}
 
 
 class ClockUpdate(BaseModel):

@@ -9,7 +9,7 @@ NAME: Final = "quickbooks"
 # oauth.platform.intuit.com/oauth2/v1/tokens/bearer, developer.api.intuit.com/v2/oauth2/tokens/revoke,
 # developer.intuit.com/.well-known/openid_configuration/, quickbooks.api.intuit.com/v3/company/{realmId}/…).
 AUTHORIZE_PATH: Final = "/connect/oauth2"
-TOKEN_PATH: Final = "/oauth2/v1/tokens/bearer"
+TOKEN_PATH: Final = "/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL path, not a secret
 REVOKE_PATH: Final = "/v2/oauth2/tokens/revoke"
 USERINFO_PATH: Final = "/v1/openid_connect/userinfo"
 JWKS_PATH: Final = "/v1/openid_connect/keys"

@@ -21,7 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.clock import SandboxClock
-from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, SCOPE_ACCOUNTING, SEEDED_REFRESH_TOKEN_PREFIX, TOKEN_BYTES
+from sandbox.quickbooks.constants import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SCOPE_ACCOUNTING,
+    SEEDED_REFRESH_TOKEN_PREFIX,
+    TOKEN_BYTES,
+)
 from sandbox.quickbooks.errors import OAuthError, authentication_fault, authorization_fault
 from sandbox.quickbooks.settings import QboSettings
 

@@ -134,10 +134,17 @@ def seed_realm(store: RealmStore, rng: random.Random) -> None:
     home = store.currency_ref(store.home_currency)
     vendors = list(VENDORS) + [f"Supplier {rng.randint(100, 999)}" for _ in range(rng.randint(2, 4))]
     for name in dict.fromkeys(vendors):
-        _person(store, "Vendor", name, domain, {"CompanyName": name, "Vendor1099": False, "Balance": 0, "CurrencyRef": home})
+        _person(
+            store, "Vendor", name, domain, {"CompanyName": name, "Vendor1099": False, "Balance": 0, "CurrencyRef": home}
+        )
     if store.multicurrency:
         for name, currency in FOREIGN_VENDORS:
-            extra = {"CompanyName": name, "Vendor1099": False, "Balance": 0, "CurrencyRef": store.currency_ref(currency)}
+            extra = {
+                "CompanyName": name,
+                "Vendor1099": False,
+                "Balance": 0,
+                "CurrencyRef": store.currency_ref(currency),
+            }
             _person(store, "Vendor", name, domain, extra)
     for number, (given, family) in enumerate(EMPLOYEES, start=1):
         extra = {"GivenName": given, "FamilyName": family, "EmployeeNumber": f"E{number:03d}"}
@@ -147,9 +154,10 @@ def seed_realm(store: RealmStore, rng: random.Random) -> None:
     for entity, names, flag in (("Class", CLASSES, "SubClass"), ("Department", DEPARTMENTS, "SubDepartment")):
         for name in names:
             store.insert(entity, {"Name": name, flag: False, "FullyQualifiedName": name, "Active": True}, quiet=True)
-    for name, number in ITEMS:
-        item = {"Name": name, "FullyQualifiedName": name, "Type": "Service", "Active": True, "PurchaseCost": 0}
-        store.insert("Item", item | {"ExpenseAccountRef": _ref(accounts[number])}, quiet=True)
+    for item_name, account_number in ITEMS:
+        item = {"Name": item_name, "FullyQualifiedName": item_name, "Type": "Service", "Active": True}
+        expense = {"ExpenseAccountRef": _ref(accounts[account_number]), "PurchaseCost": 0}
+        store.insert("Item", item | expense, quiet=True)
     for name, days in TERMS:
         store.insert("Term", {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days}, quiet=True)
     codes = US_TAX_CODES if store.country == "US" else UK_TAX_CODES + UK_TAX_CODES_EXEMPT
