@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.constants import SECURE_SCHEME
+from core.destination_vocabulary import AttributeRole
 from core.domain import DocumentKind, Fund
 
 
@@ -132,6 +133,41 @@ class DocumentSpec(_Spec):
     funds: tuple[Fund, ...] = ()
     """The expenses an export setting may send as this kind, the first listed kind of a fund being its default;
     none for documents made from other documents (payments)."""
+    category_type: str | None = None
+    """The attribute type its lines book categories to (Intacct: expense types on expense reports, else accounts);
+    required of a kind expenses are exported as."""
+    card_account_type: str | None = None
+    """The attribute type a corporate card's own mapping points to on it; None when a card's mapping has no use."""
+    counterparty_types: tuple[str, ...] = ()
+    """The attribute types it may name an employee as (`employee_as`); empty: any counterparty type."""
+
+    def named_types(self) -> list[tuple[str, AttributeRole]]:
+        """(type, the role it plays here) of every attribute type this declaration names."""
+        named = [(name, AttributeRole.COUNTERPARTY) for name in self.counterparty_types]
+        if self.category_type is not None:
+            named.append((self.category_type, AttributeRole.CATEGORY))
+        if self.card_account_type is not None:
+            named.append((self.card_account_type, AttributeRole.CARD_ACCOUNT))
+        return named
+
+
+class AttributeTypeSpec(_Spec):
+    """A destination attribute type (a dimension it imports) and what it may be used as."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    label: str
+    roles: tuple[AttributeRole, ...] = Field(min_length=1)
+
+
+class UserDimensionSpec(_Spec):
+    """Dimensions each company defines itself; Ledgerline names them `<prefix><NAME>`."""
+
+    prefix: str = Field(pattern=r"^[a-z][a-z0-9_]*:$")
+    label: str
+
+
+_SINGULAR_ROLES = (AttributeRole.TAX, AttributeRole.ENTITY)
+"""Roles a document fills from one type only, so at most one type of a destination plays each."""
 
 
 class IdempotencyScope(StrEnum):
@@ -195,6 +231,10 @@ class ConnectorSpec(_Spec):
     documents: tuple[DocumentSpec, ...] = ()
     """What a destination creates; empty for a source."""
     idempotency: IdempotencySpec | None = None
+    attribute_types: tuple[AttributeTypeSpec, ...] = ()
+    """A destination's attribute types with their labels and roles; every destination stream is one of them."""
+    user_dimensions: UserDimensionSpec | None = None
+    """Whether companies define dimensions of their own (line dimensions), and how Ledgerline names them."""
     webhook_scheme: str | None = None
     """How the system signs the webhooks it posts to Ledgerline (a scheme `webhooks.verifiers` knows, such as
     `standard-webhooks`); None when it posts none. The connector reads its payloads (`Connector.webhook_events`)."""
@@ -214,7 +254,32 @@ class ConnectorSpec(_Spec):
             raise ValueError("a document kind is declared twice")
         if ConnectorRole.DESTINATION in self.roles and (not self.documents or self.idempotency is None):
             raise ValueError("a destination declares the documents it creates and its idempotency")
+        if ConnectorRole.DESTINATION in self.roles:
+            self._check_attribute_types()
+        elif self.attribute_types or self.user_dimensions is not None:
+            raise ValueError("only a destination declares attribute types")
         return self
+
+    def _check_attribute_types(self) -> None:
+        declared = {attribute.name: attribute for attribute in self.attribute_types}
+        if len(declared) != len(self.attribute_types):
+            raise ValueError("an attribute type is declared twice")
+        undeclared = [stream for stream in self.streams if stream not in declared]
+        if undeclared:
+            raise ValueError(f"streams {', '.join(undeclared)} are not declared attribute types")
+        for role in _SINGULAR_ROLES:
+            playing = [attribute.name for attribute in self.attribute_types if role in attribute.roles]
+            if len(playing) > 1:
+                raise ValueError(f"only one attribute type may play {role}: {', '.join(playing)} do")
+        for document in self.documents:
+            if document.funds and document.category_type is None:
+                raise ValueError(f"document {document.kind} is exported from expenses and needs a category_type")
+            for name, role in document.named_types():
+                attribute = declared.get(name)
+                if attribute is None:
+                    raise ValueError(f"document {document.kind} names {name!r}, which is not a declared attribute type")
+                if role not in attribute.roles:
+                    raise ValueError(f"document {document.kind} uses {name!r} as {role}, which it cannot play")
 
     def document(self, kind: DocumentKind) -> DocumentSpec:
         """The declaration of `kind`; `KeyError` when the system does not create it."""

@@ -4,6 +4,9 @@ from typing import Final
 
 ENV_PREFIX: Final = "LEDGERLINE_"
 
+NAMED_TYPE_PATTERN: Final = r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,62}$"
+"""The `<NAME>` of a source's `custom:<NAME>` fields and of a destination's user-defined dimensions."""
+
 # PostgreSQL
 APP_DB_ROLE: Final = "ledgerline_app"
 """The role the running service connects as. It owns no table, so row-level security applies to it."""

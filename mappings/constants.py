@@ -4,6 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from core.constants import NAMED_TYPE_PATTERN as NAMED_TYPE_PATTERN
 from core.domain import Fund as Fund  # re-exported: the mappings name funds through this module
 
 
@@ -41,8 +42,6 @@ class DestinationType(StrEnum):
 
 CUSTOM_FIELD_PREFIX: Final = "custom:"
 UDD_PREFIX: Final = "udd:"
-NAMED_TYPE_PATTERN: Final = r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,62}$"
-"""The `<NAME>` of `custom:<NAME>` and `udd:<NAME>`."""
 
 LINE_DIMENSION_TYPES: Final = frozenset(
     {
