@@ -184,7 +184,7 @@ class OAuthServer:
             "access_token": access,
             "expires_in": ttl,
             "refresh_token": refresh_token,
-            "x_refresh_token_expires_in": max(0, int(refresh_left.total_seconds())),
+            "x_refresh_token_expires_in": max(0, round(refresh_left.total_seconds())),
         }
 
     # -- revoke and API authentication ---------------------------------------------------------------------------
