@@ -18,6 +18,7 @@ from core.models import Connection, DestinationAttribute, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.mapping_store import MappingChange, set_mappings
+from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
@@ -66,10 +67,18 @@ def tail(log: Path) -> str:
     return log.read_text()[-3000:]
 
 
-async def make_books(database: Database, settings: Settings, sandbox: RunningSandbox) -> tuple[FyleSource, uuid.UUID]:
+async def make_books(
+    database: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    *,
+    company: str = SINGLE_ENTITY_COMPANY,
+    export: ExportSettings = REIMBURSABLE_BILLS,
+) -> tuple[FyleSource, uuid.UUID]:
+    """A tenant with Fyle on the sandbox and an Intacct destination in `company` exporting under `export`."""
     source = await make_source(database, settings, sandbox)
     vault = CredentialVault(settings.vault_key_list())
-    credentials = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
+    credentials = {"user_id": USER_ID, "company_id": company, "user_password": USER_PASSWORD}
     destination_id = uuid.uuid4()
     async with database.tenant_session(source.tenant_id) as session:
         destination = Connection(
@@ -85,7 +94,7 @@ async def make_books(database: Database, settings: Settings, sandbox: RunningSan
         session.add(destination)
         await session.flush()
         await save_settings(
-            TenantRepository(session, source.tenant_id, "admin"), destination=destination, settings=REIMBURSABLE_BILLS
+            TenantRepository(session, source.tenant_id, "admin"), destination=destination, settings=export
         )
     return source, destination_id
 

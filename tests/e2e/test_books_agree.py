@@ -4,7 +4,6 @@ to the Intacct simulator's two-entity company, routed by cost center, with a clo
 `ledgerline books check` finds every exported expense once, for its amount, and exits 0."""
 
 import json
-import secrets
 import subprocess
 import uuid
 from datetime import date
@@ -12,20 +11,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, DestinationAttribute, ExportItem, SourceRecord
+from core.models import DestinationAttribute, ExportItem, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.mapping_store import MappingChange, set_mappings
 from mappings.settings import ExportSettings
-from mappings.settings_store import save_settings
-from sandbox.intacct.constants import MULTI_ENTITY_COMPANY, USER_ID, USER_PASSWORD
+from sandbox.intacct.constants import MULTI_ENTITY_COMPANY
 from tests.conftest import LEDGERLINE_CLI
-from tests.e2e.conftest import tail
+from tests.e2e.conftest import make_books, tail
 from tests.e2e.test_sync_run import CLI_TIMEOUT_SECONDS, sync
 from tests.sandbox_fixtures import RunningSandbox
-from tests.sync.fyle_source import FyleSource, make_source
+from tests.sync.fyle_source import FyleSource
 
 ROUTED_ORIGINAL = ExportSettings.model_validate(
     {
@@ -36,31 +33,6 @@ ROUTED_ORIGINAL = ExportSettings.model_validate(
         "post_closed_period_to_first_open_day": True,
     }
 )
-
-
-async def group_company_books(
-    database: Database, settings: Settings, sandbox: RunningSandbox
-) -> tuple[FyleSource, uuid.UUID]:
-    source = await make_source(database, settings, sandbox)
-    vault = CredentialVault(settings.vault_key_list())
-    credentials = {"user_id": USER_ID, "company_id": MULTI_ENTITY_COMPANY, "user_password": USER_PASSWORD}
-    destination_id = uuid.uuid4()
-    async with database.tenant_session(source.tenant_id) as session:
-        destination = Connection(
-            id=destination_id,
-            tenant_id=source.tenant_id,
-            name="intacct group",
-            provider="intacct",
-            role="destination",
-            credentials=vault.encrypt(credentials),
-            webhook_key=secrets.token_hex(8),
-        )
-        session.add(destination)
-        await session.flush()
-        await save_settings(
-            TenantRepository(session, source.tenant_id, "admin"), destination=destination, settings=ROUTED_ORIGINAL
-        )
-    return source, destination_id
 
 
 async def map_for_entities(database: Database, source: FyleSource, destination_id: uuid.UUID) -> dict[str, str]:
@@ -144,7 +116,13 @@ async def test_after_a_routed_run_in_three_currencies_with_a_closed_period_the_b
     sandbox: RunningSandbox,
     worker: Path,
 ) -> None:
-    source, destination_id = await group_company_books(database, product_settings, sandbox)
+    source, destination_id = await make_books(
+        database,
+        product_settings,
+        sandbox,
+        company=MULTI_ENTITY_COMPANY,
+        export=ROUTED_ORIGINAL,
+    )
     for kind in ("import", "pull"):
         ran = sync(product_env, source.tenant_id, "--kind", kind)
         assert ran.returncode == 0, ran.stdout + ran.stderr + tail(worker)

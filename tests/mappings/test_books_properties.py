@@ -27,17 +27,12 @@ from mappings.requirements import fund_of, needs
 from mappings.terms import document_currency, source_amount
 from mappings.totals import gross_total, is_balanced
 from tests.mappings.factories import EXPORT_DAY, expense, grouped
+from tests.mappings.test_properties import DEFAULTS
 
 ENTITY_OF = {"Boston": "E100", "London": "E200"}
 """Paris is left unmapped: its documents wait for an entity mapping."""
 BOOKED = st.sampled_from(["USD", "EUR", "JPY"])
 SPENT_IN = st.sampled_from(["EUR", "GBP", "JPY", "CHF"])
-DEFAULTS = {
-    "charge_card_account": "cc-default",
-    "card_vendor": "V-CARD",
-    "journal_credit_account": "2000",
-    "journal_card_credit_account": "2100",
-}
 
 
 @st.composite

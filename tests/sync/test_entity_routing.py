@@ -25,7 +25,7 @@ from mappings.regrouping import regroup
 from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sandbox.intacct.constants import MULTI_ENTITY_COMPANY
-from sync.books_check import check_books
+from sync.books_check import BooksReport, check_books
 from sync.export_engine import ExportEngine
 from sync.payment_engine import sync_payments
 from tests.mappings.factories import expense
@@ -124,6 +124,18 @@ async def export(database: Database, routed: Routed, *, rounds: int = 5) -> None
 async def items(database: Database, routed: Routed) -> list[ExportItem]:
     async with database.tenant_session(routed.made.tenant.id) as session:
         return list((await session.scalars(select(ExportItem).order_by(ExportItem.created_at))).all())
+
+
+async def march_books(database: Database, routed: Routed) -> BooksReport:
+    """The books check over March 2024, when the tests' expenses are spent."""
+    return await check_books(
+        database=database,
+        connector=routed.connector,
+        tenant_id=routed.made.tenant.id,
+        connection_id=routed.made.destination_id,
+        since=date(2024, 3, 1),
+        until=date(2024, 3, 31),
+    )
 
 
 def held_bills(sandbox: RunningSandbox) -> list[dict[str, Any]]:
@@ -245,14 +257,7 @@ async def test_payments_and_the_books_check_read_each_document_in_its_entity(
     assert set(exported) == {"E100", "E200"}
     tenant_id, connection_id = routed.made.tenant.id, routed.made.destination_id
 
-    books = await check_books(
-        database=database,
-        connector=routed.connector,
-        tenant_id=tenant_id,
-        connection_id=connection_id,
-        since=date(2024, 3, 1),
-        until=date(2024, 3, 31),
-    )
+    books = await march_books(database, routed)
     assert (books.clean, books.expenses, books.documents) == (True, 3, 2)
 
     with sandbox.control() as control:
@@ -271,14 +276,7 @@ async def test_payments_and_the_books_check_read_each_document_in_its_entity(
     copy = document_from_json({**document, "reference": "hand-made"})
     [made] = await routed.connector.in_entity("E200").push([copy])
     assert not isinstance(made, Exception), made
-    books = await check_books(
-        database=database,
-        connector=routed.connector,
-        tenant_id=tenant_id,
-        connection_id=connection_id,
-        since=date(2024, 3, 1),
-        until=date(2024, 3, 31),
-    )
+    books = await march_books(database, routed)
     assert sorted(duplicate.expense_id for duplicate in books.duplicated) == ["tx-l1", "tx-l2"]
     assert london["RECORDNO"] in books.duplicated[0].remote_ids
 

@@ -6,7 +6,6 @@ whole connection and stopped the books check; a refusal by one entity's closed p
 to another; a document left in an entity nothing routes to any more escaped the books check."""
 
 import uuid
-from datetime import date
 
 from sqlalchemy import select, update
 
@@ -21,7 +20,6 @@ from mappings.mapping_store import MappingChange, set_mappings
 from mappings.regrouping import regroup
 from mappings.settings_store import save_settings
 from sandbox.intacct.constants import MULTI_ENTITY_COMPANY, USER_ID, USER_PASSWORD
-from sync.books_check import BooksReport, check_books
 from sync.export_again import export_again
 from sync.payment_engine import sync_payments
 from tests.mappings.seed import mapped_attributes
@@ -37,6 +35,7 @@ from tests.sync.test_entity_routing import (
     export,
     held_bills,
     items,
+    march_books,
     routed,  # noqa: F401 - the entity routing tests' fixture, reused here
 )
 
@@ -83,17 +82,6 @@ async def _connection_status(database: Database, tenant: Routed) -> str:
         return connection.status
 
 
-async def _books(database: Database, tenant: Routed) -> BooksReport:
-    return await check_books(
-        database=database,
-        connector=tenant.connector,
-        tenant_id=tenant.made.tenant.id,
-        connection_id=tenant.made.destination_id,
-        since=date(2024, 3, 1),
-        until=date(2024, 3, 31),
-    )
-
-
 # ------------------------------------------------------------------------------------ bad entity mappings
 
 
@@ -129,7 +117,7 @@ async def test_the_books_check_is_not_stopped_by_a_mapping_to_an_entity_the_logi
             session, routed.made.tenant.id, routed.made.destination_id, [("entity", "E300", "cost_center", "Paris")]
         )
 
-    books = await _books(database, routed)
+    books = await march_books(database, routed)
 
     assert (books.clean, books.expenses, books.documents) == (True, 2, 2)
     assert [entity.entity for entity in books.unreadable] == ["E300"]  # said, not hidden
@@ -262,7 +250,7 @@ async def test_the_books_check_finds_a_duplicate_left_in_an_entity_no_mapping_ro
     await export(database, routed)
     assert sorted(entity_of_expense(sandbox)["tx-l1"]) == ["E100", "E200"]  # booked twice, in two entities
 
-    books = await _books(database, routed)
+    books = await march_books(database, routed)
 
     assert not books.clean
     assert [duplicate.expense_id for duplicate in books.duplicated] == ["tx-l1"]
@@ -329,7 +317,7 @@ async def test_a_connection_logged_in_to_an_entity_routes_to_the_others_and_chec
         await add_expenses(database, own, [("tx-b1", "rp-1", "Boston"), ("tx-l1", "rp-2", "London")])
         await export(database, own)
         assert entity_of_expense(sandbox) == {"tx-b1": ["E100"], "tx-l1": ["E200"]}
-        books = await _books(database, own)
+        books = await march_books(database, own)
         assert (books.clean, books.expenses, books.documents) == (True, 2, 2)
         for item in await items(database, own):
             with sandbox.control() as control:
