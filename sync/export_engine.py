@@ -40,9 +40,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
+from connectors.registry import vocabulary_of
 from core.bulk import insert_rows
 from core.connection_status import mark_needs_reauth
 from core.db import Database
+from core.destination_vocabulary import DestinationVocabulary
 from core.document_codec import document_from_json, document_to_json
 from core.domain import Document, DocumentKind, RemoteDocument
 from core.errors import (
@@ -232,7 +234,7 @@ class ExportEngine:
         work = [_Work(item) for item in items]
         claim = _Claim(tenant_id, token)
         async with self._renewing(claim):
-            redating = await self._build(tenant_id, connection_id, work)
+            redating = await self._build(tenant_id, connection_id, work, vocabulary_of(connector.spec))
             try:
                 await self._adopt_unknown(call, work)
                 await self._push(call, claim, work, receipts, redating=redating)
@@ -273,13 +275,17 @@ class ExportEngine:
             with suppress(asyncio.CancelledError):
                 await renewal
 
-    async def _build(self, tenant_id: uuid.UUID, connection_id: uuid.UUID, work: Sequence[_Work]) -> bool:
-        """Build every item's document; whether the connection's settings re-date documents refused for a closed
-        period."""
+    async def _build(
+        self, tenant_id: uuid.UUID, connection_id: uuid.UUID, work: Sequence[_Work], vocabulary: DestinationVocabulary
+    ) -> bool:
+        """Build every item's document in the words of the connector's `vocabulary`; whether the connection's
+        settings re-date documents refused for a closed period."""
         today = datetime.now(UTC).date()
         async with self.database.tenant_session(tenant_id) as session:
             repository = TenantRepository(session, tenant_id, self.actor)
-            previews = await preview_items(repository, [unit.item for unit in work], export_day=today)
+            previews = await preview_items(
+                repository, [unit.item for unit in work], export_day=today, vocabulary=vocabulary
+            )
             stored = await current_settings(repository, connection_id)
         for unit, preview in zip(work, previews, strict=True):
             item = unit.item
@@ -383,16 +389,18 @@ class ExportEngine:
                     unit.result = connector
                 continue
             for start in range(0, len(group), size):
-                await self._send_chunk(call, connector, claim, group[start : start + size], receipts)
+                await self._send_chunk(call, (entity, connector), claim, group[start : start + size], receipts)
 
     async def _send_chunk(
         self,
         call: "_Calls",
-        connector: DestinationConnector,
+        reaching: tuple[str | None, DestinationConnector],
         claim: "_Claim",
         chunk: list[_Work],
         receipts: ReceiptFetcher | None,
     ) -> None:
+        """One request's worth of documents of one entity, through `reaching` (that entity and its connector)."""
+        entity, connector = reaching
         if call.stop is not None:  # the connection cannot take more now: the rest wait, as the chunk did
             for unit in chunk:
                 unit.result = call.stop
@@ -408,11 +416,7 @@ class ExportEngine:
         chunk = await self._record_sending(connector, claim, chunk)
         if not chunk:
             return
-        outcomes = await call.push(
-            chunk[0].document.entity if chunk[0].document is not None else None,
-            connector,
-            [unit.document for unit in chunk if unit.document is not None],
-        )
+        outcomes = await call.push(entity, connector, [unit.document for unit in chunk if unit.document is not None])
         for unit, outcome in zip(chunk, outcomes, strict=True):
             unit.result, unit.sent = outcome, True
             if unit.document is not None and unit.document.attachments:
