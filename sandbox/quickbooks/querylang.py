@@ -165,9 +165,14 @@ def _condition(parser: _Parser) -> Condition:
     return Condition(column, comparison, tuple(values))
 
 
-def field_value(obj: Obj, path: str) -> Any:
+def field_value(obj: Any, path: str) -> Any:
+    """A dotted path's value; a reference gives its id; through a list (`AttachableRef.EntityRef.value`), a list."""
     current: Any = obj
-    for part in path.split("."):
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        if isinstance(current, list):
+            rest = ".".join(parts[index:])
+            return [found for item in current if (found := field_value(item, rest)) is not None]
         if not isinstance(current, dict):
             return None
         key = next((key for key in current if key.lower() == part.lower()), None)
@@ -197,6 +202,12 @@ def _like(value: Any, pattern: str) -> bool:
 
 def matches(obj: Obj, condition: Condition) -> bool:
     value = field_value(obj, condition.field)
+    if isinstance(value, list):
+        return any(_matches_value(item, condition) for item in value)
+    return _matches_value(value, condition)
+
+
+def _matches_value(value: Any, condition: Condition) -> bool:
     if value is None:
         return False
     if condition.operator == "LIKE":

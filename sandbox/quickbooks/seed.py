@@ -3,13 +3,15 @@ and terms, the same for the same seed (the seed varies balances, e-mail domains 
 
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sandbox.quickbooks.constants import MAIN_REALM, RATE_PLACES, UK_REALM, USD_RATES
 from sandbox.quickbooks.store import RealmStore
 
+SEED_AGE = timedelta(days=90)
+"""Seeded objects were created this long before the reset: older than any CDC window, as a real company's are."""
 CLASSIFICATION = {
     "Bank": "Asset",
     "Accounts Receivable": "Asset",
@@ -177,12 +179,19 @@ def _rates(home: str, multicurrency: bool) -> dict[str, Decimal]:
 
 def seeded_realms(seed: int, now: Callable[[], datetime]) -> dict[str, RealmStore]:
     """The sandbox's companies: `MAIN_REALM` (US, USD, multicurrency) and `UK_REALM` (GBP, one currency)."""
+
+    def seeded_at() -> datetime:
+        return now() - SEED_AGE
+
     realms = {
-        MAIN_REALM: RealmStore(MAIN_REALM, "Ledgerline Demo Co", "US", "USD", True, now, rates=_rates("USD", True)),
-        UK_REALM: RealmStore(UK_REALM, "Ledgerline UK Ltd", "GB", "GBP", False, now, rates=_rates("GBP", False)),
+        MAIN_REALM: RealmStore(
+            MAIN_REALM, "Ledgerline Demo Co", "US", "USD", True, seeded_at, rates=_rates("USD", True)
+        ),
+        UK_REALM: RealmStore(UK_REALM, "Ledgerline UK Ltd", "GB", "GBP", False, seeded_at, rates=_rates("GBP", False)),
     }
     for offset, store in enumerate(realms.values()):
         seed_realm(store, random.Random(seed * 1000 + offset))
+        store.now = now
     return realms
 
 
