@@ -4,6 +4,7 @@ Attachables linked to a transaction."""
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 
 import httpx
 
@@ -13,7 +14,7 @@ RECEIPT = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3 receipt bytes\n"
 
 
 def multipart(
-    meta: dict[str, object], content: bytes, newline: str = "\r\n", encode: bool = False
+    meta: Mapping[str, object], content: bytes, newline: str = "\r\n", encode: bool = False
 ) -> tuple[bytes, str]:
     boundary = "----sandbox-boundary"
     lines = [
