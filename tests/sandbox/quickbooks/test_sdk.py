@@ -18,7 +18,8 @@ from quickbooks.batch import batch_create  # type: ignore[import-untyped]
 from quickbooks.cdc import change_data_capture  # type: ignore[import-untyped]
 from quickbooks.exceptions import QuickbooksException  # type: ignore[import-untyped]
 from quickbooks.objects.account import Account  # type: ignore[import-untyped]
-from quickbooks.objects.base import Ref  # type: ignore[import-untyped]
+from quickbooks.objects.attachable import Attachable  # type: ignore[import-untyped]
+from quickbooks.objects.base import AttachableRef, Ref  # type: ignore[import-untyped]
 from quickbooks.objects.bill import Bill  # type: ignore[import-untyped]
 from quickbooks.objects.detailline import (  # type: ignore[import-untyped]
     AccountBasedExpenseLine,
@@ -29,6 +30,7 @@ from quickbooks.objects.journalentry import (  # type: ignore[import-untyped]
     JournalEntryLine,
     JournalEntryLineDetail,
 )
+from quickbooks.objects.purchase import Purchase  # type: ignore[import-untyped]
 from quickbooks.objects.vendor import Vendor  # type: ignore[import-untyped]
 
 from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, MAIN_REALM
@@ -183,3 +185,40 @@ def test_sdk_change_data_capture_lists_new_bills(client: QuickBooks) -> None:
     since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds")
     changes = change_data_capture([Bill, Vendor], since, qb=client)
     assert [changed.Id for changed in changes.Bill] == [bill.Id]
+
+
+def test_sdk_creates_a_vendor_a_card_purchase_and_uploads_a_receipt_to_it(client: QuickBooks) -> None:
+    vendor = Vendor()
+    vendor.DisplayName = "Sandbox Taxi Co"
+    vendor = vendor.save(qb=client)
+    assert vendor.Id and vendor.DisplayName == "Sandbox Taxi Co"
+
+    travel = Account.filter(Name="Ground Transportation", qb=client)[0].Id
+    card = Account.filter(Name="Corporate Visa", qb=client)[0].Id
+    purchase = Purchase()
+    purchase.PaymentType = "CreditCard"
+    purchase.AccountRef = Ref()
+    purchase.AccountRef.value = card
+    purchase.EntityRef = Ref()
+    purchase.EntityRef.value, purchase.EntityRef.type = vendor.Id, "Vendor"
+    purchase.DocNumber = "SDK-CC-1"
+    line = AccountBasedExpenseLine()
+    line.Amount = Decimal("42.00")
+    line.AccountBasedExpenseLineDetail = AccountBasedExpenseLineDetail()
+    line.AccountBasedExpenseLineDetail.AccountRef = Ref()
+    line.AccountBasedExpenseLineDetail.AccountRef.value = travel
+    purchase.Line.append(line)
+    purchase = purchase.save(qb=client)
+    assert purchase.TotalAmt == 42 and purchase.PaymentType == "CreditCard"
+
+    attachment = Attachable()
+    reference = AttachableRef()
+    reference.EntityRef = Ref()
+    reference.EntityRef.value, reference.EntityRef.type = purchase.Id, "Purchase"
+    attachment.AttachableRef.append(reference)
+    attachment.FileName = "taxi.pdf"
+    attachment.ContentType = "application/pdf"
+    attachment._FileBytes = b"%PDF-1.4 taxi receipt"
+    saved = attachment.save(qb=client)
+    assert saved.Id and saved.Size == len(b"%PDF-1.4 taxi receipt")
+    assert saved.AttachableRef[0].EntityRef.value == purchase.Id
