@@ -173,6 +173,6 @@ async def userinfo(request: Request) -> Response:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     record = state.oauth.access_tokens.get(value.strip()) if scheme.lower() == "bearer" else None
     grant = state.oauth.grants.get(record.grant_id) if record else None
-    if grant is None or grant.revoked or state.clock.now() >= record.expires_at:  # type: ignore[union-attr]
+    if record is None or grant is None or grant.revoked or state.clock.now() >= record.expires_at:
         return JSONResponse({"error": "invalid_token"}, 401)
     return JSONResponse({"sub": grant.id, "realmid": grant.realm_id, "email": "admin@example.com"})
