@@ -254,17 +254,18 @@ async def rotate_credentials(database: Database, vault: CredentialVault) -> int:
 
 @app.command()
 def sandbox(
-    systems: Annotated[str, typer.Option(help="Comma-separated simulators to run.")] = "fyle,intacct",
+    systems: Annotated[str | None, typer.Option(help="Comma-separated simulators to run (default: all).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_SANDBOX_PORT,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and of fault draws.")] = DEFAULT_SANDBOX_SEED,
 ) -> None:
-    """Run the simulators of the external systems (Fyle, Sage Intacct) with their control API at /_sandbox."""
-    from sandbox.app import Sandbox
+    """Run the simulators of the external systems with their control API at /_sandbox."""
+    from sandbox.app import SYSTEMS, Sandbox
 
     configure_logging(level="INFO", json=False)
     try:
-        box = Sandbox([name.strip() for name in systems.split(",") if name.strip()], seed=seed)
+        chosen = list(SYSTEMS) if systems is None else [name.strip() for name in systems.split(",") if name.strip()]
+        box = Sandbox(chosen, seed=seed)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from core.db import sqlalchemy_url
 from core.settings import Settings
+from sandbox.app import SYSTEMS
 from tests.conftest import LEDGERLINE_CLI, REDIS_URL, create_database, drop_database, settings_env
 
 STARTUP_SECONDS = 90
@@ -168,6 +169,29 @@ def test_the_sandbox_command_serves_the_chosen_simulators(demo_env: dict[str, st
         code, output = _stop(process, signal.SIGINT)
     assert health == {"status": "ok", "systems": ["intacct"], "seed": 7}, output
     assert fyle.status_code == 404
+    assert code == 0, output
+
+
+def test_the_sandbox_command_serves_every_simulator_by_default(demo_env: dict[str, str]) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [LEDGERLINE_CLI, "sandbox", "--port", str(port)],
+        env=demo_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        health = None
+        while health is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json()
+            except httpx.TransportError:
+                time.sleep(0.2)
+    finally:
+        code, output = _stop(process, signal.SIGINT)
+    assert health is not None and health["systems"] == list(SYSTEMS), output
     assert code == 0, output
 
 
