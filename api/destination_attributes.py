@@ -51,7 +51,9 @@ async def list_destination_attributes(
     destination: DestinationDep,
     repository: RepositoryDep,
     page: Annotated[PageParams, Depends(page_params)],
-    attribute_type: Annotated[str | None, Query(max_length=64, description="account, vendor, udd:NAME, …")] = None,
+    attribute_type: Annotated[
+        str | None, Query(max_length=64, description="One of the destination's attribute types.")
+    ] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=SEARCH_MAX_LENGTH, description="In name or code.")] = None,
     active: Annotated[bool | None, Query(description="Only active (true) or inactive (false) values.")] = None,
 ) -> DestinationAttributesPublic:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import keyset_page
-from connectors.registry import connector_class
+from connectors.registry import connector_class, destination_vocabulary
 from core.domain import Fund
 from core.models import ExportSettingsVersion
 from mappings import (
@@ -94,7 +94,13 @@ async def save_export_settings(
     try:
         spec = connector_class(destination.provider).spec
         creates = {fund: spec.export_kinds(fund) for fund in Fund}
-        stored, new_version = await save_settings(repository, destination=destination, settings=body, creates=creates)
+        stored, new_version = await save_settings(
+            repository,
+            destination=destination,
+            settings=body,
+            vocabulary=destination_vocabulary(destination.provider),
+            creates=creates,
+        )
     except RejectedChange as exc:
         raise Problem(
             422, f"The export settings cannot be saved: {exc}.", problem="invalid-settings", errors=exc.problems

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, select
 from api.deps import RepositoryDep
 from api.destinations import DestinationDep
 from api.keyset import decode_key_cursor, encode_key_cursor, keyset_page
+from connectors.registry import destination_vocabulary
 from core.models import Connection, DestinationAttribute, Mapping
 from core.repository import TenantRepository
 from mappings import (
@@ -42,7 +43,11 @@ class MappingCreate(BaseModel):
 
     source_type: str = Field(min_length=1, max_length=64, description="category, employee, project, cost_center, …")
     source_value: str = Field(min_length=1, max_length=1000, description="The category name, employee email, …")
-    destination_type: str = Field(min_length=1, max_length=64, description="account, expense_type, vendor, …")
+    destination_type: str = Field(
+        min_length=1,
+        max_length=64,
+        description="One of the destination's attribute types (its connector's spec declares them).",
+    )
     destination_attribute_id: uuid.UUID
 
     def change(self) -> MappingChange:
@@ -186,7 +191,12 @@ async def _public(repository: TenantRepository, saved: SavedMappings) -> Mapping
 
 async def _save(repository: TenantRepository, destination: Connection, changes: list[MappingChange]) -> MappingsSaved:
     try:
-        saved = await set_mappings(repository, destination_connection_id=destination.id, changes=changes)
+        saved = await set_mappings(
+            repository,
+            destination_connection_id=destination.id,
+            changes=changes,
+            vocabulary=destination_vocabulary(destination.provider),
+        )
     except RejectedChange as exc:
         raise Problem(
             422, f"The mappings cannot be saved: {exc}.", problem="invalid-mapping", errors=exc.problems
@@ -237,7 +247,10 @@ async def list_unmapped_values(
     destination: DestinationDep, repository: RepositoryDep, page: Annotated[PageParams, Depends(page_params)]
 ) -> UnmappedListPublic:
     values = await list_unmapped(
-        repository, destination_connection_id=destination.id, settings=await _settings(repository, destination)
+        repository,
+        destination_connection_id=destination.id,
+        settings=await _settings(repository, destination),
+        vocabulary=destination_vocabulary(destination.provider),
     )
     after = decode_key_cursor(page.cursor)
     keys = [(value.source_type, value.source_value, value.destination_type) for value in values]
@@ -261,7 +274,13 @@ async def auto_map_values(
 ) -> AutoMapPublic:
     """Rules default to the export settings' `auto_map`; values more than one attribute matches are not mapped."""
     settings = await _settings(repository, destination)
-    result, saved = await auto_map(repository, destination_connection_id=destination.id, settings=settings, rules=body)
+    result, saved = await auto_map(
+        repository,
+        destination_connection_id=destination.id,
+        settings=settings,
+        vocabulary=destination_vocabulary(destination.provider),
+        rules=body,
+    )
 
     def summary(candidate: Candidate) -> AttributeSummary:
         return AttributeSummary(

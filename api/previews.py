@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import RepositoryDep
+from connectors.registry import destination_vocabulary
 from core.domain import Document, DocumentLine
 from mappings import MissingMapping, NotFound, Preview, gross_total, preview_item
 from web.problems import Problem
@@ -133,7 +134,12 @@ class PreviewPublic(BaseModel):
 @router.get("/{export_item_id}/preview", response_model=PreviewPublic, summary="Build an item's document, unsent")
 async def preview_export_item(export_item_id: uuid.UUID, repository: RepositoryDep) -> PreviewPublic:
     try:
-        preview = await preview_item(repository, export_item_id=export_item_id, export_day=datetime.now(UTC).date())
+        preview = await preview_item(
+            repository,
+            export_item_id=export_item_id,
+            export_day=datetime.now(UTC).date(),
+            vocabulary_for=destination_vocabulary,
+        )
     except NotFound as exc:
         raise Problem(404, str(exc)) from exc
     return PreviewPublic.of(preview)

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from connectors.registry import destination_vocabulary
 from core.domain import Expense
 from mappings import ExportSettings, MappingTable, build_document, plan_groups
 from mappings.requirements import fund_of, needs
@@ -87,12 +88,16 @@ def make_expenses(count: int) -> list[Expense]:
     return made
 
 
+INTACCT = destination_vocabulary("intacct")
+"""The benchmark builds Sage Intacct documents."""
+
+
 def mapping_table(expenses: list[Expense], settings: ExportSettings) -> MappingTable:
     rows = set()
     for expense in expenses:
         kind = settings.export_type(fund_of(expense))
         assert kind is not None
-        for need in needs(expense, settings, kind):
+        for need in needs(expense, settings, kind, INTACCT):
             rows.add((need.source_type, need.source_value, need.destination_type, f"R-{need.source_value}"))
     return MappingTable.of(rows)
 
@@ -108,6 +113,7 @@ def build_all(expenses: list[Expense], settings: ExportSettings, table: MappingT
             mappings=table,
             reference=f"ll-{index}",
             export_day=EXPORT_DAY,
+            vocabulary=INTACCT,
         )
     return len(plan.groups)
 

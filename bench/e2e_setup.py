@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
+from connectors.registry import destination_vocabulary
 from core import migrate
 from core.audit import append_event
 from core.crypto import CredentialVault
@@ -199,7 +200,10 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
         session.add(destination)
         await session.flush()
         await save_settings(
-            TenantRepository(session, tenant_id, ACTOR), destination=destination, settings=BILLS_PER_REPORT
+            TenantRepository(session, tenant_id, ACTOR),
+            destination=destination,
+            settings=BILLS_PER_REPORT,
+            vocabulary=destination_vocabulary("intacct"),
         )
 
     connector = await open_connector(
@@ -241,6 +245,9 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
             *(MappingChange("employee", value, "vendor", vendor_id) for value in sorted(employees)),
         ]
         await set_mappings(
-            TenantRepository(session, tenant_id, ACTOR), destination_connection_id=destination_id, changes=changes
+            TenantRepository(session, tenant_id, ACTOR),
+            destination_connection_id=destination_id,
+            changes=changes,
+            vocabulary=destination_vocabulary("intacct"),
         )
     return BenchTenant(tenant_id, source_id, destination_id, account, vendor, len(changes))

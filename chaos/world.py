@@ -38,6 +38,7 @@ from chaos.constants import (
     WORKER_ENV,
     WORKER_START_SECONDS,
 )
+from connectors.registry import destination_vocabulary
 from core.db import Database
 from core.models import Connection, ExportItem, RunState, SyncRun
 from core.repository import TenantRepository
@@ -206,7 +207,10 @@ async def configure_destination(world: World, **connection_settings: Any) -> Non
         destination = await session.get(Connection, world.tenant.destination_id)
         assert destination is not None
         await save_settings(
-            TenantRepository(session, world.tenant.tenant_id, ACTOR), destination=destination, settings=CHAOS_SETTINGS
+            TenantRepository(session, world.tenant.tenant_id, ACTOR),
+            destination=destination,
+            settings=CHAOS_SETTINGS,
+            vocabulary=destination_vocabulary(destination.provider),
         )
         if connection_settings:
             destination.settings = {**destination.settings, **connection_settings}

@@ -6,7 +6,7 @@ Imports only `core`. The builders are pure (no I/O, no clock); the `*_store`, `r
 
 from mappings.automap import Ambiguous, AutoMapResult, Candidate, SourceValue, auto_map, match_values
 from mappings.builders import build_document, build_payment
-from mappings.constants import DestinationType, Fund, SourceType
+from mappings.constants import Fund, SourceType
 from mappings.errors import MissingMapping, MissingMappingsError, NotFound, RejectedChange
 from mappings.expense_json import ExpenseFormatError, expense_from_json, expense_to_json
 from mappings.grouping import Group, GroupingPlan, Skipped, idempotency_key, plan_groups
@@ -26,7 +26,6 @@ __all__ = [
     "AutoMapRules",
     "Candidate",
     "Condition",
-    "DestinationType",
     "ExpenseFormatError",
     "ExportSettings",
     "Fund",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from core.destination_vocabulary import DestinationVocabulary
 from core.models import DestinationAttribute
 from core.repository import TenantRepository
 from mappings.constants import EMAIL_DETAIL_MARKER, MAX_AMBIGUOUS_CANDIDATES, SourceType
@@ -119,13 +120,16 @@ async def _candidates(
 
 
 async def _unmapped_values(
-    repository: TenantRepository, destination_connection_id: uuid.UUID, settings: ExportSettings
+    repository: TenantRepository,
+    destination_connection_id: uuid.UUID,
+    settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
 ) -> dict[str, list[SourceValue]]:
     """Unmapped employees and categories of the open expenses, by source type, each value once."""
     table = await load_mapping_table(repository, destination_connection_id)
     records = await open_expenses(repository, destination_connection_id)
     found: dict[tuple[str, str, str], SourceValue] = {}
-    for need, expense in unmapped_needs(records, settings, table):
+    for need, expense in unmapped_needs(records, settings, table, vocabulary):
         key = (need.source_type, need.source_value, need.destination_type)
         if need.role is Role.COUNTERPARTY:
             found.setdefault(
@@ -144,6 +148,7 @@ async def auto_map(
     *,
     destination_connection_id: uuid.UUID,
     settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
     rules: AutoMapRules | None = None,
 ) -> tuple[AutoMapResult, SavedMappings | None]:
     """Match the unmapped employees and categories by `rules` (the settings' own by default) and save the
@@ -154,7 +159,7 @@ async def auto_map(
         plan.append((SourceType.EMPLOYEE, rules.employees))
     if rules.categories is not None:
         plan.append((SourceType.CATEGORY, rules.categories))
-    values = await _unmapped_values(repository, destination_connection_id, settings)
+    values = await _unmapped_values(repository, destination_connection_id, settings, vocabulary)
     types = {value.destination_type for source_type, _ in plan for value in values.get(source_type, [])}
     candidates = await _candidates(repository, destination_connection_id, types) if types else {}
     mapped: list[tuple[SourceValue, Candidate]] = []
@@ -175,6 +180,10 @@ async def auto_map(
         ]
         origin = f"auto_map:{rules.employees or '-'}/{rules.categories or '-'}"
         saved = await set_mappings(
-            repository, destination_connection_id=destination_connection_id, changes=changes, origin=origin
+            repository,
+            destination_connection_id=destination_connection_id,
+            changes=changes,
+            vocabulary=vocabulary,
+            origin=origin,
         )
     return AutoMapResult(tuple(mapped), tuple(ambiguous), tuple(unmatched)), saved

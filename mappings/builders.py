@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import TypeVar
 
 from core.currencies import minor_unit
+from core.destination_vocabulary import DestinationVocabulary
 from core.domain import Document, DocumentKind, DocumentLine, Expense
 from core.errors import ValidationError
 from mappings.amounts import allocate_in, to_unit
 from mappings.constants import ZERO, Fund
 from mappings.mapping_table import MappingTable
 from mappings.memo import MemoTemplate, document_values, line_values
-from mappings.requirements import carries_tax, fund_of
+from mappings.requirements import carries_tax, counterparty_destination, fund_of
 from mappings.resolution import ResolvedExpense, resolve_group
 from mappings.settings import ExportSettings
 from mappings.terms import document_currency, document_date, source_amount, source_tax
@@ -96,13 +97,14 @@ def _journal_lines(
     *,
     fund: Fund,
     settings: ExportSettings,
+    counterparty_type: str | None,
     currency: str,
     reference: str,
 ) -> Iterator[DocumentLine]:
     """Per expense, the expense account against the credit account (AP, or the card's), for the same amount.
 
     A negative expense (a refund) swaps the sides instead of posting a negative amount. Reimbursable lines name
-    the employee (as employee or vendor) on both sides, so the payable is traceable to the person.
+    the employee (as the counterparty type it is mapped to) on both sides, so the payable is traceable to the person.
     """
     template = settings.memo.line_template()
     default_credit = (
@@ -115,8 +117,8 @@ def _journal_lines(
         if credit_account is None:
             raise _invalid(reference, f"no account to credit for {fund} journal entries.")
         dimensions = dict(item.dimensions)
-        if fund is Fund.REIMBURSABLE and item.counterparty is not None:
-            dimensions[settings.employee_as] = item.counterparty
+        if counterparty_type is not None and item.counterparty is not None:
+            dimensions[counterparty_type] = item.counterparty
         # The side follows the amount; one that rounds to nothing takes the side of its base amount, which then
         # still posts against its counter-entry (or the journal would not balance in the base currency).
         debit = amount > ZERO or (amount == ZERO and (base is None or base >= ZERO))
@@ -169,8 +171,10 @@ def build_document(
     mappings: MappingTable,
     reference: str,
     export_day: date,
+    vocabulary: DestinationVocabulary,
 ) -> Document:
-    """The `kind` document for one group of expenses, identified by `reference` (the item's idempotency key).
+    """The `kind` document for one group of expenses, identified by `reference` (the item's idempotency key), in
+    the destination `vocabulary` describes.
 
     Raises `MappingError` (a `MissingMappingsError`) naming every missing mapping of the group, and
     `ValidationError` when the group cannot make a valid document (mixed currencies, nothing to post).
@@ -182,7 +186,7 @@ def build_document(
     currency, rate = _only([document_currency(expense, settings) for expense in ordered], reference, "currencies")
     booked_in = {expense.currency for expense in ordered}
     base_currency = booked_in.pop() if len(booked_in) == 1 else None
-    resolved = resolve_group(ordered, settings=settings, kind=kind, mappings=mappings)
+    resolved = resolve_group(ordered, settings=settings, kind=kind, mappings=mappings, vocabulary=vocabulary)
     amounts = allocate_in([source_amount(expense, settings) for expense in ordered], currency)
     # In another currency than booked, each line keeps what the source booked, so that the destination's base
     # figures can be made to equal it to the cent (a rate, rounded, cannot carry that).
@@ -194,7 +198,16 @@ def build_document(
     if kind is DocumentKind.JOURNAL_ENTRY:
         lines = tuple(
             _journal_lines(
-                resolved, amounts, bases, fund=fund, settings=settings, currency=currency, reference=reference
+                resolved,
+                amounts,
+                bases,
+                fund=fund,
+                settings=settings,
+                counterparty_type=(
+                    counterparty_destination(settings, kind, vocabulary) if fund is Fund.REIMBURSABLE else None
+                ),
+                currency=currency,
+                reference=reference,
             )
         )
     else:

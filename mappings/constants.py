@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Final
 
 from core.constants import NAMED_TYPE_PATTERN as NAMED_TYPE_PATTERN
+from core.destination_vocabulary import AttributeRole
 from core.domain import Fund as Fund  # re-exported: the mappings name funds through this module
 
 
@@ -20,48 +21,21 @@ class SourceType(StrEnum):
     TAX_GROUP = "tax_group"
 
 
-class DestinationType(StrEnum):
-    """Destination attribute types a mapping points at. User-defined dimensions are `udd:<NAME>` on top."""
-
-    ACCOUNT = "account"
-    EXPENSE_TYPE = "expense_type"
-    VENDOR = "vendor"
-    EMPLOYEE = "employee"
-    DEPARTMENT = "department"
-    LOCATION = "location"
-    CLASS = "class"
-    PROJECT = "project"
-    CUSTOMER = "customer"
-    ITEM = "item"
-    TAX_DETAIL = "tax_detail"
-    CHARGE_CARD_ACCOUNT = "charge_card_account"
-    CHECKING_ACCOUNT = "checking_account"
-    ENTITY = "entity"
-    """A company inside a multi-entity destination: where a routed document is posted (`ExportSettings.entity`)."""
-
-
 CUSTOM_FIELD_PREFIX: Final = "custom:"
-UDD_PREFIX: Final = "udd:"
-
-LINE_DIMENSION_TYPES: Final = frozenset(
-    {
-        DestinationType.DEPARTMENT,
-        DestinationType.LOCATION,
-        DestinationType.CLASS,
-        DestinationType.PROJECT,
-        DestinationType.CUSTOMER,
-        DestinationType.ITEM,
-    }
-)
-"""Destination types a document line carries in `DocumentLine.dimensions` (plus every `udd:<NAME>`)."""
-
-COMPATIBLE_DESTINATIONS: Final[dict[str, frozenset[str]]] = {
-    SourceType.CATEGORY: frozenset({DestinationType.ACCOUNT, DestinationType.EXPENSE_TYPE}),
-    SourceType.EMPLOYEE: frozenset({DestinationType.EMPLOYEE, DestinationType.VENDOR}),
-    SourceType.CORPORATE_CARD: frozenset({DestinationType.CHARGE_CARD_ACCOUNT, DestinationType.ACCOUNT}),
-    SourceType.TAX_GROUP: frozenset({DestinationType.TAX_DETAIL}),
+COMPATIBLE_ROLES: Final[dict[str, frozenset[AttributeRole]]] = {
+    SourceType.CATEGORY: frozenset({AttributeRole.CATEGORY}),
+    SourceType.EMPLOYEE: frozenset({AttributeRole.COUNTERPARTY}),
+    SourceType.CORPORATE_CARD: frozenset({AttributeRole.CARD_ACCOUNT}),
+    SourceType.TAX_GROUP: frozenset({AttributeRole.TAX}),
 }
-"""What each fixed source type may map to. Project, cost center and custom fields map to line dimensions."""
+"""The roles a destination type must be able to play for each fixed source type to map to it
+(`core.destination_vocabulary`: the destination's spec says which of its types play which)."""
+DIMENSION_ROLES: Final = frozenset({AttributeRole.LINE_DIMENSION, AttributeRole.ENTITY})
+"""What project, cost center, department and custom fields may map to: a line dimension, or an entity to route to."""
+
+ATTRIBUTE_TYPE_PATTERN: Final = r"^[a-z][a-z0-9_]{0,62}(:[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,62})?$"
+"""The shape of a destination attribute type's name in settings (`class`, `udd:REGION`); whether the destination
+has it is checked on save, against its vocabulary."""
 
 DIMENSION_SOURCES: Final = frozenset({SourceType.PROJECT, SourceType.COST_CENTER, SourceType.DEPARTMENT})
 """Source types (with `custom:<NAME>`) that a dimension rule can carry onto document lines, and that can route

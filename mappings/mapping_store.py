@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, tuple_
 
+from core.destination_vocabulary import DestinationVocabulary
 from core.models import DestinationAttribute, ExportItem, ExportState, Mapping
 from core.repository import TenantRepository
 from core.state_machine import record_transition
@@ -56,12 +57,16 @@ async def _attributes(
     return {row.id: row for row in (await repository.session.scalars(query)).all()}
 
 
-def _problems(changes: Sequence[MappingChange], attributes: dict[uuid.UUID, DestinationAttribute]) -> list[str]:
+def _problems(
+    changes: Sequence[MappingChange],
+    attributes: dict[uuid.UUID, DestinationAttribute],
+    vocabulary: DestinationVocabulary,
+) -> list[str]:
     problems: list[str] = []
     seen: set[MappingKey] = set()
     for index, change in enumerate(changes):
         where = f"mappings[{index}]" if len(changes) > 1 else "mapping"
-        problem = mapping_problem(change.source_type, change.destination_type)
+        problem = mapping_problem(change.source_type, change.destination_type, vocabulary)
         attribute = attributes.get(change.destination_attribute_id)
         if problem is not None:
             problems.append(f"{where}: {problem}")
@@ -88,13 +93,15 @@ async def set_mappings(
     *,
     destination_connection_id: uuid.UUID,
     changes: Sequence[MappingChange],
+    vocabulary: DestinationVocabulary,
     origin: str = "manual",
 ) -> SavedMappings:
-    """Create or repoint each mapping (all or none), audit each change, and release the items waiting on them."""
+    """Create or repoint each mapping (all or none), audit each change, and release the items waiting on them.
+    `vocabulary` is the destination's: which of its types each source type may map to."""
     attributes = await _attributes(
         repository, destination_connection_id, {change.destination_attribute_id for change in changes}
     )
-    problems = _problems(changes, attributes)
+    problems = _problems(changes, attributes, vocabulary)
     if problems:
         raise RejectedChange(problems)
     keys = [change.key for change in changes]

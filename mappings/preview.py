@@ -8,16 +8,17 @@ item's expenses in two queries at most (decoded ones come from `expense_cache`).
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 
 from core.bulk import among
+from core.destination_vocabulary import DestinationVocabulary
 from core.domain import Document, DocumentKind, Expense
 from core.errors import LedgerlineError, MappingError, ValidationError
-from core.models import ExportItem, ExportItemRecord, SourceRecord
+from core.models import Connection, ExportItem, ExportItemRecord, SourceRecord
 from core.repository import TenantRepository
 from mappings.builders import PAYMENT_KINDS, build_document
 from mappings.errors import MissingMapping, MissingMappingsError, NotFound
@@ -89,6 +90,7 @@ def _preview(
     rows: _Linked,
     read: _Read,
     export_day: date,
+    vocabulary: DestinationVocabulary,
 ) -> Preview:
     version = stored.version if stored is not None else None
     kind = DocumentKind(item.document_type)
@@ -109,6 +111,7 @@ def _preview(
             mappings=mappings,
             reference=item.idempotency_key,
             export_day=export_day,
+            vocabulary=vocabulary,
         )
     except MissingMappingsError as exc:
         return Preview(item, version, None, missing=exc.details, error=exc)
@@ -118,9 +121,10 @@ def _preview(
 
 
 async def preview_items(
-    repository: TenantRepository, items: Sequence[ExportItem], *, export_day: date
+    repository: TenantRepository, items: Sequence[ExportItem], *, export_day: date, vocabulary: DestinationVocabulary
 ) -> list[Preview]:
-    """One preview per item, in order; settings and mappings are read once per destination connection."""
+    """One preview per item, in order; settings and mappings are read once per destination connection. Every item
+    goes to a destination of the system `vocabulary` describes (the export engine's connector's)."""
     linked, read = await _linked_records(repository, [item.id for item in items])
     shared: dict[uuid.UUID, tuple[StoredSettings | None, MappingTable]] = {}
     previews = []
@@ -132,13 +136,25 @@ async def preview_items(
                 await load_mapping_table(repository, destination),
             )
         stored, mappings = shared[destination]
-        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), read, export_day))
+        previews.append(_preview(item, stored, mappings, linked.get(item.id, []), read, export_day, vocabulary))
     return previews
 
 
-async def preview_item(repository: TenantRepository, *, export_item_id: uuid.UUID, export_day: date) -> Preview:
+async def preview_item(
+    repository: TenantRepository,
+    *,
+    export_item_id: uuid.UUID,
+    export_day: date,
+    vocabulary_for: Callable[[str], DestinationVocabulary],
+) -> Preview:
+    """`vocabulary_for` gives the vocabulary of a destination system (its connection's `provider`)."""
     item = await repository.get(ExportItem, export_item_id)
     if item is None:
         raise NotFound(f"No export item {export_item_id} exists for this tenant.")
-    (preview,) = await preview_items(repository, [item], export_day=export_day)
+    destination = await repository.get(Connection, item.destination_connection_id)
+    if destination is None:
+        raise NotFound(f"Export item {export_item_id} has no destination connection.")
+    (preview,) = await preview_items(
+        repository, [item], export_day=export_day, vocabulary=vocabulary_for(destination.provider)
+    )
     return preview

@@ -7,8 +7,10 @@ same thing in a preview, in the mapping screen and in an export.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.destination_vocabulary import AttributeRole, DestinationVocabulary
 from core.domain import DocumentKind, Expense
-from mappings.constants import DestinationType, Fund, SourceType
+from core.errors import ValidationError
+from mappings.constants import Fund, SourceType
 from mappings.expense_fields import field_value, text_of
 from mappings.settings import ExportSettings
 from mappings.vocabulary import normalize_source_value
@@ -39,9 +41,20 @@ def fund_of(expense: Expense) -> Fund:
     return Fund.REIMBURSABLE if expense.is_reimbursable else Fund.CARD
 
 
-def category_destination(kind: DocumentKind) -> DestinationType:
-    """Expense reports book expense types; every other document books GL accounts."""
-    return DestinationType.EXPENSE_TYPE if kind is DocumentKind.EXPENSE_REPORT else DestinationType.ACCOUNT
+def _unsupported(vocabulary: DestinationVocabulary, what: str) -> ValidationError:
+    return ValidationError(
+        f"{vocabulary.system} {what}.",
+        code="unsupported_by_destination",
+        hint="Change the export settings to what this destination offers, then replay.",
+    )
+
+
+def category_destination(kind: DocumentKind, vocabulary: DestinationVocabulary) -> str:
+    """The type a `kind` document books categories to (Intacct: expense types on expense reports, else accounts)."""
+    destination = vocabulary.category_type(kind)
+    if destination is None:
+        raise _unsupported(vocabulary, f"books no categories on {kind} documents")
+    return destination
 
 
 def needs_employee(kind: DocumentKind, fund: Fund) -> bool:
@@ -49,13 +62,26 @@ def needs_employee(kind: DocumentKind, fund: Fund) -> bool:
     return fund is Fund.REIMBURSABLE or kind is DocumentKind.EXPENSE_REPORT
 
 
-def card_account_destination(kind: DocumentKind) -> DestinationType | None:
-    """Where a card's own mapping points: its charge-card account, or the GL account a card journal credits."""
-    if kind is DocumentKind.CHARGE_CARD_TRANSACTION:
-        return DestinationType.CHARGE_CARD_ACCOUNT
-    if kind is DocumentKind.JOURNAL_ENTRY:
-        return DestinationType.ACCOUNT
-    return None
+def counterparty_destination(settings: ExportSettings, kind: DocumentKind, vocabulary: DestinationVocabulary) -> str:
+    """The type employees are mapped to on a `kind` document: `employee_as`, else the first type it accepts."""
+    if settings.employee_as is not None:
+        return settings.employee_as
+    accepted = vocabulary.counterparty_types(kind)
+    if not accepted:
+        raise _unsupported(vocabulary, "has no attribute type to name an employee as")
+    return accepted[0]
+
+
+def card_account_destination(kind: DocumentKind, vocabulary: DestinationVocabulary) -> str | None:
+    """Where a card's own mapping points on a `kind` document, or None when it has no use there."""
+    return vocabulary.card_account_type(kind)
+
+
+def _single(role: AttributeRole, vocabulary: DestinationVocabulary, setting: str) -> str:
+    destination = vocabulary.first_with(role)
+    if destination is None:
+        raise _unsupported(vocabulary, f"has no {role} attribute type, which {setting} needs")
+    return destination
 
 
 def carries_tax(settings: ExportSettings, kind: DocumentKind) -> bool:
@@ -67,13 +93,17 @@ def _need(role: Role, source_type: str, value: str, destination: str, *, require
     return Need(role, str(source_type), normalize_source_value(source_type, value), str(destination), required)
 
 
-def needs(expense: Expense, settings: ExportSettings, kind: DocumentKind) -> list[Need]:
-    """Every mapping `expense` needs as a line of a `kind` document, required ones and optional overrides."""
+def needs(
+    expense: Expense, settings: ExportSettings, kind: DocumentKind, vocabulary: DestinationVocabulary
+) -> list[Need]:
+    """Every mapping `expense` needs as a line of a `kind` document in the destination `vocabulary` describes,
+    required ones and optional overrides."""
     fund = fund_of(expense)
-    found = [_need(Role.CATEGORY, SourceType.CATEGORY, expense.category, category_destination(kind))]
+    found = [_need(Role.CATEGORY, SourceType.CATEGORY, expense.category, category_destination(kind, vocabulary))]
     if needs_employee(kind, fund):
-        found.append(_need(Role.COUNTERPARTY, SourceType.EMPLOYEE, expense.employee_email, settings.employee_as))
-    card_destination = card_account_destination(kind)
+        counterparty = counterparty_destination(settings, kind, vocabulary)
+        found.append(_need(Role.COUNTERPARTY, SourceType.EMPLOYEE, expense.employee_email, counterparty))
+    card_destination = card_account_destination(kind, vocabulary)
     if fund is Fund.CARD and card_destination is not None and expense.corporate_card_id:
         found.append(
             _need(
@@ -85,14 +115,15 @@ def needs(expense: Expense, settings: ExportSettings, kind: DocumentKind) -> lis
             )
         )
     if carries_tax(settings, kind) and expense.tax_group and expense.tax_amount:
-        found.append(_need(Role.TAX, SourceType.TAX_GROUP, expense.tax_group, DestinationType.TAX_DETAIL))
+        tax = _single(AttributeRole.TAX, vocabulary, "tax")
+        found.append(_need(Role.TAX, SourceType.TAX_GROUP, expense.tax_group, tax))
     for rule in settings.dimensions:
         value = text_of(field_value(expense, rule.source))
         if value:
             found.append(_need(Role.DIMENSION, rule.source, value, rule.destination))
     routing = entity_routing_value(expense, settings)
     if routing is not None and routing[1]:
-        found.append(_need(Role.ENTITY, *routing, DestinationType.ENTITY))
+        found.append(_need(Role.ENTITY, *routing, _single(AttributeRole.ENTITY, vocabulary, "entity routing")))
     return found
 
 

@@ -7,6 +7,7 @@ expense, so the `MappingError` names everything a person has to map in one go.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.destination_vocabulary import DestinationVocabulary
 from core.domain import DocumentKind, Expense
 from core.errors import MappingError
 from mappings.errors import MissingMapping, MissingMappingsError
@@ -29,7 +30,12 @@ class ResolvedExpense:
 
 
 def resolve_group(
-    expenses: Sequence[Expense], *, settings: ExportSettings, kind: DocumentKind, mappings: MappingTable
+    expenses: Sequence[Expense],
+    *,
+    settings: ExportSettings,
+    kind: DocumentKind,
+    mappings: MappingTable,
+    vocabulary: DestinationVocabulary,
 ) -> list[ResolvedExpense]:
     """Every expense resolved, or `MissingMappingsError` naming every required mapping the group lacks."""
     missing: dict[tuple[str, str, str], list[str]] = {}
@@ -38,7 +44,7 @@ def resolve_group(
     for expense in expenses:
         found: dict[Role, str] = {}
         dimensions: dict[str, str] = {}
-        for need in needs(expense, settings, kind):
+        for need in needs(expense, settings, kind, vocabulary):
             remote_id = mappings.lookup(need.source_type, need.source_value, need.destination_type)
             if remote_id is None:
                 if need.required:

@@ -1,16 +1,20 @@
 """Export settings: how a tenant's expenses become documents in one destination. Validated as a whole.
 
-Rules that span fields (an expense report needs employees mapped as employees, a card transaction needs a
-charge-card account…) are checked here, so a setting that could only fail at export time is refused on save.
-Destination ids in `defaults` are the attributes' `remote_id`s; `settings_store` checks they exist and are active.
+Rules that span fields (a card transaction needs a default card account, a journal entry an account to credit…)
+are checked here, so a setting that could only fail at export time is refused on save. What depends on the
+destination (its attribute types, the counterparty types each document takes) is checked on save against its
+vocabulary (`settings_store.destination_problems`), and destination ids in `defaults` (the attributes'
+`remote_id`s) against its attributes.
 """
 
+import re
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.domain import DocumentKind
 from mappings.constants import (
+    ATTRIBUTE_TYPE_PATTERN,
     DEFAULT_EXPORTABLE_STATES,
     MAX_DIMENSION_RULES,
     MAX_GROUP_FIELDS,
@@ -21,7 +25,9 @@ from mappings.constants import (
 from mappings.expense_fields import is_groupable
 from mappings.memo import DOCUMENT_PLACEHOLDERS, LINE_PLACEHOLDERS, MemoTemplate, parse_template
 from mappings.skip_rules import SkipRule
-from mappings.vocabulary import is_dimension_source, is_line_dimension
+from mappings.vocabulary import is_dimension_source
+
+_ATTRIBUTE_TYPE = re.compile(ATTRIBUTE_TYPE_PATTERN)
 
 DateRule = Literal["spent", "approved", "last_spent", "posted", "export_day"]
 """Which date a document carries: the expense's spend, approval or (cards) bank-posting date, the latest spend
@@ -102,14 +108,15 @@ class DimensionRule(_Strict):
     """Carry a source dimension onto document lines as a destination dimension (cost center → department)."""
 
     source: str = Field(description="project, cost_center, department or custom:<NAME>")
-    destination: str = Field(description="department, location, class, project, customer, item or udd:<NAME>")
+    destination: str = Field(
+        pattern=ATTRIBUTE_TYPE_PATTERN,
+        description="A line dimension of the destination (one of its attribute types, or a user-defined dimension).",
+    )
 
     @model_validator(mode="after")
     def _types(self) -> Self:
         if not is_dimension_source(self.source):
             raise ValueError(_not_a_source(self.source))
-        if not is_line_dimension(self.destination):
-            raise ValueError(f"{self.destination!r} is not a line dimension")
         return self
 
 
@@ -117,7 +124,7 @@ class Defaults(_Strict):
     """Destination ids (`remote_id`) used when no mapping says otherwise."""
 
     dimensions: dict[str, str] = Field(
-        default_factory=dict, description="Line dimension → remote id (department, location, class, project, …)."
+        default_factory=dict, description="Line dimension of the destination → remote id."
     )
     charge_card_account: str | None = Field(default=None, description="Card transactions, unless the card is mapped.")
     journal_credit_account: str | None = Field(
@@ -132,9 +139,9 @@ class Defaults(_Strict):
     @field_validator("dimensions")
     @classmethod
     def _dimension_types(cls, dimensions: dict[str, str]) -> dict[str, str]:
-        unknown = [name for name in dimensions if not is_line_dimension(name)]
-        if unknown:
-            raise ValueError(f"{', '.join(unknown)} are not line dimensions")
+        malformed = [name for name in dimensions if not _ATTRIBUTE_TYPE.match(name)]
+        if malformed:
+            raise ValueError(f"{', '.join(map(repr, malformed))} cannot name a destination dimension")
         return dimensions
 
 
@@ -178,8 +185,11 @@ class ExportSettings(_Strict):
         default_factory=ReimbursableSettings, description="None: reimbursable expenses are not exported."
     )
     card: CardSettings | None = Field(default=None, description="None: corporate-card expenses are not exported.")
-    employee_as: Literal["employee", "vendor"] = Field(
-        default="employee", description="Whether employees are mapped to destination employees or vendors."
+    employee_as: str | None = Field(
+        default=None,
+        pattern=ATTRIBUTE_TYPE_PATTERN,
+        description="The destination attribute type employees are mapped to (one of its counterparty types, such as "
+        "its employees or vendors); None: the first type each document accepts.",
     )
     dimensions: list[DimensionRule] = Field(default_factory=list, max_length=MAX_DIMENSION_RULES)
     defaults: Defaults = Field(default_factory=Defaults)
@@ -203,7 +213,7 @@ class ExportSettings(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        problems = [*self._counterparty_problems(), *self._card_problems(), *self._journal_problems()]
+        problems = [*self._card_problems(), *self._journal_problems()]
         destinations = [rule.destination for rule in self.dimensions]
         if len(set(destinations)) != len(destinations):
             problems.append("two dimension rules fill the same destination dimension")
@@ -212,15 +222,6 @@ class ExportSettings(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    def _counterparty_problems(self) -> list[str]:
-        problems = []
-        kinds = {self.export_type(Fund.REIMBURSABLE), self.export_type(Fund.CARD)}
-        if DocumentKind.EXPENSE_REPORT in kinds and self.employee_as != "employee":
-            problems.append("expense reports need employees mapped as employees (employee_as = employee)")
-        if self.export_type(Fund.REIMBURSABLE) is DocumentKind.BILL and self.employee_as != "vendor":
-            problems.append("reimbursable bills need employees mapped as vendors (employee_as = vendor)")
-        return problems
 
     def _card_problems(self) -> list[str]:
         problems = []

@@ -1,7 +1,8 @@
 """Export settings, versioned: saving adds a version (and an audit event), never overwrites one.
 
-Saving checks what the model alone cannot: that every default names an active attribute of the right type in
-this destination. Identical settings are not saved again, so replaying a save is harmless.
+Saving checks what the model alone cannot: that the settings use only attribute types this destination has, each
+in a role it can play (its `DestinationVocabulary`), and that every default names an active attribute of the right
+type in it. Identical settings are not saved again, so replaying a save is harmless.
 """
 
 import uuid
@@ -11,21 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
+from core.destination_vocabulary import AttributeRole, DestinationVocabulary
 from core.domain import DocumentKind
 from core.models import Connection, DestinationAttribute, ExportSettingsVersion
 from core.repository import TenantRepository
-from mappings.constants import AUDIT_SETTINGS_SAVE, DestinationType, Fund
+from mappings.constants import AUDIT_SETTINGS_SAVE, Fund
 from mappings.errors import RejectedChange
+from mappings.requirements import needs_employee
 from mappings.settings import ExportSettings
-
-_DEFAULT_TYPES: dict[str, tuple[str, ...]] = {
-    "charge_card_account": (DestinationType.CHARGE_CARD_ACCOUNT,),
-    "journal_credit_account": (DestinationType.ACCOUNT,),
-    "journal_card_credit_account": (DestinationType.ACCOUNT,),
-    "card_vendor": (DestinationType.VENDOR,),
-    "payment_account": (DestinationType.CHECKING_ACCOUNT, DestinationType.ACCOUNT),
-}
-"""The attribute types each named default may be (a bank account is an account in some systems)."""
+from mappings.vocabulary import line_dimension_problem, types_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +55,83 @@ async def current_settings(repository: TenantRepository, destination_connection_
     return StoredSettings.of(row) if row is not None else None
 
 
-def _referenced_defaults(settings: ExportSettings) -> list[tuple[str, str, tuple[str, ...]]]:
+def _default_types(vocabulary: DestinationVocabulary) -> dict[str, tuple[str, ...]]:
+    """The attribute types each named default may be, by the role it plays (a bank account is an account in some
+    systems): the card account of card transactions, the vendor of card bills, as those documents declare."""
+    card_account = vocabulary.card_account_type(DocumentKind.CHARGE_CARD_TRANSACTION)
+    credit = vocabulary.types_with(AttributeRole.CREDIT_ACCOUNT)
+    return dict(
+        charge_card_account=(card_account,) if card_account else vocabulary.types_with(AttributeRole.CARD_ACCOUNT),
+        journal_credit_account=credit,
+        journal_card_credit_account=credit,
+        card_vendor=vocabulary.counterparty_types(DocumentKind.BILL),
+        payment_account=vocabulary.types_with(AttributeRole.BANK_ACCOUNT),
+    )
+
+
+def _referenced_defaults(
+    settings: ExportSettings, vocabulary: DestinationVocabulary
+) -> list[tuple[str, str, tuple[str, ...]]]:
     """(where in the settings, remote id, allowed attribute types) of every default that names an attribute."""
     defaults = settings.defaults
     named = [
         (f"defaults.{name}", value, types)
-        for name, types in _DEFAULT_TYPES.items()
+        for name, types in _default_types(vocabulary).items()
         if (value := getattr(defaults, name)) is not None
     ]
-    dimensions = [(f"defaults.dimensions.{kind}", value, (kind,)) for kind, value in defaults.dimensions.items()]
+    # A dimension the destination lacks is `destination_problems`' to report.
+    dimensions = [
+        (f"defaults.dimensions.{kind}", value, (kind,))
+        for kind, value in defaults.dimensions.items()
+        if vocabulary.is_line_dimension(kind)
+    ]
     return named + dimensions
 
 
+def destination_problems(settings: ExportSettings, vocabulary: DestinationVocabulary) -> list[str]:
+    """What `settings` ask of the destination that its vocabulary does not offer: dimensions it lacks, employees
+    mapped to a type a document cannot name, tax or entity routing without a type to carry them."""
+    problems = [
+        f"dimensions[{index}].destination: {problem}"
+        for index, rule in enumerate(settings.dimensions)
+        if (problem := line_dimension_problem(rule.destination, vocabulary)) is not None
+    ]
+    problems += [
+        f"defaults.dimensions: {problem}"
+        for name in settings.defaults.dimensions
+        if (problem := line_dimension_problem(name, vocabulary)) is not None
+    ]
+    counterparties = frozenset({AttributeRole.COUNTERPARTY})
+    employee_as = settings.employee_as
+    if employee_as is not None and not vocabulary.has_role(employee_as, AttributeRole.COUNTERPARTY):
+        problems.append(
+            f"employee_as: {employee_as!r} is not a counterparty type of {vocabulary.system} "
+            f"(use {types_for(counterparties, vocabulary)})"
+        )
+    elif employee_as is not None:
+        for fund in Fund:
+            kind = settings.export_type(fund)
+            accepted = vocabulary.counterparty_types(kind) if kind is not None else ()
+            if kind is not None and needs_employee(kind, fund) and employee_as not in accepted:
+                problems.append(
+                    f"{fund} {kind} documents name employees as {' or '.join(accepted)}, not as {employee_as} "
+                    f"(employee_as = {accepted[0] if accepted else 'null'})"
+                )
+    # The settings `tax` and `entity` are named after the roles that carry them.
+    for role, wanted in ((AttributeRole.TAX, settings.tax), (AttributeRole.ENTITY, settings.entity is not None)):
+        if wanted and vocabulary.first_with(role) is None:
+            problems.append(f"{role}: {vocabulary.system} has no {role} attribute type to carry it")
+    return problems
+
+
 async def default_problems(
-    repository: TenantRepository, destination_connection_id: uuid.UUID, settings: ExportSettings
+    repository: TenantRepository,
+    destination_connection_id: uuid.UUID,
+    settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
 ) -> list[str]:
     """Every default that does not name an active attribute of an allowed type in this destination."""
-    referenced = _referenced_defaults(settings)
+    referenced = _referenced_defaults(settings, vocabulary)
     if not referenced:
         return []
     pairs = {(kind, remote_id) for _, remote_id, types in referenced for kind in types}
@@ -89,6 +144,8 @@ async def default_problems(
     present = set((await repository.session.execute(query)).all())
     return [
         f"{where}: no active {' or '.join(types)} {remote_id!r} in this destination"
+        if types
+        else f"{where}: {vocabulary.system} has no attribute type for it"
         for where, remote_id, types in referenced
         if not any((kind, remote_id) in present for kind in types)
     ]
@@ -119,12 +176,14 @@ async def save_settings(
     *,
     destination: Connection,
     settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
     creates: Mapping[Fund, Sequence[DocumentKind]] | None = None,
 ) -> tuple[StoredSettings, bool]:
     """Save `settings` as the destination's next version; (the current version, whether a new one was made).
 
-    `RejectedChange` lists every default that does not resolve, and every export type the destination does not
-    create (`creates`: its connector's declaration, per fund). Saves of one destination are serialised by locking
+    `RejectedChange` lists every default that does not resolve, everything the destination's `vocabulary` does not
+    offer (`destination_problems`), and every export type the destination does not create (`creates`: its
+    connector's declaration, per fund). Saves of one destination are serialised by locking
     its connection row, so two versions can never get the same number.
     """
     await repository.session.execute(
@@ -135,7 +194,11 @@ async def save_settings(
     current = await current_settings(repository, destination.id)
     if current is not None and current.settings == settings:
         return current, False
-    problems = [*kind_problems(settings, creates), *await default_problems(repository, destination.id, settings)]
+    problems = [
+        *kind_problems(settings, creates),
+        *destination_problems(settings, vocabulary),
+        *await default_problems(repository, destination.id, settings, vocabulary),
+    ]
     if problems:
         raise RejectedChange(problems)
     row = ExportSettingsVersion(

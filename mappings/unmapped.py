@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from core.destination_vocabulary import DestinationVocabulary
 from core.domain import Expense
 from core.models import ExportItem, ExportState
 from core.repository import TenantRepository
@@ -33,7 +34,7 @@ class UnmappedValue:
 
 
 def unmapped_needs(
-    records: Sequence[OpenExpense], settings: ExportSettings, table: MappingTable
+    records: Sequence[OpenExpense], settings: ExportSettings, table: MappingTable, vocabulary: DestinationVocabulary
 ) -> Iterator[tuple[Need, Expense]]:
     """Each required, unmapped need of each expense that would be exported."""
     for record in records:
@@ -42,7 +43,7 @@ def unmapped_needs(
             continue
         kind = settings.export_type(fund_of(expense))
         assert kind is not None, "exclusion_reason refuses expenses of a fund that is not exported"
-        for need in needs(expense, settings, kind):
+        for need in needs(expense, settings, kind, vocabulary):
             if need.required and table.lookup(need.source_type, need.source_value, need.destination_type) is None:
                 yield need, expense
 
@@ -69,14 +70,18 @@ async def _waiting_items(repository: TenantRepository, destination_connection_id
 
 
 async def list_unmapped(
-    repository: TenantRepository, *, destination_connection_id: uuid.UUID, settings: ExportSettings
+    repository: TenantRepository,
+    *,
+    destination_connection_id: uuid.UUID,
+    settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
 ) -> list[UnmappedValue]:
     """Every unmapped value, ordered by (source type, source value, destination type)."""
     table = await load_mapping_table(repository, destination_connection_id)
     records = await open_expenses(repository, destination_connection_id)
     expenses: Counter[MappingKey] = Counter(
         (need.source_type, need.source_value, need.destination_type)
-        for need, _ in unmapped_needs(records, settings, table)
+        for need, _ in unmapped_needs(records, settings, table, vocabulary)
     )
     items = await _waiting_items(repository, destination_connection_id)
     keys = sorted(set(expenses) | {key for key in items if table.lookup(*key) is None})

@@ -1,46 +1,33 @@
-"""Which source and destination types exist, which pairs a mapping may join, and how source values compare.
+"""Which source types exist, which destination types a mapping from each may point at, and how source values compare.
 
-One place decides this, so the API, the builders and auto-map can never disagree about what "mapped" means.
+One place decides this, so the API, the builders and auto-map can never disagree about what "mapped" means. The
+destination's side is its `DestinationVocabulary` (from its connector's spec): this module knows roles, never one
+system's type names.
 """
 
 import re
 
+from core.destination_vocabulary import AttributeRole, DestinationVocabulary
 from mappings.constants import (
-    COMPATIBLE_DESTINATIONS,
+    COMPATIBLE_ROLES,
     CUSTOM_FIELD_PREFIX,
+    DIMENSION_ROLES,
     DIMENSION_SOURCES,
-    LINE_DIMENSION_TYPES,
     NAMED_TYPE_PATTERN,
-    UDD_PREFIX,
-    DestinationType,
     SourceType,
 )
 
 _NAMED = re.compile(NAMED_TYPE_PATTERN)
 _SOURCE_TYPES = frozenset(SourceType)
-_DESTINATION_TYPES = frozenset(DestinationType)
-
-
-def _named(value: str, prefix: str) -> bool:
-    return value.startswith(prefix) and bool(_NAMED.match(value.removeprefix(prefix)))
 
 
 def is_custom_field(name: str) -> bool:
     """`custom:<NAME>`: a custom field of the source expense."""
-    return _named(name, CUSTOM_FIELD_PREFIX)
+    return name.startswith(CUSTOM_FIELD_PREFIX) and bool(_NAMED.match(name.removeprefix(CUSTOM_FIELD_PREFIX)))
 
 
 def is_source_type(value: str) -> bool:
     return value in _SOURCE_TYPES or is_custom_field(value)
-
-
-def is_destination_type(value: str) -> bool:
-    return value in _DESTINATION_TYPES or _named(value, UDD_PREFIX)
-
-
-def is_line_dimension(value: str) -> bool:
-    """A destination type a document line carries as a dimension (department, project, …, `udd:<NAME>`)."""
-    return value in LINE_DIMENSION_TYPES or _named(value, UDD_PREFIX)
 
 
 def is_dimension_source(value: str) -> bool:
@@ -48,22 +35,40 @@ def is_dimension_source(value: str) -> bool:
     return value in DIMENSION_SOURCES or is_custom_field(value)
 
 
-def mapping_problem(source_type: str, destination_type: str) -> str | None:
-    """Why a mapping from `source_type` to `destination_type` cannot exist, or None if it can."""
+def allowed_roles(source_type: str) -> frozenset[AttributeRole]:
+    """The roles a destination type must play for `source_type` to map to it."""
+    return COMPATIBLE_ROLES.get(source_type, DIMENSION_ROLES)
+
+
+def types_for(roles: frozenset[AttributeRole], vocabulary: DestinationVocabulary) -> str:
+    """The destination's types playing any of `roles`, for a message (`udd:<NAME>` when line dimensions count)."""
+    names = [declared.name for declared in vocabulary.types if declared.roles & roles]
+    form = vocabulary.user_dimension_form()
+    if AttributeRole.LINE_DIMENSION in roles and form is not None:
+        names.append(form)
+    return " or ".join(filter(None, [", ".join(names[:-1]), *names[-1:]])) or "nothing"
+
+
+def line_dimension_problem(destination_type: str, vocabulary: DestinationVocabulary) -> str | None:
+    """Why a document line cannot carry `destination_type` as a dimension, or None when it can."""
+    if vocabulary.is_line_dimension(destination_type):
+        return None
+    line_dimensions = types_for(frozenset({AttributeRole.LINE_DIMENSION}), vocabulary)
+    return f"{destination_type!r} is not a line dimension of {vocabulary.system} (use {line_dimensions})"
+
+
+def mapping_problem(source_type: str, destination_type: str, vocabulary: DestinationVocabulary) -> str | None:
+    """Why a mapping from `source_type` to `destination_type` cannot exist in this destination, or None if it can."""
     if not is_source_type(source_type):
         return f"{source_type!r} is not a source type (use one of {', '.join(SourceType)} or custom:<NAME>)."
-    if not is_destination_type(destination_type):
+    roles = allowed_roles(source_type)
+    if not vocabulary.is_type(destination_type):
         return (
-            f"{destination_type!r} is not a destination type (use one of {', '.join(DestinationType)} or udd:<NAME>)."
+            f"{destination_type!r} is not an attribute type of {vocabulary.system} "
+            f"({source_type} values map to {types_for(roles, vocabulary)})."
         )
-    allowed = COMPATIBLE_DESTINATIONS.get(source_type)
-    if allowed is not None and destination_type not in allowed:
-        return f"A {source_type} maps to {' or '.join(sorted(allowed))}, not to {destination_type}."
-    if allowed is None and not (is_line_dimension(destination_type) or destination_type == DestinationType.ENTITY):
-        return (
-            f"A {source_type} maps to a line dimension (department, location, class, …) or an entity, "
-            f"not to {destination_type}."
-        )
+    if not any(vocabulary.has_role(destination_type, role) for role in roles):
+        return f"A {source_type} maps to {types_for(roles, vocabulary)}, not to {destination_type}."
     return None
 
 

@@ -18,8 +18,10 @@ from sqlalchemy import and_, select
 
 from connectors.base import BookedDocument, DestinationConnector
 from connectors.factory import ConnectionNotFoundError, open_connector
+from connectors.registry import vocabulary_of
 from core.crypto import CredentialVault
 from core.db import Database
+from core.destination_vocabulary import AttributeRole, DestinationVocabulary
 from core.domain import DocumentKind, Expense, RecordKind
 from core.errors import LedgerlineError
 from core.models import (
@@ -36,7 +38,7 @@ from core.repository import TenantRepository
 from core.settings import Settings
 from core.traces import trace_words
 from mappings.amounts import to_cents
-from mappings.constants import ZERO, DestinationType, Fund
+from mappings.constants import ZERO, Fund
 from mappings.expense_json import ExpenseFormatError, expense_from_json
 from mappings.grouping import exclusion_reason
 from mappings.settings import ExportSettings
@@ -160,7 +162,7 @@ async def check_books(
     seen: set[tuple[DocumentKind, str]] = set()
     booked_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     unreadable: list[UnreadableEntity] = []
-    for entity in await _entities(database, tenant_id, connection_id):
+    for entity in await _entities(database, tenant_id, connection_id, vocabulary_of(connector.spec)):
         reader = connector_in(connector, entity)
         try:
             for kind in kinds:
@@ -180,10 +182,14 @@ async def check_books(
     return report
 
 
-async def _entities(database: Database, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> list[str | None]:
+async def _entities(
+    database: Database, tenant_id: uuid.UUID, connection_id: uuid.UUID, vocabulary: DestinationVocabulary
+) -> list[str | None]:
     """Where the connection's documents may be: its own entity (None), and every entity it knows of: imported (even
     inactive now), sent to, or mapped to. Each is read from inside, since an entity's documents show only there; a
-    document left in an entity nothing routes to any more is found all the same."""
+    document left in an entity nothing routes to any more is found all the same. Entities are attributes of the
+    type `vocabulary` says plays that role (none when the destination has none)."""
+    entity_type = vocabulary.first_with(AttributeRole.ENTITY)
     async with database.tenant_session(tenant_id) as session:
         sent = await session.scalars(
             select(SENT_ENTITY)
@@ -203,14 +209,14 @@ async def _entities(database: Database, tenant_id: uuid.UUID, connection_id: uui
             .where(
                 Mapping.tenant_id == tenant_id,
                 Mapping.destination_connection_id == connection_id,
-                Mapping.destination_type == DestinationType.ENTITY.value,
+                Mapping.destination_type == entity_type,
             )
         )
         imported = await session.scalars(
             select(DestinationAttribute.remote_id).where(
                 DestinationAttribute.tenant_id == tenant_id,
                 DestinationAttribute.connection_id == connection_id,
-                DestinationAttribute.attribute_type == DestinationType.ENTITY.value,
+                DestinationAttribute.attribute_type == entity_type,
             )
         )
         return [None, *sorted({*sent, *mapped, *imported} - {None})]

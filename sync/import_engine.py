@@ -30,8 +30,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector, SourceConnector
+from connectors.registry import vocabulary_of
 from core.audit import append_event
 from core.db import Database
+from core.destination_vocabulary import DestinationVocabulary
 from core.domain import DimensionValue
 from core.errors import EngineAction, LedgerlineError
 from core.log import get_logger
@@ -126,7 +128,7 @@ async def import_dimensions(
             counts.error = exc.message
             log.warning("dimension_import_refused", attribute_type=attribute_type, error_class=exc.error_class)
     if any(counts.created or counts.updated for counts in report.types.values()):
-        await _auto_map(database, report, tenant_id, connection_id, actor)
+        await _auto_map(database, report, tenant_id, connection_id, actor, vocabulary_of(connector.spec))
     return report
 
 
@@ -291,7 +293,12 @@ async def _deactivate_unseen(session: AsyncSession, work: _Pass, connection_id: 
 
 
 async def _auto_map(
-    database: Database, report: ImportReport, tenant_id: uuid.UUID, connection_id: uuid.UUID, actor: str
+    database: Database,
+    report: ImportReport,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    actor: str,
+    vocabulary: DestinationVocabulary,
 ) -> None:
     """Run the tenant's auto-map rules again; saving what they match releases the items waiting on it."""
     async with database.tenant_session(tenant_id) as session:
@@ -302,7 +309,9 @@ async def _auto_map(
         rules = stored.settings.auto_map
         if rules.employees is None and rules.categories is None:
             return
-        result, saved = await auto_map(repository, destination_connection_id=connection_id, settings=stored.settings)
+        result, saved = await auto_map(
+            repository, destination_connection_id=connection_id, settings=stored.settings, vocabulary=vocabulary
+        )
     report.auto_mapped = len(result.mapped)
     report.released_item_ids = saved.released_item_ids if saved is not None else ()
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from core.models import ExportItem
+from connectors.registry import destination_vocabulary
+from core.models import Connection, ExportItem
 from dashboard.constants import EXPORT_AGAIN_CONFIRMED, MAX_PAGE_SIZE, PREFIX, SKIP_REASON_MAX_LENGTH
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, parse_uuid
@@ -215,7 +216,15 @@ async def save_mapping(
     change = MappingChange(source_type, source_value, destination_type, destination_attribute_id)
     try:
         async with scope.acting_for(tenant_id) as repository:
-            saved = await set_mappings(repository, destination_connection_id=connection_id, changes=[change])
+            destination = await repository.get(Connection, connection_id)
+            if destination is None:
+                raise NotFoundPage("destination connection")
+            saved = await set_mappings(
+                repository,
+                destination_connection_id=connection_id,
+                changes=[change],
+                vocabulary=destination_vocabulary(destination.provider),
+            )
     except RejectedChange as exc:
         return back(request, f"{PREFIX}/items/{item_id}", f"The mapping was not saved: {exc}.", level="error")
     released = len(saved.released_item_ids)

@@ -94,12 +94,16 @@ async def test_inconsistent_settings_are_a_422_naming_the_problem(
     client: httpx.AsyncClient, database: Database, tenant: TenantFixture
 ) -> None:
     world = await api_world(client, database, tenant)
-    response = await client.put(
-        _path(world.destination_id), headers=tenant.headers, json={"reimbursable": {"export_type": "bill"}}
-    )
+    body = {"reimbursable": {"export_type": "bill"}, "employee_as": "employee"}
+    response = await client.put(_path(world.destination_id), headers=tenant.headers, json=body)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert "employees mapped as vendors" in response.json()["detail"]
+    assert "bill documents name employees as vendor, not as employee" in response.json()["detail"]
+    # What the destination's spec does not declare is refused on save, naming what it offers.
+    body = {"dimensions": [{"source": "project", "destination": "tracking"}]}
+    response = await client.put(_path(world.destination_id), headers=tenant.headers, json=body)
+    assert response.status_code == 422
+    assert "'tracking' is not a line dimension of intacct (use department, location," in response.json()["detail"]
 
 
 async def test_defaults_must_name_active_attributes_of_the_right_type(

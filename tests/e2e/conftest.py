@@ -25,6 +25,7 @@ from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_
 from tests.conftest import LEDGERLINE_CLI, settings_env
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, make_source
+from tests.vocabularies import INTACCT
 
 
 @pytest.fixture
@@ -94,7 +95,10 @@ async def make_books(
         session.add(destination)
         await session.flush()
         await save_settings(
-            TenantRepository(session, source.tenant_id, "admin"), destination=destination, settings=export
+            TenantRepository(session, source.tenant_id, "admin"),
+            destination=destination,
+            settings=export,
+            vocabulary=INTACCT,
         )
     return source, destination_id
 
@@ -128,5 +132,6 @@ async def map_everything(database: Database, source: FyleSource, destination_id:
             TenantRepository(session, source.tenant_id, "admin"),
             destination_connection_id=destination_id,
             changes=changes,
+            vocabulary=INTACCT,
         )
     return len(changes)

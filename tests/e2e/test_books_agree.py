@@ -23,6 +23,7 @@ from tests.e2e.conftest import make_books, tail
 from tests.e2e.test_sync_run import CLI_TIMEOUT_SECONDS, sync
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import FyleSource
+from tests.vocabularies import INTACCT
 
 ROUTED_ORIGINAL = ExportSettings.model_validate(
     {
@@ -81,6 +82,7 @@ async def map_for_entities(database: Database, source: FyleSource, destination_i
                 ),
                 *(MappingChange("cost_center", center, "entity", entity.id) for center, entity in routes.items()),
             ],
+            vocabulary=INTACCT,
         )
     return {center: entity.remote_id for center, entity in routes.items()}
 

@@ -13,6 +13,7 @@ from core.domain import Expense
 from mappings import ExportSettings, MappingTable
 from mappings.grouping import plan_groups
 from mappings.requirements import fund_of, needs
+from tests.vocabularies import INTACCT
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 EXPORT_DAY = date(2026, 5, 6)
@@ -47,7 +48,7 @@ def mapped_everything(expenses: Iterable[Expense], export_settings: ExportSettin
         kind = export_settings.export_type(fund_of(item))
         if kind is None:
             continue
-        for need in needs(item, export_settings, kind):
+        for need in needs(item, export_settings, kind, INTACCT):
             remote = f"{need.destination_type}:{need.source_value}"
             rows.append((need.source_type, need.source_value, need.destination_type, remote))
     return MappingTable.of(rows)

@@ -28,6 +28,7 @@ from mappings.terms import document_currency, source_amount
 from mappings.totals import gross_total, is_balanced
 from tests.mappings.factories import EXPORT_DAY, expense, grouped
 from tests.mappings.test_properties import DEFAULTS
+from tests.vocabularies import INTACCT
 
 ENTITY_OF = {"Boston": "E100", "London": "E200"}
 """Paris is left unmapped: its documents wait for an entity mapping."""
@@ -96,7 +97,7 @@ def mappings_for(items: list[Expense], export_settings: ExportSettings) -> Mappi
     rows = set()
     for item in items:
         kind = export_settings.export_type(fund_of(item))
-        for need in needs(item, export_settings, kind) if kind is not None else ():
+        for need in needs(item, export_settings, kind, INTACCT) if kind is not None else ():
             if need.destination_type == "entity":
                 if need.source_value in ENTITY_OF:
                     rows.add((need.source_type, need.source_value, "entity", ENTITY_OF[need.source_value]))
@@ -174,6 +175,7 @@ def test_every_document_agrees_with_its_expenses_in_both_currencies_and_one_enti
                 mappings=table,
                 reference=f"ref-{index}",
                 export_day=EXPORT_DAY,
+                vocabulary=INTACCT,
             )
         except MappingError as refused:  # no entity for it: named, so a person can map it or fill it in
             assert export_settings.entity is not None
@@ -219,6 +221,7 @@ def test_a_journal_line_that_rounds_to_nothing_still_posts_its_base_amount_on_th
         mappings=mappings_for([refund], journals),
         reference="ref",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
     check_document(document, [refund], journals)
     [posted, counter] = document.lines

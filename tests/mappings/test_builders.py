@@ -11,6 +11,7 @@ from core.errors import MappingError, ValidationError
 from mappings import MappingTable, MissingMappingsError, build_document, build_payment, is_balanced
 from mappings.totals import gross_total
 from tests.mappings.factories import EXPORT_DAY, expense, mapped_everything, settings
+from tests.vocabularies import INTACCT
 
 TABLE = MappingTable.of(
     [
@@ -36,6 +37,7 @@ def _build(kind: DocumentKind, expenses: list[Expense], **overrides: Any) -> Doc
         mappings=TABLE,
         reference="ll-abc",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
 
 
@@ -228,6 +230,7 @@ def test_a_payment_pays_the_bill_in_full_from_the_payment_account() -> None:
         mappings=mapped_everything([item], bill_settings),
         reference="ll-bill",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
     paying = settings(
         reimbursable={"export_type": "bill"}, employee_as="vendor", defaults={"payment_account": "BANK-1"}

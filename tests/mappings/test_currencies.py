@@ -18,6 +18,7 @@ from mappings import MappingTable, build_document, build_payment, is_balanced
 from mappings.drift import document_drift
 from mappings.totals import gross_total
 from tests.mappings.factories import EXPORT_DAY, expense, settings
+from tests.vocabularies import INTACCT
 
 TABLE = MappingTable.of(
     [
@@ -65,6 +66,7 @@ def build(kind: DocumentKind, expenses: list[Expense], **overrides: Any) -> Docu
         mappings=TABLE,
         reference="ll-fx",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
 
 
@@ -122,6 +124,7 @@ def test_a_document_booked_in_a_foreign_currency_names_it_as_its_base() -> None:
         mappings=TABLE,
         reference="ll-eur",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
     assert (document.currency, document.base_currency) == ("EUR", "EUR")
 

@@ -13,6 +13,7 @@ from mappings import ExportSettings, MappingTable, MissingMappingsError, build_d
 from mappings.builders import build_payment
 from mappings.vocabulary import mapping_problem
 from tests.mappings.factories import expense
+from tests.vocabularies import INTACCT
 
 ROUTED = ExportSettings.model_validate(
     {
@@ -39,6 +40,7 @@ def build(expenses: list[Expense], settings: ExportSettings = ROUTED, table: Map
         mappings=table,
         reference="ll-test",
         export_day=date(2026, 5, 10),
+        vocabulary=INTACCT,
     )
 
 
@@ -106,8 +108,8 @@ def test_only_a_dimension_field_can_route_entities(source: str) -> None:
 
 
 def test_entities_are_mapped_from_dimension_fields_only() -> None:
-    assert mapping_problem("cost_center", "entity") is None
-    assert mapping_problem("department", "entity") is None
-    assert mapping_problem("custom:Region", "entity") is None
-    problem = mapping_problem("category", "entity")
+    assert mapping_problem("cost_center", "entity", INTACCT) is None
+    assert mapping_problem("department", "entity", INTACCT) is None
+    assert mapping_problem("custom:Region", "entity", INTACCT) is None
+    problem = mapping_problem("category", "entity", INTACCT)
     assert problem is not None and "account or expense_type" in problem

@@ -20,6 +20,7 @@ from mappings import (
 from tests.conftest import TenantFixture
 from tests.mappings import seed
 from tests.mappings.factories import expense, settings
+from tests.vocabularies import INTACCT
 
 ATTRIBUTES = [
     ("account", "6000", "Travel"),
@@ -59,11 +60,13 @@ async def test_setting_creates_then_repoints_and_each_change_is_audited(
             repository,
             destination_connection_id=destination.id,
             changes=[_change("category", " Travel ", "account", attributes[("account", "6000")])],
+            vocabulary=INTACCT,
         )
         again = await set_mappings(
             repository,
             destination_connection_id=destination.id,
             changes=[_change("category", "Travel", "account", attributes[("account", "6100")])],
+            vocabulary=INTACCT,
         )
         table = await load_mapping_table(repository, destination.id)
     assert first.created == 1 and again.created == 0
@@ -92,7 +95,10 @@ async def test_a_bulk_change_is_refused_whole_with_every_reason(database: Databa
     with pytest.raises(RejectedChange) as caught:
         async with database.tenant_session(tenant.id) as session:
             await set_mappings(
-                TenantRepository(session, tenant.id, "t"), destination_connection_id=destination.id, changes=changes
+                TenantRepository(session, tenant.id, "t"),
+                destination_connection_id=destination.id,
+                changes=changes,
+                vocabulary=INTACCT,
             )
     problems = caught.value.problems
     assert len(problems) == 6
@@ -136,6 +142,7 @@ async def test_saving_the_last_missing_mapping_releases_the_waiting_item(
             repository,
             destination_connection_id=destination.id,
             changes=[_change("category", "Travel", "expense_type", attributes[("expense_type", "ET-T")])],
+            vocabulary=INTACCT,
         )
         waiting = await session.get(ExportItem, item.id)
         assert waiting is not None
@@ -144,6 +151,7 @@ async def test_saving_the_last_missing_mapping_releases_the_waiting_item(
             repository,
             destination_connection_id=destination.id,
             changes=[_change("employee", "ADA@example.com", "employee", attributes[("employee", "E1")])],
+            vocabulary=INTACCT,
         )
     assert first.released_item_ids == ()
     assert second.released_item_ids == (item.id,)
@@ -173,8 +181,11 @@ async def test_unmapped_values_count_the_expenses_waiting_on_them(database: Data
             repository,
             destination_connection_id=destination.id,
             changes=[_change("category", "Travel", "expense_type", attributes[("expense_type", "ET-T")])],
+            vocabulary=INTACCT,
         )
-        unmapped = await list_unmapped(repository, destination_connection_id=destination.id, settings=settings())
+        unmapped = await list_unmapped(
+            repository, destination_connection_id=destination.id, settings=settings(), vocabulary=INTACCT
+        )
     assert [(value.source_type, value.source_value, value.waiting_expenses) for value in unmapped] == [
         ("category", "Parking", 2),
         ("employee", "ada@example.com", 2),
@@ -190,6 +201,7 @@ async def test_mappings_to_inactive_attributes_count_as_missing(database: Databa
             repository,
             destination_connection_id=destination.id,
             changes=[_change("employee", "ada@example.com", "employee", attributes[("employee", "E1")])],
+            vocabulary=INTACCT,
         )
         employee = await session.get(DestinationAttribute, attributes[("employee", "E1")].id)
         assert employee is not None
@@ -207,6 +219,7 @@ async def test_clearing_a_mapping_deletes_it_and_is_audited(database: Database, 
             repository,
             destination_connection_id=destination.id,
             changes=[_change("category", "Travel", "account", attributes[("account", "6000")])],
+            vocabulary=INTACCT,
         )
         await clear_mapping(repository, destination_connection_id=destination.id, mapping_id=saved.mappings[0].id)
         table = await load_mapping_table(repository, destination.id)

@@ -17,6 +17,7 @@ from mappings.requirements import fund_of, needs
 from mappings.terms import document_currency, source_amount
 from mappings.totals import gross_total, line_gross
 from tests.mappings.factories import EXPORT_DAY, ODD_AMOUNTS, expenses, grouped, mapped_everything
+from tests.vocabularies import INTACCT
 
 DEFAULTS = {
     "charge_card_account": "cc-default",
@@ -73,6 +74,7 @@ def _documents(items: list[Expense], export_settings: ExportSettings) -> list[An
             mappings=table,
             reference=f"ref-{index}",
             export_day=EXPORT_DAY,
+            vocabulary=INTACCT,
         )
         for index, (group, members) in enumerate(grouped(items, export_settings))
     ]
@@ -148,7 +150,7 @@ def test_a_build_with_no_mappings_names_every_required_mapping_of_the_group_at_o
         required = {
             (need.source_type, need.source_value)
             for member in members
-            for need in needs(member, export_settings, group.kind)
+            for need in needs(member, export_settings, group.kind, INTACCT)
             if need.required
         }
         with pytest.raises(MissingMappingsError) as caught:
@@ -159,6 +161,7 @@ def test_a_build_with_no_mappings_names_every_required_mapping_of_the_group_at_o
                 mappings=MappingTable.of([]),
                 reference="ref",
                 export_day=EXPORT_DAY,
+                vocabulary=INTACCT,
             )
         assert set(caught.value.missing) == required
         assert all(fund_of(member) is group.fund for member in members)

@@ -6,13 +6,19 @@ from pydantic import ValidationError
 from core.domain import DocumentKind
 from mappings import ExportSettings
 from mappings.constants import Fund
-from mappings.settings_store import kind_problems
+from mappings.settings_store import destination_problems, kind_problems
+from tests.vocabularies import INTACCT
 
 
 def _problem(body: dict[str, object]) -> str:
-    with pytest.raises(ValidationError) as caught:
-        ExportSettings.model_validate(body)
-    return str(caught.value)
+    """What a save refuses `body` for: the model's own rules, else what Intacct's vocabulary does not offer."""
+    try:
+        settings = ExportSettings.model_validate(body)
+    except ValidationError as exc:
+        return str(exc)
+    problems = destination_problems(settings, INTACCT)
+    assert problems, f"{body} was accepted"
+    return "; ".join(problems)
 
 
 def test_the_defaults_are_valid_and_export_reimbursable_expenses_as_expense_reports() -> None:
@@ -25,8 +31,12 @@ def test_the_defaults_are_valid_and_export_reimbursable_expenses_as_expense_repo
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"employee_as": "vendor"}, "expense reports need employees mapped as employees"),
-        ({"reimbursable": {"export_type": "bill"}}, "reimbursable bills need employees mapped as vendors"),
+        ({"employee_as": "vendor"}, "reimbursable expense_report documents name employees as employee, not as vendor"),
+        (
+            {"reimbursable": {"export_type": "bill"}, "employee_as": "employee"},
+            "reimbursable bill documents name employees as vendor, not as employee",
+        ),
+        ({"employee_as": "account"}, "'account' is not a counterparty type of intacct (use vendor or employee)"),
         ({"card": {"export_type": "charge_card_transaction"}}, "defaults.charge_card_account"),
         (
             {
@@ -43,7 +53,11 @@ def test_the_defaults_are_valid_and_export_reimbursable_expenses_as_expense_repo
         ({"reimbursable": {"grouping": {"fields": ["project", "project"]}}}, "listed twice"),
         ({"reimbursable": {"expense_states": []}}, "expense_states"),
         ({"dimensions": [{"source": "category", "destination": "project"}]}, "not a source dimension"),
-        ({"dimensions": [{"source": "project", "destination": "account"}]}, "not a line dimension"),
+        (
+            {"dimensions": [{"source": "project", "destination": "account"}]},
+            "'account' is not a line dimension of intacct",
+        ),
+        ({"dimensions": [{"source": "project", "destination": "Not A Type"}]}, "destination"),
         (
             {
                 "dimensions": [
@@ -53,7 +67,15 @@ def test_the_defaults_are_valid_and_export_reimbursable_expenses_as_expense_repo
             },
             "same destination dimension",
         ),
-        ({"defaults": {"dimensions": {"vendor": "V1"}}}, "not line dimensions"),
+        ({"defaults": {"dimensions": {"vendor": "V1"}}}, "'vendor' is not a line dimension"),
+        (
+            {
+                "tax": True,
+                "entity": {"source": "project"},
+                "dimensions": [{"source": "project", "destination": "udd:"}],
+            },
+            "destination",
+        ),
         ({"memo": {"line": "{employee_email.__class__}"}}, "unknown placeholder"),
         ({"memo": {"document": "{merchant}"}}, "unknown placeholder"),
         ({"currency": "whatever"}, "currency"),
@@ -65,9 +87,23 @@ def test_inconsistent_settings_are_refused_with_a_reason(body: dict[str, object]
 
 
 def test_several_problems_are_reported_together() -> None:
-    message = _problem({"reimbursable": {"export_type": "bill"}, "card": {"export_type": "bill"}})
-    assert "employees mapped as vendors" in message
-    assert "card_vendor" in message
+    settings = ExportSettings.model_validate(
+        {
+            "reimbursable": {"export_type": "bill"},
+            "employee_as": "employee",
+            "dimensions": [{"source": "project", "destination": "vendor"}],
+        }
+    )
+    message = "; ".join(destination_problems(settings, INTACCT))
+    assert "name employees as vendor" in message
+    assert "'vendor' is not a line dimension" in message
+
+
+def test_employees_go_to_the_type_each_document_takes_when_employee_as_is_not_set() -> None:
+    """No employee_as: a reimbursable bill names employees as vendors, an expense report as employees."""
+    for kind in ("bill", "expense_report", "journal_entry"):
+        body = {"reimbursable": {"export_type": kind}, "defaults": {"journal_credit_account": "2000"}}
+        assert destination_problems(ExportSettings.model_validate(body), INTACCT) == []
 
 
 def test_udd_and_custom_field_dimensions_are_accepted() -> None:

@@ -14,6 +14,7 @@ from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sandbox.intacct.constants import SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from tests.conftest import TenantFixture, make_tenant
+from tests.vocabularies import INTACCT
 
 BILL_SETTINGS = ExportSettings.model_validate(
     {
@@ -89,5 +90,7 @@ async def add_bill_tenant(
             )
         destination = await session.get(Connection, destination_id)
         assert destination is not None
-        await save_settings(TenantRepository(session, tenant.id, "test"), destination=destination, settings=export)
+        await save_settings(
+            TenantRepository(session, tenant.id, "test"), destination=destination, settings=export, vocabulary=INTACCT
+        )
     return BillTenant(tenant, destination_id, source_id)

@@ -33,6 +33,7 @@ from tests.connectors.conformance import inject
 from tests.connectors.fyle.conftest import FyleWorld, add_connection, sandbox_grant
 from tests.mappings.seed import connection as add_connection_row
 from tests.sandbox_fixtures import RunningSandbox
+from tests.vocabularies import INTACCT
 
 EXPENSE_LIST = "GET /platform/v1/admin/expenses"
 REIMBURSABLE_BILLS = ExportSettings.model_validate(
@@ -94,7 +95,10 @@ class FyleSource:
         async with self.database.tenant_session(self.tenant_id) as session:
             destination = await add_connection_row(session, self.tenant_id, role="destination")
             await save_settings(
-                TenantRepository(session, self.tenant_id, "test"), destination=destination, settings=settings
+                TenantRepository(session, self.tenant_id, "test"),
+                destination=destination,
+                settings=settings,
+                vocabulary=INTACCT,
             )
             return destination.id
 

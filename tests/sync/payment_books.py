@@ -32,6 +32,7 @@ from tests.mappings.seed import expenses as store_expenses
 from tests.mappings.seed import mapped_attributes
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
+from tests.vocabularies import INTACCT
 
 MARK_PAID_OPERATION = "POST /platform/v1/admin/reports/mark_paid/bulk"
 EXPENSE_REPORT_SETTINGS = ExportSettings.model_validate(
@@ -82,7 +83,7 @@ class FyleBooks:
             )
             destination = await session.get(Connection, books.destination_id)
             assert destination is not None
-            await save_settings(repository, destination=destination, settings=settings)
+            await save_settings(repository, destination=destination, settings=settings, vocabulary=INTACCT)
             await regroup(repository, destination=destination, settings=settings)
 
     async def export_everything(self, database: Database) -> None:

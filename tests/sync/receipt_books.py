@@ -28,6 +28,7 @@ from sync.receipts import ReceiptFetcher
 from tests.e2e.conftest import make_books
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import FyleSource, fyle_store
+from tests.vocabularies import INTACCT
 
 ACCOUNT, VENDOR = "70004", "V00004"
 """An expense account and a vendor of the seeded Intacct company: every category and employee maps to them."""
@@ -85,7 +86,10 @@ class ReceiptBooks:
         async with self.database.tenant_session(self.tenant_id) as session:
             items = list((await session.scalars(select(ExportItem).order_by(ExportItem.idempotency_key))).all())
             previews = await preview_items(
-                TenantRepository(session, self.tenant_id, "test"), items, export_day=datetime.now(UTC).date()
+                TenantRepository(session, self.tenant_id, "test"),
+                items,
+                export_day=datetime.now(UTC).date(),
+                vocabulary=INTACCT,
             )
         built = [(preview.item.id, preview.document) for preview in previews if preview.document is not None]
         assert built, [preview.error for preview in previews]
@@ -146,6 +150,7 @@ async def receipt_books(database: Database, settings: Settings, sandbox: Running
             TenantRepository(session, source.tenant_id, "admin"),
             destination_connection_id=destination_id,
             changes=changes,
+            vocabulary=INTACCT,
         )
     await regroup_tenant(database, tenant_id=source.tenant_id, actor="test")
     return ReceiptBooks(source, destination_id, configured, sandbox)

@@ -57,6 +57,7 @@ from tests.mappings.seed import rewrite
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.bill_books import add_bill_tenant
 from tests.sync.conftest import sandbox_settings
+from tests.vocabularies import INTACCT
 
 T = TypeVar("T")
 
@@ -701,7 +702,9 @@ class ScheduleRun:
         repository = TenantRepository(session, self.tenant_id, "schedule:admin")
         destination = await session.get(Connection, self.destination_id)
         assert destination is not None
-        stored, _ = await save_settings(repository, destination=destination, settings=GROUPINGS[grouping])
+        stored, _ = await save_settings(
+            repository, destination=destination, settings=GROUPINGS[grouping], vocabulary=INTACCT
+        )
         result = await regroup(repository, destination=destination, settings=stored.settings)
         return f"created {len(result.created)}, kept {result.kept}, dropped {len(result.dropped)}"
 
@@ -775,6 +778,7 @@ class ScheduleRun:
                 TenantRepository(session, self.tenant_id, "schedule:admin"),
                 destination_connection_id=self.destination_id,
                 changes=[MappingChange("category", MAPPED, "account", attribute_id)],
+                vocabulary=INTACCT,
             )
         return ""
 
@@ -784,6 +788,7 @@ class ScheduleRun:
                 TenantRepository(session, self.tenant_id, "schedule:admin"),
                 destination_connection_id=self.destination_id,
                 changes=[MappingChange("category", UNMAPPED, "account", self.account_attribute_id)],
+                vocabulary=INTACCT,
             )
         return f"{len(saved.released_item_ids)} released"
 

@@ -24,6 +24,7 @@ from sync.reconciler import return_expired_leases
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 from tests.sync.intacct_bills import bill_shape, bills, clear_faults, fault
+from tests.vocabularies import INTACCT
 
 CHANGED_MEMO = "Corrected after the first try {employee_email}"
 
@@ -59,7 +60,7 @@ async def save_and_regroup(database: Database, books: Books, settings: ExportSet
         repository = TenantRepository(session, books.tenant.id, "test")
         destination = await session.get(Connection, books.destination_id)
         assert destination is not None
-        await save_settings(repository, destination=destination, settings=settings)
+        await save_settings(repository, destination=destination, settings=settings, vocabulary=INTACCT)
         await regroup(repository, destination=destination, settings=settings)
 
 

@@ -21,6 +21,7 @@ from sync.replay import replay_item
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 from tests.sync.intacct_bills import bills, fault
+from tests.vocabularies import INTACCT
 
 BILL_DAY = date(2024, 3, 2)
 
@@ -36,7 +37,10 @@ async def redate_closed_periods(database: Database, books: Books) -> None:
         destination = await session.get(Connection, books.destination_id)
         assert destination is not None
         await save_settings(
-            TenantRepository(session, books.tenant.id, "test"), destination=destination, settings=settings
+            TenantRepository(session, books.tenant.id, "test"),
+            destination=destination,
+            settings=settings,
+            vocabulary=INTACCT,
         )
 
 

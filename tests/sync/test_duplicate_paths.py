@@ -27,6 +27,7 @@ from tests.connectors.intacct.conftest import context_for
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books
 from tests.sync.intacct_bills import bill_shape, bills, clear_faults, fault
+from tests.vocabularies import INTACCT
 
 PER_EXPENSE = ExportSettings.model_validate(
     {
@@ -58,7 +59,7 @@ async def regroup_with(database: Database, books: Books, settings: ExportSetting
         repository = TenantRepository(session, books.tenant.id, "test")
         destination = await session.get(Connection, books.destination_id)
         assert destination is not None
-        await save_settings(repository, destination=destination, settings=settings)
+        await save_settings(repository, destination=destination, settings=settings, vocabulary=INTACCT)
         await regroup(repository, destination=destination, settings=settings)
 
 

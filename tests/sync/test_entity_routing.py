@@ -35,6 +35,7 @@ from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.bill_books import BillTenant, add_bill_tenant
 from tests.sync.conftest import sandbox_settings
 from tests.sync.intacct_bills import clear_faults, fault
+from tests.vocabularies import INTACCT
 
 ROUTED = ExportSettings.model_validate(
     {
@@ -104,7 +105,7 @@ async def add_expenses(
         assert destination is not None
         repository = TenantRepository(session, tenant_id, "test")
         if export is not ROUTED:
-            await save_settings(repository, destination=destination, settings=export)
+            await save_settings(repository, destination=destination, settings=export, vocabulary=INTACCT)
         await regroup(repository, destination=destination, settings=export)
 
 
@@ -186,6 +187,7 @@ async def test_each_document_is_posted_in_the_entity_its_cost_center_maps_to(
             TenantRepository(session, routed.made.tenant.id, "test"),
             destination_connection_id=routed.made.destination_id,
             changes=[MappingChange("cost_center", "Paris", "entity", e200)],
+            vocabulary=INTACCT,
         )
     assert saved.released_item_ids == (waiting["missing_mappings"].id,)
     await export(database, routed)
@@ -205,7 +207,10 @@ async def test_a_closed_period_in_one_entity_moves_only_that_entitys_documents(
         assert destination is not None
         redating = ROUTED.model_copy(update={"post_closed_period_to_first_open_day": True})
         await save_settings(
-            TenantRepository(session, routed.made.tenant.id, "test"), destination=destination, settings=redating
+            TenantRepository(session, routed.made.tenant.id, "test"),
+            destination=destination,
+            settings=redating,
+            vocabulary=INTACCT,
         )
     await add_expenses(database, routed, [("tx-b1", "rp-1", "Boston"), ("tx-l1", "rp-1", "London")])
 

@@ -38,6 +38,7 @@ from tests.sync.test_entity_routing import (
     march_books,
     routed,  # noqa: F401 - the entity routing tests' fixture, reused here
 )
+from tests.vocabularies import INTACCT
 
 
 async def _entity_attribute(database: Database, tenant: Routed, remote_id: str) -> uuid.UUID:
@@ -59,6 +60,7 @@ async def _map(database: Database, tenant: Routed, cost_center: str, entity: str
             TenantRepository(session, tenant.made.tenant.id, "test"),
             destination_connection_id=tenant.made.destination_id,
             changes=[MappingChange("cost_center", cost_center, "entity", attribute)],
+            vocabulary=INTACCT,
         )
 
 
@@ -177,7 +179,7 @@ async def test_changing_the_routing_field_while_a_send_is_unknown_keeps_its_item
         destination = await session.get(Connection, routed.made.destination_id)
         assert destination is not None
         repository = TenantRepository(session, routed.made.tenant.id, "test")
-        await save_settings(repository, destination=destination, settings=by_project)
+        await save_settings(repository, destination=destination, settings=by_project, vocabulary=INTACCT)
         await regroup(repository, destination=destination, settings=by_project)
 
     await export(database, routed)
@@ -210,7 +212,10 @@ async def test_a_resend_refused_by_one_entitys_closed_period_does_not_re_date_a_
         assert destination is not None
         redating = ROUTED.model_copy(update={"post_closed_period_to_first_open_day": True})
         await save_settings(
-            TenantRepository(session, routed.made.tenant.id, "test"), destination=destination, settings=redating
+            TenantRepository(session, routed.made.tenant.id, "test"),
+            destination=destination,
+            settings=redating,
+            vocabulary=INTACCT,
         )
     await _map(database, routed, "London", "E100")
 

@@ -30,6 +30,7 @@ from tests.mappings.test_currencies import SPENT
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.bill_books import BILL_SETTINGS, add_bill_tenant
 from tests.sync.conftest import sandbox_settings
+from tests.vocabularies import INTACCT
 
 ORIGINAL_BILLS = BILL_SETTINGS.model_copy(update={"currency": "original"})
 ORIGINAL_REPORTS = ExportSettings.model_validate(
@@ -106,7 +107,7 @@ async def exported(
         destination = await session.get(Connection, made.destination_id)
         assert destination is not None
         await mapped_attributes(session, made.tenant.id, made.destination_id, MAPPINGS)
-        await save_settings(repository, destination=destination, settings=export)
+        await save_settings(repository, destination=destination, settings=export, vocabulary=INTACCT)
         await store_expenses(session, made.tenant.id, made.source_id, fyle_expenses())
         await regroup(repository, destination=destination, settings=export)
     connector = await open_connector(

@@ -13,6 +13,7 @@ from sync.leases import claim_due_items
 from sync.reconciler import return_expired_leases
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import Books
+from tests.vocabularies import INTACCT
 
 
 def sandbox_bills(sandbox: RunningSandbox, reference: str | None = None) -> int:
@@ -136,7 +137,11 @@ async def test_a_lost_lease_is_returned_and_adopted_by_the_reconciler_path(
     async with database.tenant_session(books.tenant.id) as session:
         repository = TenantRepository(session, books.tenant.id, "dead")
         documents = [
-            (await preview_item(repository, export_item_id=item.id, export_day=date.today())).document
+            (
+                await preview_item(
+                    repository, export_item_id=item.id, export_day=date.today(), vocabulary_for=lambda _: INTACCT
+                )
+            ).document
             for item in claimed
         ]
     await books.connector.push([document for document in documents if document is not None])

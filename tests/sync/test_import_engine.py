@@ -30,6 +30,7 @@ from tests.connectors.fyle.conftest import sandbox_writes
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import BILL_SETTINGS, Books, sandbox_settings
 from tests.sync.payment_books import FyleBooks, connect_fyle
+from tests.vocabularies import INTACCT
 
 SOME_TYPES = ("vendor", "department", "udd:PARTNER")
 
@@ -324,7 +325,10 @@ async def test_an_imported_vendor_releases_the_items_waiting_for_it(
             {**BILL_SETTINGS.model_dump(mode="json"), "auto_map": {"employees": "email"}}
         )
         await save_settings(
-            TenantRepository(session, books.tenant.id, "test"), destination=destination, settings=with_rules
+            TenantRepository(session, books.tenant.id, "test"),
+            destination=destination,
+            settings=with_rules,
+            vocabulary=INTACCT,
         )
     add_vendor(sandbox, "V-ADA", "Ada Lovelace", **{"DISPLAYCONTACT.EMAIL1": "ada@example.com"})
 

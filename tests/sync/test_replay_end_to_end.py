@@ -12,6 +12,7 @@ from sync.replay import ReplayRefusedError, replay_item
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.conftest import Books
 from tests.sync.test_export_engine import sandbox_bills
+from tests.vocabularies import INTACCT
 
 
 async def _run(database: Database, books: Books) -> None:
@@ -48,6 +49,7 @@ async def test_a_missing_mapping_is_fixed_the_item_replayed_and_the_bill_appears
             repository,
             destination_connection_id=books.destination_id,
             changes=[MappingChange("category", "Travel", "account", account_id)],
+            vocabulary=INTACCT,
         )
     assert item_id in saved.released_item_ids
     async with database.tenant_session(books.tenant.id) as session:  # so replaying it is refused, not repeated

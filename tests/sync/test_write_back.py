@@ -18,6 +18,7 @@ from sync.write_back import item_link, write_back_statuses
 from tests.connectors.conformance import inject
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, clear_faults, make_source
+from tests.vocabularies import INTACCT
 
 PUBLIC_URL = "https://ledgerline.example"
 SUMMARIES = "expense_export_summaries"
@@ -155,7 +156,10 @@ async def test_after_a_regroup_each_expense_hears_last_from_its_live_item(
         destination = await session.get(Connection, destination_id)
         assert destination is not None
         await save_settings(
-            TenantRepository(session, source.tenant_id, "test"), destination=destination, settings=per_expense
+            TenantRepository(session, source.tenant_id, "test"),
+            destination=destination,
+            settings=per_expense,
+            vocabulary=INTACCT,
         )
     await regroup_tenant(database, tenant_id=source.tenant_id, actor="test")
     fresh = [item for item in await source.items() if item.state == "pending"]

@@ -21,6 +21,7 @@ from mappings import MappingTable, build_document
 from tests.connectors.intacct import factories
 from tests.mappings.factories import EXPORT_DAY, expense, settings
 from tests.mappings.test_currencies import SPENT, fyle_expenses
+from tests.vocabularies import INTACCT
 
 ROWS = [
     ("category", "Travel", "account", factories.ACCOUNT),
@@ -61,6 +62,7 @@ def build(kind: DocumentKind, expenses: list[Expense], reference: str, **overrid
         mappings=TABLE,
         reference=reference,
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
 
 
@@ -236,6 +238,7 @@ async def test_a_taxed_bill_books_fyles_amounts_with_its_tax(
         mappings=MappingTable.of([*ROWS, ("tax_group", "VAT10", "tax_detail", "Tax 10% #1")]),
         reference=f"ll-fx-tax-{currency}",
         export_day=EXPORT_DAY,
+        vocabulary=INTACCT,
     )
     assert all(line.tax_amount for line in document.lines)
     await push_one(connector, document)
