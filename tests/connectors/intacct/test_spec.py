@@ -73,3 +73,9 @@ def test_the_company_and_the_entity_are_the_fields_that_name_the_books() -> None
     changed = SPEC.auth.books_changed(current, {**current, names.COMPANY_ID: "acme-2", names.ENTITY_ID: "E100"})
     assert [field.name for field in changed] == [names.COMPANY_ID, names.ENTITY_ID]
     assert len(SPEC.auth.books_changed(None, current)) == 2  # unreadable: any of them may change
+
+
+def test_the_attribute_types_the_connector_reads_are_the_ones_its_spec_declares() -> None:
+    """Mappings learn Intacct's types from the spec alone: the connector's own names must be those."""
+    assert {declared.name for declared in SPEC.attribute_types} == set(OBJECTS)
+    assert SPEC.user_dimensions is not None and SPEC.user_dimensions.prefix == names.UDD_PREFIX
