@@ -64,6 +64,21 @@ def worker(product_env: dict[str, str], tmp_path: Path) -> Iterator[Path]:
         assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
 
 
+CLI_TIMEOUT_SECONDS = 120
+
+
+def ledgerline(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The product's own command line, as an operator runs it."""
+    return subprocess.run(
+        [LEDGERLINE_CLI, *arguments],
+        env=env | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
 def tail(log: Path) -> str:
     return log.read_text()[-3000:]
 

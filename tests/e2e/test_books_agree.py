@@ -18,9 +18,8 @@ from core.settings import Settings
 from mappings.mapping_store import MappingChange, set_mappings
 from mappings.settings import ExportSettings
 from sandbox.intacct.constants import MULTI_ENTITY_COMPANY
-from tests.conftest import LEDGERLINE_CLI
-from tests.e2e.conftest import make_books, tail
-from tests.e2e.test_sync_run import CLI_TIMEOUT_SECONDS, sync
+from tests.e2e.conftest import ledgerline, make_books, tail
+from tests.e2e.test_sync_run import sync
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import FyleSource
 from tests.vocabularies import INTACCT
@@ -90,25 +89,8 @@ async def map_for_entities(database: Database, source: FyleSource, destination_i
 def books_check(
     env: dict[str, str], connection_id: uuid.UUID, since: date, until: date
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            LEDGERLINE_CLI,
-            "books",
-            "check",
-            "--connection",
-            str(connection_id),
-            "--from",
-            since.isoformat(),
-            "--to",
-            until.isoformat(),
-            "--json",
-        ],
-        env=env | {"COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_SECONDS,
-        check=False,
-    )
+    window = ("--from", since.isoformat(), "--to", until.isoformat())
+    return ledgerline(env, "books", "check", "--connection", str(connection_id), *window, "--json")
 
 
 async def test_after_a_routed_run_in_three_currencies_with_a_closed_period_the_books_check_finds_no_difference(

@@ -12,22 +12,12 @@ from core.db import Database
 from core.models import Connection, DestinationAttribute, ExportItem, ExportItemRecord, SourceRecord, SyncRun
 from core.settings import Settings
 from sandbox.intacct.constants import SINGLE_ENTITY_COMPANY, USER_ID
-from tests.conftest import LEDGERLINE_CLI
-from tests.e2e.conftest import make_books, map_everything, tail
+from tests.e2e.conftest import ledgerline, make_books, map_everything, tail
 from tests.sandbox_fixtures import RunningSandbox
-
-CLI_TIMEOUT_SECONDS = 120
 
 
 def sync(env: dict[str, str], tenant_id: uuid.UUID, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LEDGERLINE_CLI, "sync", "run", "--tenant", str(tenant_id), "--wait", *options],
-        env=env | {"COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_SECONDS,
-        check=False,
-    )
+    return ledgerline(env, "sync", "run", "--tenant", str(tenant_id), "--wait", *options)
 
 
 async def test_a_sync_run_takes_approved_expenses_into_the_books_and_reports_back(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -147,23 +148,34 @@ def test_demo_uses_the_configured_services_when_urls_are_set(
     assert not (tmp_path / "data").exists(), "nothing embedded should have started"
 
 
-def test_the_sandbox_command_serves_the_chosen_simulators(demo_env: dict[str, str]) -> None:
+def _sandbox(demo_env: dict[str, str], *options: str) -> tuple[subprocess.Popen[str], int]:
+    """`ledgerline sandbox` with `options` on a free port."""
     port = _free_port()
     process = subprocess.Popen(
-        [LEDGERLINE_CLI, "sandbox", "--systems", "intacct", "--port", str(port), "--seed", "7"],
+        [LEDGERLINE_CLI, "sandbox", "--port", str(port), *options],
         env=demo_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return process, port
+
+
+def _sandbox_health(process: subprocess.Popen[str], port: int) -> Any:
+    """The sandbox's health once it answers, or None if it never did (or exited)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return None
+
+
+def test_the_sandbox_command_serves_the_chosen_simulators(demo_env: dict[str, str]) -> None:
+    process, port = _sandbox(demo_env, "--systems", "intacct", "--seed", "7")
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        health = None
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json()
-            except httpx.TransportError:
-                time.sleep(0.2)
+        health = _sandbox_health(process, port)
         fyle = httpx.get(f"http://127.0.0.1:{port}/fyle/oauth/cluster", timeout=2)
     finally:
         code, output = _stop(process, signal.SIGINT)
@@ -173,22 +185,9 @@ def test_the_sandbox_command_serves_the_chosen_simulators(demo_env: dict[str, st
 
 
 def test_the_sandbox_command_serves_every_simulator_by_default(demo_env: dict[str, str]) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [LEDGERLINE_CLI, "sandbox", "--port", str(port)],
-        env=demo_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, port = _sandbox(demo_env)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        health = None
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json()
-            except httpx.TransportError:
-                time.sleep(0.2)
+        health = _sandbox_health(process, port)
     finally:
         code, output = _stop(process, signal.SIGINT)
     assert health is not None and health["systems"] == list(SYSTEMS), output
