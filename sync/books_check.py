@@ -18,7 +18,7 @@ from sqlalchemy import and_, select
 
 from connectors.base import BookedDocument, DestinationConnector
 from connectors.factory import ConnectionNotFoundError, open_connector
-from connectors.registry import vocabulary_of
+from connectors.registry import destination_vocabulary
 from core.crypto import CredentialVault
 from core.db import Database
 from core.destination_vocabulary import AttributeRole, DestinationVocabulary
@@ -162,7 +162,7 @@ async def check_books(
     seen: set[tuple[DocumentKind, str]] = set()
     booked_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     unreadable: list[UnreadableEntity] = []
-    for entity in await _entities(database, tenant_id, connection_id, vocabulary_of(connector.spec)):
+    for entity in await _entities(database, tenant_id, connection_id, destination_vocabulary(connector.system)):
         reader = connector_in(connector, entity)
         try:
             for kind in kinds:

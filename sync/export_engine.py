@@ -40,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector
-from connectors.registry import vocabulary_of
+from connectors.registry import destination_vocabulary
 from core.bulk import insert_rows
 from core.connection_status import mark_needs_reauth
 from core.db import Database
@@ -234,7 +234,7 @@ class ExportEngine:
         work = [_Work(item) for item in items]
         claim = _Claim(tenant_id, token)
         async with self._renewing(claim):
-            redating = await self._build(tenant_id, connection_id, work, vocabulary_of(connector.spec))
+            redating = await self._build(tenant_id, connection_id, work, destination_vocabulary(connector.system))
             try:
                 await self._adopt_unknown(call, work)
                 await self._push(call, claim, work, receipts, redating=redating)

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DestinationConnector, SourceConnector
-from connectors.registry import vocabulary_of
+from connectors.registry import destination_vocabulary
 from core.audit import append_event
 from core.db import Database
 from core.destination_vocabulary import DestinationVocabulary
@@ -128,7 +128,7 @@ async def import_dimensions(
             counts.error = exc.message
             log.warning("dimension_import_refused", attribute_type=attribute_type, error_class=exc.error_class)
     if any(counts.created or counts.updated for counts in report.types.values()):
-        await _auto_map(database, report, tenant_id, connection_id, actor, vocabulary_of(connector.spec))
+        await _auto_map(database, report, tenant_id, connection_id, actor, destination_vocabulary(connector.system))
     return report
 
 
