@@ -87,16 +87,20 @@ async def _connection_status(database: Database, tenant: Routed) -> str:
 # ------------------------------------------------------------------------------------ bad entity mappings
 
 
+async def map_paris_to_an_unreachable_entity(database: Database, tenant: Routed) -> None:
+    """E300, imported as an entity once (or one the user lost access to): mapped, active, but no login reaches it."""
+    async with database.tenant_session(tenant.made.tenant.id) as session:
+        await mapped_attributes(
+            session, tenant.made.tenant.id, tenant.made.destination_id, [("entity", "E300", "cost_center", "Paris")]
+        )
+
+
 async def test_a_mapping_to_an_entity_the_login_cannot_reach_holds_only_its_own_documents(
     database: Database,
     routed: Routed,  # noqa: F811 - the fixture
     sandbox: RunningSandbox,
 ) -> None:
-    # E300 was imported as an entity once (or the user lost access to it): mapped, active, but no login reaches it.
-    async with database.tenant_session(routed.made.tenant.id) as session:
-        await mapped_attributes(
-            session, routed.made.tenant.id, routed.made.destination_id, [("entity", "E300", "cost_center", "Paris")]
-        )
+    await map_paris_to_an_unreachable_entity(database, routed)
     await add_expenses(database, routed, [("tx-p1", "rp-1", "Paris"), ("tx-b1", "rp-2", "Boston")])
 
     await export(database, routed)
@@ -114,10 +118,7 @@ async def test_the_books_check_is_not_stopped_by_a_mapping_to_an_entity_the_logi
 ) -> None:
     await add_expenses(database, routed, [("tx-b1", "rp-1", "Boston"), ("tx-l1", "rp-2", "London")])
     await export(database, routed)
-    async with database.tenant_session(routed.made.tenant.id) as session:
-        await mapped_attributes(
-            session, routed.made.tenant.id, routed.made.destination_id, [("entity", "E300", "cost_center", "Paris")]
-        )
+    await map_paris_to_an_unreachable_entity(database, routed)
 
     books = await march_books(database, routed)
 
