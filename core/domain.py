@@ -39,6 +39,27 @@ class RecordsReachedState:
 
 
 @dataclass(frozen=True, slots=True)
+class DestinationRecordsChanged:
+    """What a destination's webhook said: records of these attribute types (`account`, `vendor`, …) changed there,
+    so its connection imports now (incrementally) rather than at its next scheduled run."""
+
+    attribute_types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentsMayBePaid:
+    """What a destination's webhook said: these documents changed, or a payment was made, so some may now be paid;
+    its connection reads payment status now. Empty `remote_ids`: the system named only the payment, not what it
+    paid (a payments run reads them all the same)."""
+
+    remote_ids: tuple[str, ...] = ()
+
+
+WebhookNews = RecordsReachedState | DestinationRecordsChanged | DocumentsMayBePaid
+"""Everything a connector may read in a verified webhook payload (`Connector.webhook_events`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DimensionValue:
     """One destination attribute (account, vendor, project, …) read from the destination."""
 
