@@ -42,9 +42,9 @@ from core.domain import (
     Expense,
     ExportStatus,
     PaymentStatus,
-    RecordsReachedState,
     RemoteDocument,
     SourceItem,
+    WebhookNews,
 )
 from core.errors import AuthError, EngineAction, LedgerlineError, Transient, ValidationError
 
@@ -122,6 +122,20 @@ class BookedDocument:
     lines: tuple[BookedLine, ...]
 
 
+@dataclass(frozen=True)
+class WebhookPart:
+    """The part of an app-level webhook delivery about one account (a QuickBooks company), stored as one event of
+    each connection whose spec's `webhook_account_setting` holds `account_id`."""
+
+    account_id: str
+    payload: dict[str, Any]
+    """What the connection's event stores and `Connector.webhook_events` later reads: only this account's news, so
+    no tenant sees another's."""
+    event_id: str | None = None
+    """The sender's id of this part, when it gives one; None: derived from the part's content, so a redelivery
+    deduplicates and two accounts' parts of one delivery do not."""
+
+
 class Connector:
     """Common to every connector: the client, the one classification hook, and the request helper."""
 
@@ -162,8 +176,14 @@ class Connector:
         return kind if isinstance(kind, str) else None
 
     @classmethod
-    def webhook_events(cls, payload: Mapping[str, Any]) -> list[RecordsReachedState]:
+    def webhook_events(cls, payload: Mapping[str, Any]) -> Sequence[WebhookNews]:
         """What a verified webhook payload says happened, in neutral terms; nothing unless the system says more."""
+        return []
+
+    @classmethod
+    def webhook_parts(cls, payload: Any) -> list[WebhookPart]:
+        """A verified delivery to the app-level address (spec `webhook_address: app`) split by the account each part
+        is about, so each part is stored with the connection(s) of that account only; none for other systems."""
         return []
 
     async def check(self) -> None:

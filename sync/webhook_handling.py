@@ -1,7 +1,9 @@
 """What an inbound event starts. The sender's connector reads its payload into neutral events
 (`Connector.webhook_events`), so nothing here knows a system's payloads; the generic sender starts the run its
-connection names. Handling decides in the tenant's session and only requests work: sync runs, which coalesce, so a
-storm of events collapses into the run already waiting.
+connection names. A source's news (records reached a state) starts runs of the destinations that export them; a
+destination's news (its records changed, documents may be paid) starts an import or a payments run of the very
+connection the event came to. Handling decides in the tenant's session and only requests work: sync runs, which
+coalesce, so a storm of events collapses into the run already waiting.
 
 A handler either returns an `Outcome` (recorded with the event, including "nothing to do") or raises
 `WebhookActionError` with a message for a person (misconfigured, refused): the event is retried with backoff, then
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.registry import UnknownSystemError, connector_class
-from core.domain import RecordsReachedState
+from core.domain import DestinationRecordsChanged, DocumentsMayBePaid, RecordsReachedState, WebhookNews
 from core.models import Connection, ConnectionRole, ConnectionStatus, SyncRun, WebhookEvent
 from core.repository import TenantRepository
 from mappings.settings import ExportSettings
@@ -115,16 +117,57 @@ async def _records_reached_state(
     return f"{NOTHING_TO_DO}: {records} {state}, not exportable"
 
 
+def _own_run_news(news: WebhookNews) -> tuple[RunKind, str] | None:
+    """The run of the receiving connection itself that a destination's news asks for, and what to say of it."""
+    if isinstance(news, DestinationRecordsChanged):
+        return RunKind.IMPORT, ", ".join(news.attribute_types) or "records"
+    if isinstance(news, DocumentsMayBePaid):
+        return RunKind.PAYMENTS, "documents " + (", ".join(news.remote_ids) or "(not named)")
+    return None
+
+
+async def _own_runs(
+    session: AsyncSession, event: WebhookEvent, actor: str, wanted: dict[RunKind, list[str]], outcome: Outcome
+) -> str:
+    """One run per kind of the connection the event came to, whatever number of news asked for it (and joining one
+    already waiting). A connection that cannot run now (disabled, awaiting re-authorization) is noted, not retried:
+    its next run after it is fixed reads the same changes."""
+    connection = await session.get(Connection, event.connection_id)
+    if connection is None:
+        raise WebhookActionError(f"the connection {event.connection_id} that received this event no longer exists")
+    said: list[str] = []
+    for kind, about in wanted.items():
+        changed = "; ".join(dict.fromkeys(about))
+        try:
+            run, created = await _start(session, destination=connection, kind=kind, actor=actor)
+        except RunRefusedError as exc:
+            outcome.notes.append(f"{connection.name}: {exc}")
+            said.append(f"{NOTHING_TO_DO}: {changed} changed, but the {kind.value} run was refused")
+            continue
+        outcome.runs.append((run, created))
+        said.append(f"{changed} changed: {kind.value} run {'requested' if created else 'joined'}")
+    return "; ".join(said)
+
+
 async def handle_sender_events(session: AsyncSession, event: WebhookEvent, actor: str) -> Outcome:
     """The events the sender's connector reads in the payload, each acted on."""
     try:
-        reached = connector_class(event.provider).webhook_events(event.payload)
+        news = connector_class(event.provider).webhook_events(event.payload)
     except UnknownSystemError:
         return Outcome(f"{NOTHING_TO_DO}: no connector for {event.provider} is installed")
-    if not reached:
+    if not news:
         return Outcome(f"{NOTHING_TO_DO}: {event.event_type or 'this event'} starts no work")
     outcome = Outcome("")
-    outcome.message = "; ".join([await _records_reached_state(session, event, actor, one, outcome) for one in reached])
+    said: list[str] = []
+    wanted: dict[RunKind, list[str]] = {}
+    for one in news:
+        if isinstance(one, RecordsReachedState):
+            said.append(await _records_reached_state(session, event, actor, one, outcome))
+        elif (own := _own_run_news(one)) is not None:
+            wanted.setdefault(own[0], []).append(own[1])
+    if wanted:
+        said.append(await _own_runs(session, event, actor, wanted, outcome))
+    outcome.message = "; ".join(said)
     return outcome
 
 
