@@ -83,6 +83,16 @@ class SettingWriter(StrEnum):
     """Ledgerline writes it (what a connect flow learned); a person may neither give nor change it."""
 
 
+class WebhookAddress(StrEnum):
+    """Where a system posts its webhooks, which decides how a delivery finds its connection."""
+
+    CONNECTION = "connection"
+    """One URL and signing secret per connection (`/webhooks/{system}/{connection key}`)."""
+    APP = "app"
+    """One URL and secret for Ledgerline's whole app with the system (`/webhooks/{system}`); each delivery names the
+    accounts it is about, found in the connection setting `webhook_account_setting`."""
+
+
 class SettingField(_Spec):
     """A connection setting this connector reads, besides the shared ones every connection of its role takes
     (`sync.connection_settings`). A text value; `pattern` is what a person may give."""
@@ -238,6 +248,14 @@ class ConnectorSpec(_Spec):
     webhook_scheme: str | None = None
     """How the system signs the webhooks it posts to Ledgerline (a scheme `webhooks.verifiers` knows, such as
     `standard-webhooks`); None when it posts none. The connector reads its payloads (`Connector.webhook_events`)."""
+    webhook_address: WebhookAddress = WebhookAddress.CONNECTION
+    webhook_account_setting: str | None = None
+    """With `webhook_address: app`: the connection setting holding the account id a delivery names (QuickBooks'
+    realm id). It must be written by Ledgerline, never by a person: whoever could set it would receive that
+    account's news."""
+    webhook_secret_field: str | None = None
+    """With `webhook_address: app`: the secret app field (`auth.app_fields`) holding the app's signing secret, read
+    from Ledgerline's settings (`connector_apps`)."""
 
     @model_validator(mode="after")
     def _sandbox_mirrors_urls(self) -> "ConnectorSpec":
@@ -258,7 +276,25 @@ class ConnectorSpec(_Spec):
             self._check_attribute_types()
         elif self.attribute_types or self.user_dimensions is not None:
             raise ValueError("only a destination declares attribute types")
+        self._check_webhook_address()
         return self
+
+    def _check_webhook_address(self) -> None:
+        if self.webhook_address is WebhookAddress.CONNECTION:
+            if self.webhook_account_setting is not None or self.webhook_secret_field is not None:
+                raise ValueError("webhook_account_setting and webhook_secret_field need webhook_address: app")
+            return
+        if self.webhook_scheme is None:
+            raise ValueError("webhook_address: app needs a webhook_scheme")
+        setting = next((item for item in self.settings if item.name == self.webhook_account_setting), None)
+        if setting is None:
+            raise ValueError("webhook_address: app needs webhook_account_setting, one of the declared settings")
+        if setting.written_by is not SettingWriter.SYSTEM:
+            # A person could name another tenant's account, and receive its news.
+            raise ValueError(f"webhook_account_setting {setting.name!r} must be written_by: system")
+        secret = next((item for item in self.auth.app_fields if item.name == self.webhook_secret_field), None)
+        if secret is None or not secret.secret:
+            raise ValueError("webhook_address: app needs webhook_secret_field, a declared secret app field")
 
     def _check_attribute_types(self) -> None:
         declared = {attribute.name: attribute for attribute in self.attribute_types}
