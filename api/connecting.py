@@ -209,7 +209,7 @@ async def _finish(
     )
     try:
         async with connector_class(spec.system)(context) as connector:
-            learned = await connector.settings_after_authorization()
+            learned = await connector.settings_after_authorization(dict(request.query_params))
     except LedgerlineError as exc:
         raise Problem(
             503, f"{spec.display_name} authorized the connection, but finishing it failed: {exc.message}"

@@ -165,8 +165,9 @@ class Connector:
         if close_auth is not None:
             await close_auth()
 
-    async def settings_after_authorization(self) -> dict[str, Any]:
-        """Connection settings to learn right after a user authorizes (Fyle: the org's data cluster)."""
+    async def settings_after_authorization(self, callback: Mapping[str, str]) -> dict[str, Any]:
+        """Connection settings to learn right after a user authorizes (Fyle: the org's data cluster; QuickBooks: the
+        company its callback names). `callback`: the query parameters the system's redirect carried."""
         return {}
 
     @classmethod

@@ -50,7 +50,7 @@ class FyleConnector(SourceConnector):
         """`…/platform/v1` on the organisation's cluster."""
         return api_base(self.spec, self.context.urls, self.context.settings)
 
-    async def settings_after_authorization(self) -> dict[str, Any]:
+    async def settings_after_authorization(self, callback: Mapping[str, str]) -> dict[str, Any]:
         """The org's data cluster, so that every later call goes to the right region (`cluster.api_base`)."""
         answer = await self.request("POST", self.context.urls["cluster"], idempotent=True)
         return {CLUSTER_DOMAIN_SETTING: answer.json()["cluster_domain"]}
