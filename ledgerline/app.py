@@ -26,6 +26,7 @@ from dashboard import install_dashboard
 from ledgerline.heap import tuned_for_serving
 from sync.queue import Queue
 from web.sign_in_throttle import SignInThrottle
+from webhooks.app_ingress import AppWebhookIngress
 from webhooks.ingress import WebhookIngress
 from webhooks.router import router as webhooks_router
 
@@ -52,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vault=app.state.vault,
             # No overflow (`webhooks.ingress_pool`): kept open instead, twice the service engine's pool.
             pool_size=2 * settings.database_pool_size,
+        )
+        app.state.app_webhook_ingress = AppWebhookIngress(
+            app.state.webhook_ingress, app_credentials=settings.connector_app
         )
         try:
             with tuned_for_serving():  # started: what exists now lives as long as the process

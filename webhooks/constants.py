@@ -13,8 +13,20 @@ TIMESTAMP_TOLERANCE_SECONDS: Final = 5 * 60
 """A delivery signed more than this far in the past or the future is refused (replay window)."""
 MAX_SIGNATURES_PER_HEADER: Final = 16
 """A sender rotating its secrets sends a few; more than this is noise, and each costs a comparison."""
+# Intuit (QuickBooks Online): base64(HMAC-SHA256(verifier token, raw body)), no id and no timestamp
+INTUIT_SIGNATURE_SCHEME: Final = "intuit-signature"
+INTUIT_SIGNATURE_HEADER: Final = "intuit-signature"
+MAX_SIGNATURE_HEADER_LENGTH: Final = 256
+"""A SHA-256 digest in base64 is 44 characters; a longer header is refused before decoding it."""
+BODY_DIGEST_PREFIX: Final = "sha256:"
+"""Event ids derived from content (schemes without an id header): `sha256:<hex>`."""
+
 MAX_EVENT_ID_LENGTH: Final = 255
 """`webhook_events.event_id` is a String(255)."""
+MAX_PARTS_PER_DELIVERY: Final = 1000
+"""Parts (per account, or per event) one app-level delivery may be split into; a larger one is refused (400)."""
+MAX_ACCOUNT_ID_LENGTH: Final = 255
+"""A part naming a longer account id is dropped (no connection setting holds one that long)."""
 MAX_EVENT_TYPE_LENGTH: Final = 128
 """`webhook_events.event_type` is a String(128); longer types are cut."""
 

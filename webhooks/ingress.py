@@ -27,14 +27,15 @@ Order of the checks (each answers problem+json, never a 500):
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
 
+from connectors.spec import WebhookAddress
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import get_logger
@@ -76,6 +77,8 @@ from webhooks.store import (
 from webhooks.verifiers import Accepted, SignatureRejected, SignedRequest, Verdict
 
 log = get_logger(__name__)
+
+_Answer = TypeVar("_Answer")
 
 _NOT_FOUND = "No connection receives {provider} webhooks at this address."
 _FAILED = frozenset({401, 404})
@@ -137,7 +140,7 @@ def _refuse(status: int, detail: str, *, problem: str, headers: dict[str, str] |
     raise Problem(status, detail, problem=problem, headers=headers)
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json_media(content_type: str | None) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return media == JSON_MEDIA_TYPE or (media.startswith("application/") and media.endswith(JSON_SUFFIX))
 
@@ -189,7 +192,14 @@ class WebhookIngress:
                 f"Ledgerline takes no webhooks from {delivery.provider!r}; known providers: {', '.join(PROVIDERS)}.",
                 problem="unknown-provider",
             )
-        if not _is_json(delivery.content_type):
+        if provider.address is WebhookAddress.APP:
+            # One address per app (`webhooks.app_ingress`): a connection key means nothing to such a sender.
+            _refuse(
+                404,
+                f"{provider.name} posts every delivery to /webhooks/{provider.name}, not to a connection's address.",
+                problem="app-level-provider",
+            )
+        if not is_json_media(delivery.content_type):
             _refuse(
                 415,
                 f"Send the webhook as {JSON_MEDIA_TYPE}; got {(delivery.content_type or 'no Content-Type')[:100]}.",
@@ -212,15 +222,21 @@ class WebhookIngress:
     async def _receive(
         self, provider: WebhookProvider, delivery: Delivery, signed: SignedRequest, *, blocked: int | None
     ) -> Receipt:
+        return await self.guarded(provider.name, lambda: self._store(provider, delivery, signed, blocked=blocked))
+
+    async def guarded(self, provider: str, attempt: Callable[[], Awaitable[_Answer]]) -> _Answer:
+        """`attempt`'s answer, its database failures answered as problems (never a 500): retried on a fresh
+        connection when a pooled one died, 429 when the pool is busy, 400 when PostgreSQL refuses the payload, 503
+        when the database does not answer."""
         try:
             # After a database restart every pooled connection is dead, and each is found so (and dropped) by the
             # statement that tries it; the last attempt is on a new connection.
             for _ in range(self.pool.size):
                 try:
-                    return await self._store(provider, delivery, signed, blocked=blocked)
+                    return await attempt()
                 except ConnectionLostError:
-                    log.info("webhook_connection_lost", provider=provider.name)
-            return await self._store(provider, delivery, signed, blocked=blocked)
+                    log.info("webhook_connection_lost", provider=provider)
+            return await attempt()
         except PoolBusyError:
             _refuse(
                 429,
@@ -230,10 +246,10 @@ class WebhookIngress:
             )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # The payload or id is valid JSON to Python but not to PostgreSQL (`\u0000`, lone surrogates, …).
-            log.info("webhook_unstorable", provider=provider.name, error=type(exc).__name__)
+            log.info("webhook_unstorable", provider=provider, error=type(exc).__name__)
             _refuse(400, "The payload cannot be stored: PostgreSQL refuses its JSON.", problem="unstorable-payload")
         except (psycopg.Error, ConnectionLostError, DBAPIError):
-            log.warning("webhook_database_unavailable", provider=provider.name, exc_info=True)
+            log.warning("webhook_database_unavailable", provider=provider, exc_info=True)
             _refuse(
                 503,
                 "The database is not answering; the delivery was not stored. Send it again shortly.",

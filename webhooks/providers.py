@@ -1,8 +1,9 @@
 """Which systems may post webhooks, which signature scheme each uses, and how to read an event's type.
 
 Read from the registry: every installed connector whose spec names a `webhook_scheme`, with the connector's own
-reading of its payloads (`Connector.webhook_event_type`); plus the generic sender, which signs Standard Webhooks and
-names its event in `type`. No system's name or payload shape is written here.
+reading of its payloads (`Connector.webhook_event_type`, and `Connector.webhook_parts` for a system posting to one
+address per app); plus the generic sender, which signs Standard Webhooks and names its event in `type`. No system's
+name or payload shape is written here.
 """
 
 from collections.abc import Callable, Mapping
@@ -10,12 +11,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, WebhookPart
 from connectors.registry import connector_class
+from connectors.spec import WebhookAddress
 from sync.constants import GENERIC_SENDER
 from sync.webhook_secrets import webhook_senders
 from webhooks.constants import MAX_EVENT_TYPE_LENGTH, STANDARD_WEBHOOKS_SCHEME
 from webhooks.verifiers import VERIFIERS, Verifier
+
+
+def _no_parts(payload: Any) -> list[WebhookPart]:
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,13 @@ class WebhookProvider:
     name: str
     scheme: str
     event_type: Callable[[Mapping[str, Any]], str | None]
+    address: WebhookAddress = WebhookAddress.CONNECTION
+    account_setting: str | None = None
+    """App-level systems: the connection setting holding the account id a delivery names."""
+    secret_field: str | None = None
+    """App-level systems: the app credential (`Settings.connector_app`) holding the signing secret."""
+    parts: Callable[[Any], list[WebhookPart]] = _no_parts
+    """App-level systems: a verified payload split by account (`Connector.webhook_parts`)."""
 
     @property
     def verifier(self) -> Verifier:
@@ -40,7 +53,16 @@ def _provider(sender: str) -> WebhookProvider:
     scheme = connector.spec.webhook_scheme or ""
     if scheme not in VERIFIERS:
         raise ValueError(f"{sender}'s spec names webhook scheme {scheme!r}; known: {', '.join(sorted(VERIFIERS))}")
-    return WebhookProvider(sender, scheme, connector.webhook_event_type)
+    spec = connector.spec
+    return WebhookProvider(
+        sender,
+        scheme,
+        connector.webhook_event_type,
+        address=spec.webhook_address,
+        account_setting=spec.webhook_account_setting,
+        secret_field=spec.webhook_secret_field,
+        parts=connector.webhook_parts,
+    )
 
 
 PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType({sender: _provider(sender) for sender in webhook_senders()})

@@ -149,3 +149,82 @@ async def inbox_depth(connection: AsyncConnection[Any], *, connection_id: uuid.U
     """Events of the connection still waiting to be handled, counted up to `limit` (a full count is not needed)."""
     row = await (await connection.execute(_INBOX_DEPTH, {"connection_id": connection_id, "limit": limit})).fetchone()
     return int(row[0]) if row else 0
+
+
+# App-level deliveries (`webhooks.app_ingress`): one transaction finds every connection of the accounts a delivery
+# names, across tenants (`ledgerline_webhook_account_connections`, migration 0015), then acts for each connection's
+# tenant in turn — the setting is local to the transaction and set again before each insert, so row-level security
+# checks every row against its own tenant — and commits once.
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConnection:
+    account_id: str
+    tenant_id: uuid.UUID
+    connection_id: uuid.UUID
+
+
+_BEGIN_FIND_BY_ACCOUNT = (
+    "BEGIN; "
+    "SELECT account_id, tenant_id, connection_id "
+    "FROM ledgerline_webhook_account_connections(%(provider)s, %(setting)s, CAST(%(accounts)s AS text[]))"
+)
+_SCOPE_TO_TENANT = "SELECT set_config(%(tenant_guc)s, %(tenant_id)s, true), set_config(%(cross_guc)s, 'off', true)"
+_INSERT_EVENT = (
+    "INSERT INTO webhook_events (tenant_id, connection_id, provider, event_id, event_type, payload) "
+    "VALUES (%(tenant_id)s, %(connection_id)s, %(provider)s, %(event_id)s, %(event_type)s, "
+    "CAST(%(payload)s AS jsonb)) "
+    "ON CONFLICT (provider, connection_id, event_id) DO NOTHING RETURNING id"
+)
+
+
+async def begin_find_by_account(
+    connection: AsyncConnection[Any], *, provider: str, setting: str, accounts: list[str]
+) -> list[AccountConnection]:
+    """Open a transaction and find the connections of `provider` whose `setting` holds one of `accounts`, in every
+    tenant. The transaction acts for no tenant yet (`scope_to_tenant` before each write); `commit` ends it."""
+    cursor = AsyncClientCursor(connection)
+    await cursor.execute(_BEGIN_FIND_BY_ACCOUNT, {"provider": provider, "setting": setting, "accounts": accounts})
+    cursor.nextset()  # past BEGIN's empty result
+    return [
+        AccountConnection(account_id=row[0], tenant_id=row[1], connection_id=row[2]) for row in await cursor.fetchall()
+    ]
+
+
+async def scope_to_tenant(connection: AsyncConnection[Any], tenant_id: uuid.UUID) -> None:
+    """The rest of the open transaction acts for `tenant_id`, until scoped again."""
+    cursor = AsyncClientCursor(connection)
+    await cursor.execute(
+        _SCOPE_TO_TENANT, {"tenant_guc": TENANT_GUC, "tenant_id": str(tenant_id), "cross_guc": CROSS_TENANT_GUC}
+    )
+
+
+async def insert_event(
+    connection: AsyncConnection[Any],
+    *,
+    found: AccountConnection,
+    provider: str,
+    event_id: str,
+    event_type: str | None,
+    payload_json: str,
+) -> uuid.UUID | None:
+    """Store one event for the tenant the transaction acts for (`ON CONFLICT DO NOTHING`): the new row's id, or None
+    for a redelivery. Durable only once the transaction commits."""
+    cursor = AsyncClientCursor(connection)
+    await cursor.execute(
+        _INSERT_EVENT,
+        {
+            "tenant_id": found.tenant_id,
+            "connection_id": found.connection_id,
+            "provider": provider,
+            "event_id": event_id,
+            "event_type": event_type,
+            "payload": payload_json,
+        },
+    )
+    row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def commit(connection: AsyncConnection[Any]) -> None:
+    await connection.execute("COMMIT")

@@ -8,16 +8,18 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from webhooks.verifiers.base import Accepted, Handshake, SignatureRejected, SignedRequest, Verdict, Verifier
+from webhooks.verifiers.intuit import IntuitSignatureVerifier
 from webhooks.verifiers.standard import StandardWebhooksVerifier
 
 VERIFIERS: Mapping[str, Verifier] = MappingProxyType(
-    {verifier.scheme: verifier for verifier in (StandardWebhooksVerifier(),)}
+    {verifier.scheme: verifier for verifier in (StandardWebhooksVerifier(), IntuitSignatureVerifier())}
 )
 
 __all__ = [
     "VERIFIERS",
     "Accepted",
     "Handshake",
+    "IntuitSignatureVerifier",
     "SignatureRejected",
     "SignedRequest",
     "StandardWebhooksVerifier",
