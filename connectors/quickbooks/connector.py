@@ -22,10 +22,12 @@ from connectors.base import (
     DestinationConnector,
     PaymentToRecord,
     RecordedPayment,
+    WebhookPart,
 )
 from connectors.http import request_excerpt, response_excerpt
 from connectors.pagination import Page, PageRequest, Paginator
 from connectors.quickbooks import constants as names
+from connectors.quickbooks import webhook_payloads
 from connectors.quickbooks.attachments import upload_form
 from connectors.quickbooks.batches import Plan, Planned, answers_by_bid, plan, request_id
 from connectors.quickbooks.books import booked, booked_query
@@ -40,7 +42,7 @@ from connectors.quickbooks.errors import (
 from connectors.quickbooks.payments import BILL_PAYMENT, decimal_of, payment_ids, status_of
 from connectors.quickbooks.queries import quoted, select
 from connectors.quickbooks.references import doc_number, holds_reference
-from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument
+from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument, WebhookNews
 from core.errors import (
     AuthError,
     DestinationRejected,
@@ -61,6 +63,18 @@ class QuickBooksConnector(DestinationConnector):
     """One QuickBooks company (realm), reached with the connection's OAuth2 tokens."""
 
     system = names.SYSTEM
+
+    @classmethod
+    def webhook_event_type(cls, payload: Mapping[str, Any]) -> str | None:
+        return webhook_payloads.event_type(payload)
+
+    @classmethod
+    def webhook_events(cls, payload: Mapping[str, Any]) -> Sequence[WebhookNews]:
+        return webhook_payloads.events(payload)
+
+    @classmethod
+    def webhook_parts(cls, payload: Any) -> list[WebhookPart]:
+        return webhook_payloads.by_account(payload)
 
     @cached_property
     def objects(self) -> tuple[tuple[DocumentKind, str], ...]:
