@@ -57,7 +57,7 @@ async def _locked_connection(repository: TenantRepository, connection_id: uuid.U
     if row.provider not in webhook_senders():
         raise Problem(
             409,
-            f"{row.provider} connections receive no webhooks; webhook secrets exist for: "
+            f"{row.provider} connections have no webhook secrets of their own; webhook secrets exist for: "
             f"{', '.join(webhook_senders())}.",
             problem="webhooks-unsupported",
         )

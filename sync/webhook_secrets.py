@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from connectors.registry import available_systems, connector_class
+from connectors.spec import WebhookAddress
 from core.crypto import CredentialVault
 from sync.constants import (
     GENERIC_SENDER,
@@ -104,7 +105,12 @@ def _of_json(item: dict[str, Any]) -> WebhookSecret:
 
 @cache
 def webhook_senders() -> tuple[str, ...]:
-    """The providers that may post webhooks, so have signing secrets: every installed system whose spec names a
-    webhook scheme, and the generic sender."""
-    systems = tuple(system for system in available_systems() if connector_class(system).spec.webhook_scheme)
+    """The providers that post webhooks to a connection's own address, so have signing secrets: every installed
+    system whose spec names a webhook scheme and no app-level address (those sign with the app's one secret), and the
+    generic sender."""
+    systems = tuple(
+        system
+        for system in available_systems()
+        if (spec := connector_class(system).spec).webhook_scheme and spec.webhook_address is WebhookAddress.CONNECTION
+    )
     return (*systems, GENERIC_SENDER)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from connectors.base import Connector, WebhookPart
-from connectors.registry import connector_class
+from connectors.registry import available_systems, connector_class
 from connectors.spec import WebhookAddress
 from sync.constants import GENERIC_SENDER
 from sync.webhook_secrets import webhook_senders
@@ -65,4 +65,14 @@ def _provider(sender: str) -> WebhookProvider:
     )
 
 
-PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType({sender: _provider(sender) for sender in webhook_senders()})
+def _senders() -> tuple[str, ...]:
+    """Every provider that posts webhooks: those with secrets per connection, and those signing for the whole app."""
+    app_level = (
+        system
+        for system in available_systems()
+        if (spec := connector_class(system).spec).webhook_scheme and spec.webhook_address is WebhookAddress.APP
+    )
+    return (*webhook_senders(), *app_level)
+
+
+PROVIDERS: Mapping[str, WebhookProvider] = MappingProxyType({sender: _provider(sender) for sender in _senders()})
