@@ -179,7 +179,9 @@ def vault(settings: Settings) -> CredentialVault:
 
 
 @pytest.fixture
-async def world(database: Database, vault: CredentialVault, qbo_settings: Settings, sandbox: RunningSandbox) -> QboWorld:
+async def world(
+    database: Database, vault: CredentialVault, qbo_settings: Settings, sandbox: RunningSandbox
+) -> QboWorld:
     tokens = sandbox_tokens(sandbox)
     tenant_id, connection_id = await add_connection(database, vault, tokens=tokens, settings={"realm_id": MAIN_REALM})
     seeded = seeded_ids(sandbox, tokens)
