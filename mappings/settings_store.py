@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, tuple_
 
 from core.destination_vocabulary import AttributeRole, DestinationVocabulary
@@ -157,6 +158,28 @@ def _changed_sections(before: ExportSettings | None, after: ExportSettings) -> S
     return sorted(name for name in ExportSettings.model_fields if getattr(before, name) != getattr(after, name))
 
 
+def with_default_kinds(
+    settings: ExportSettings, creates: Mapping[Fund, Sequence[DocumentKind]] | None
+) -> ExportSettings:
+    """`settings` with each exported fund that names no export type given the destination's default for it (the
+    first kind its connector lists for the fund), rather than a kind only another destination creates. Checked as
+    a whole again: `RejectedChange` when the default needs settings that are missing."""
+    if creates is None:
+        return settings
+    body = settings.model_dump(mode="json")
+    for fund in Fund:
+        chosen = settings.fund(fund)
+        if chosen is not None and "export_type" not in chosen.model_fields_set and creates.get(fund):
+            body[fund.value]["export_type"] = creates[fund][0].value
+    if body == settings.model_dump(mode="json"):
+        return settings
+    try:
+        return ExportSettings.model_validate(body)
+    except PydanticValidationError as exc:
+        problems = [f"with this destination's default export types: {error['msg']}" for error in exc.errors()]
+        raise RejectedChange(problems) from exc
+
+
 def kind_problems(settings: ExportSettings, creates: Mapping[Fund, Sequence[DocumentKind]] | None) -> list[str]:
     """The export types `settings` ask for that the destination does not create."""
     if creates is None:
@@ -181,6 +204,7 @@ async def save_settings(
 ) -> tuple[StoredSettings, bool]:
     """Save `settings` as the destination's next version; (the current version, whether a new one was made).
 
+    A fund that names no export type gets the destination's default (`with_default_kinds`).
     `RejectedChange` lists every default that does not resolve, everything the destination's `vocabulary` does not
     offer (`destination_problems`), and every export type the destination does not create (`creates`: its
     connector's declaration, per fund). Saves of one destination are serialised by locking
@@ -191,6 +215,7 @@ async def save_settings(
         .where(Connection.tenant_id == repository.tenant_id, Connection.id == destination.id)
         .with_for_update()
     )
+    settings = with_default_kinds(settings, creates)
     current = await current_settings(repository, destination.id)
     if current is not None and current.settings == settings:
         return current, False

@@ -6,7 +6,8 @@ from pydantic import ValidationError
 from core.domain import DocumentKind
 from mappings import ExportSettings
 from mappings.constants import Fund
-from mappings.settings_store import destination_problems, kind_problems
+from mappings.errors import RejectedChange
+from mappings.settings_store import destination_problems, kind_problems, with_default_kinds
 from tests.vocabularies import INTACCT
 
 
@@ -126,3 +127,26 @@ def test_an_export_type_the_destination_does_not_create_is_refused_naming_what_i
         "card.export_type: this destination creates no bill documents; it offers nothing",
     ]
     assert kind_problems(reports, None) == []
+
+
+def test_a_fund_naming_no_export_type_gets_the_destinations_default_and_a_named_one_is_kept() -> None:
+    """A destination that creates no expense reports (QuickBooks' spec lists bills first for reimbursable expenses)
+    gets bills, not the general default it would refuse; a kind the tenant named stays, to be checked as named."""
+    creates = {
+        Fund.REIMBURSABLE: (DocumentKind.BILL, DocumentKind.JOURNAL_ENTRY),
+        Fund.CARD: (DocumentKind.CHARGE_CARD_TRANSACTION, DocumentKind.BILL),
+    }
+    unnamed = ExportSettings.model_validate({"card": {}, "defaults": {"charge_card_account": "A1"}})
+    filled = with_default_kinds(unnamed, creates)
+    assert filled.export_type(Fund.REIMBURSABLE) is DocumentKind.BILL
+    assert filled.export_type(Fund.CARD) is DocumentKind.CHARGE_CARD_TRANSACTION
+    assert kind_problems(filled, creates) == []
+    named = ExportSettings.model_validate({"reimbursable": {"export_type": "expense_report"}})
+    assert with_default_kinds(named, creates).export_type(Fund.REIMBURSABLE) is DocumentKind.EXPENSE_REPORT
+    assert with_default_kinds(unnamed, None) is unnamed
+
+
+def test_a_destination_default_that_needs_more_settings_is_refused_saying_so() -> None:
+    creates = {Fund.REIMBURSABLE: (DocumentKind.JOURNAL_ENTRY,), Fund.CARD: ()}
+    with pytest.raises(RejectedChange, match="journal_credit_account"):
+        with_default_kinds(ExportSettings(), creates)
