@@ -84,6 +84,8 @@ class DocumentKind(StrEnum):
     EXPENSE_REPORT = "expense_report"
     JOURNAL_ENTRY = "journal_entry"
     CHARGE_CARD_TRANSACTION = "charge_card_transaction"
+    CHECK = "check"
+    """Paid at once to the employee from a bank account (the account `Document.account` names)."""
     PAYMENT = "payment"
     REIMBURSEMENT = "reimbursement"
 
@@ -137,7 +139,7 @@ class Document:
     """The currency the source booked the expenses in, which the destination company keeps its books in. Equal to
     `currency` for a document exported as booked; None when unknown (documents stored before it was recorded)."""
     account: str | None = None
-    """Charge-card account (card transactions), bank account (payments)."""
+    """Charge-card account (card transactions), bank account (payments, checks)."""
     applies_to: str | None = None
     """Payments: the remote id of the document being paid."""
     attachments: tuple[Attachment, ...] = ()

@@ -149,9 +149,12 @@ def _counterparty(
     return _only([item.counterparty for item in resolved], reference, "employees")
 
 
-def _card_account(
+def _paying_account(
     resolved: Sequence[ResolvedExpense], *, kind: DocumentKind, settings: ExportSettings, reference: str
 ) -> str | None:
+    """The account money leaves: the card's on a card transaction, the bank account a check is written from."""
+    if kind is DocumentKind.CHECK:
+        return settings.defaults.payment_account
     if kind is not DocumentKind.CHARGE_CARD_TRANSACTION:
         return None
     accounts = [item.card_account or settings.defaults.charge_card_account for item in resolved]
@@ -225,7 +228,7 @@ def build_document(
         memo=settings.memo.document_template().render(document_values(ordered, fund=fund, currency=currency)),
         exchange_rate=rate,
         base_currency=base_currency,
-        account=_card_account(resolved, kind=kind, settings=settings, reference=reference),
+        account=_paying_account(resolved, kind=kind, settings=settings, reference=reference),
         entity=_entity(resolved, reference),
         attachment_ids=tuple(dict.fromkeys(file_id for expense in ordered for file_id in expense.file_ids)),
     )

@@ -34,7 +34,7 @@ DateRule = Literal["spent", "approved", "last_spent", "posted", "export_day"]
 date of the group, or the day of the export. `spent`, `approved` and `posted` also split groups by that date,
 so that every document has one date that is true of all its lines."""
 
-ReimbursableExportType = Literal["expense_report", "bill", "journal_entry"]
+ReimbursableExportType = Literal["expense_report", "bill", "journal_entry", "check"]
 CardExportType = Literal["charge_card_transaction", "bill", "journal_entry", "expense_report"]
 
 
@@ -134,7 +134,9 @@ class Defaults(_Strict):
         default=None, description="GL account credited by card journal entries, unless the card is mapped."
     )
     card_vendor: str | None = Field(default=None, description="Vendor of card expenses exported as bills.")
-    payment_account: str | None = Field(default=None, description="Bank account that pays bills and reports.")
+    payment_account: str | None = Field(
+        default=None, description="Bank account that pays bills and reports, and that checks are written from."
+    )
 
     @field_validator("dimensions")
     @classmethod
@@ -214,6 +216,8 @@ class ExportSettings(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         problems = [*self._card_problems(), *self._journal_problems()]
+        if self.export_type(Fund.REIMBURSABLE) is DocumentKind.CHECK and self.defaults.payment_account is None:
+            problems.append("checks need defaults.payment_account (the bank account they are written from)")
         destinations = [rule.destination for rule in self.dimensions]
         if len(set(destinations)) != len(destinations):
             problems.append("two dimension rules fill the same destination dimension")

@@ -1,4 +1,4 @@
-"""Reading documents back for the books check: bills and card purchases, a page of 1,000 per query, with their lines.
+"""Reading documents back for the books check: bills, card purchases and checks, 1,000 per query, with their lines.
 
 A line's amount is what it posts (QuickBooks keeps tax apart from it, as Ledgerline sends it), its trace the
 line's Description (`documents._description`). Journal entries are not read back: both sides of each expense carry
@@ -9,22 +9,22 @@ from datetime import date
 from typing import Any
 
 from connectors.base import BookedDocument, BookedLine
-from connectors.quickbooks.constants import PRIVATE_NOTE_PREFIX, PURCHASE_CARD
+from connectors.quickbooks.constants import PRIVATE_NOTE_PREFIX, PURCHASE_PAYMENT_TYPES
 from connectors.quickbooks.errors import DISPLAY_NAME
 from connectors.quickbooks.payments import decimal_of
 from connectors.quickbooks.queries import quoted, select
 from core.domain import DocumentKind
 from core.errors import ValidationError
 
-READ_BACK = frozenset({DocumentKind.BILL, DocumentKind.CHARGE_CARD_TRANSACTION})
+READ_BACK = frozenset({DocumentKind.BILL, *PURCHASE_PAYMENT_TYPES})
 
 
 def booked_query(kind: DocumentKind, object_name: str, *, since: date, start: int, limit: int) -> str:
     if kind not in READ_BACK:
         raise ValidationError(f"{DISPLAY_NAME}: {kind.value} documents are not read back for the books check.")
     conditions = [f"TxnDate >= {quoted(since.isoformat())}"]
-    if kind is DocumentKind.CHARGE_CARD_TRANSACTION:
-        conditions.append(f"PaymentType = {quoted(PURCHASE_CARD)}")
+    if kind in PURCHASE_PAYMENT_TYPES:  # card purchases and checks are both Purchases
+        conditions.append(f"PaymentType = {quoted(PURCHASE_PAYMENT_TYPES[kind])}")
     return select(object_name, conditions, order_by="Id", start=start, limit=limit)
 
 

@@ -55,8 +55,8 @@ HAS_ACTIVE_FLAG: Final = frozenset(
 ALL_ACTIVE_STATES: Final = "Active IN (true, false)"
 """QuickBooks hides inactive list objects unless a query asks for both states."""
 
-PURCHASE_CARD: Final = "CreditCard"
-"""A card expense is a Purchase paid by credit card."""
+PURCHASE_PAYMENT_TYPES: Final = {DocumentKind.CHARGE_CARD_TRANSACTION: "CreditCard", DocumentKind.CHECK: "Check"}
+"""A card expense is a Purchase paid by credit card; a check, one paid by check from a bank account."""
 PARTY_TYPES: Final = {"vendor": "Vendor", "employee": "Employee", "customer": "Customer"}
 """Attribute types a journal line may name as its party (JournalEntryLineDetail.Entity)."""
 LINE_REFS: Final = {"class": "ClassRef", "customer": "CustomerRef"}
@@ -68,6 +68,7 @@ BILL_PAYMENT_BY_CHECK: Final = "Check"
 DOCUMENT_URL_PATHS: Final = {
     DocumentKind.BILL: "/bill?txnId={id}",
     DocumentKind.CHARGE_CARD_TRANSACTION: "/expense?txnId={id}",
+    DocumentKind.CHECK: "/check?txnId={id}",
     DocumentKind.JOURNAL_ENTRY: "/journal?txnId={id}",
     DocumentKind.PAYMENT: "/billpayment?txnId={id}",
 }

@@ -17,7 +17,7 @@ from connectors.quickbooks.constants import (
     MAX_DESCRIPTION_LENGTH,
     MAX_PRIVATE_NOTE_LENGTH,
     PARTY_TYPES,
-    PURCHASE_CARD,
+    PURCHASE_PAYMENT_TYPES,
     TAX_CALCULATION_EXCLUDED,
 )
 from connectors.quickbooks.errors import DISPLAY_NAME
@@ -139,19 +139,25 @@ def bill(document: Document) -> Json:
     return body
 
 
-def card_purchase(document: Document) -> Json:
-    """A card expense: a Purchase paid by credit card from the card's account. The merchant is free text in
-    Ledgerline's documents, so it goes into the memo rather than the payee (which names a QuickBooks object)."""
+def purchase(document: Document) -> Json:
+    """A card expense (a Purchase paid by credit card from the card's account) or a check (paid by check to the
+    employee from a bank account). A card's merchant is free text in Ledgerline's documents, so it stays in the
+    memo rather than the payee, which names a QuickBooks object."""
     if document.account is None:
-        raise _invalid(document, "a card purchase needs the card's account.")
-    return {
+        raise _invalid(document, f"a {document.kind.value} needs the account it is paid from.")
+    body = {
         **_header(document),
-        "PaymentType": PURCHASE_CARD,
+        "PaymentType": PURCHASE_PAYMENT_TYPES[document.kind],
         "AccountRef": _ref(document.account),
         **_department(document),
         **_taxes(document),
         "Line": [_expense_line(document, line) for line in document.lines],
     }
+    if document.kind is DocumentKind.CHECK:
+        if document.counterparty is None:
+            raise _invalid(document, "a check needs a payee.")
+        body["EntityRef"] = _ref(document.counterparty)
+    return body
 
 
 def _journal_line(document: Document, line: DocumentLine) -> Json:
@@ -197,7 +203,8 @@ def bill_payment(
 
 BUILDERS = {
     DocumentKind.BILL: bill,
-    DocumentKind.CHARGE_CARD_TRANSACTION: card_purchase,
+    DocumentKind.CHARGE_CARD_TRANSACTION: purchase,
+    DocumentKind.CHECK: purchase,
     DocumentKind.JOURNAL_ENTRY: journal_entry,
 }
 

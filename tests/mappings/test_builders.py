@@ -11,7 +11,7 @@ from core.errors import MappingError, ValidationError
 from mappings import MappingTable, MissingMappingsError, build_document, build_payment, is_balanced
 from mappings.totals import gross_total
 from tests.mappings.factories import EXPORT_DAY, expense, mapped_everything, settings
-from tests.vocabularies import INTACCT
+from tests.vocabularies import INTACCT, QUICKBOOKS
 
 TABLE = MappingTable.of(
     [
@@ -243,3 +243,27 @@ def test_a_payment_pays_the_bill_in_full_from_the_payment_account() -> None:
     assert payment.total == Decimal("120.00")
     with pytest.raises(ValidationError, match="payment account"):
         build_payment(paid=bill, paid_remote_id="REC-77", reference="x", paid_on=EXPORT_DAY, settings=bill_settings)
+
+
+def test_a_check_pays_the_employee_from_the_payment_account_and_books_accounts() -> None:
+    """QuickBooks' checks: the employee (as the vendor they are mapped to) is the payee, the bank account the
+    settings name is what pays, and the lines book accounts."""
+    first, second = expense(id="e1", category="Travel"), expense(id="e2", amount=Decimal("5.25"), category="Meals")
+    document = build_document(
+        kind=DocumentKind.CHECK,
+        expenses=[first, second],
+        settings=settings(
+            reimbursable={"export_type": "check"}, employee_as="vendor", defaults={"payment_account": "BANK-1"}
+        ),
+        mappings=TABLE,
+        reference="ll-check",
+        export_day=EXPORT_DAY,
+        vocabulary=QUICKBOOKS,
+    )
+    assert (document.counterparty, document.account) == ("V-ADA", "BANK-1")
+    assert [line.account for line in document.lines] == ["6000", "6100"]
+
+
+def test_checks_without_a_bank_account_to_write_them_from_are_refused_on_save() -> None:
+    with pytest.raises(ValueError, match=r"defaults\.payment_account"):
+        settings(reimbursable={"export_type": "check"})

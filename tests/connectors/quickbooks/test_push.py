@@ -281,3 +281,23 @@ async def test_an_unreadable_answer_to_a_batch_is_unknown_then_adopted(
     [outcome] = await connector.push([document])
     assert isinstance(outcome, RemoteDocument) and outcome.adopted
     assert len(world.documents("Bill", "ll-garbled")) == 1
+
+
+async def test_a_check_is_a_purchase_paid_by_check_to_the_employee_and_reads_back_apart_from_card_purchases(
+    connector: QuickBooksConnector, world: QboWorld
+) -> None:
+    seeded = world.seeded
+    check = replace(
+        bill_of(seeded, "ll-check"), kind=DocumentKind.CHECK, counterparty=seeded.employee, account=seeded.checking
+    )
+    created(await connector.push([check, card_purchase(seeded, "ll-check-card")]))
+    [stored] = world.documents("Purchase", "ll-check")
+    assert (stored["PaymentType"], stored["AccountRef"]["value"]) == ("Check", seeded.checking)
+    assert (stored["EntityRef"]["value"], stored["EntityRef"]["type"]) == (seeded.employee, "Employee")
+    since = date.today() - timedelta(days=1)
+    checks = [document.reference async for document in connector.booked_documents(DocumentKind.CHECK, since=since)]
+    cards = [
+        document.reference
+        async for document in connector.booked_documents(DocumentKind.CHARGE_CARD_TRANSACTION, since=since)
+    ]
+    assert "ll-check" in checks and "ll-check" not in cards and "ll-check-card" in cards
