@@ -37,7 +37,7 @@ async def test_support_filters_opens_a_failure_replays_it_and_sees_the_state_cha
     await page.screenshot(path=artifacts / "failures.png", full_page=True)
     await rows.first.get_by_role("link").click()
     await expect(page.get_by_role("heading", name="Why it failed")).to_be_visible()
-    await expect(page.get_by_text("has no account", exact=False).first).to_be_visible()
+    await expect(page.get_by_text("has no GL account", exact=False).first).to_be_visible()
     await expect(page.locator("#item-state")).to_have_text("needs action")
     await page.screenshot(path=artifacts / "item.png", full_page=True)
     await page.get_by_role("button", name="Replay this item").click()
@@ -54,7 +54,7 @@ async def test_a_tenant_admin_fixes_the_mapping_and_the_item_is_exported(
     await page.goto("/dashboard/items")
     await page.locator("tbody tr a").first.click()
     await page.get_by_role("link", name="Fix the missing mapping").click()
-    await page.get_by_label("Map to account").select_option(label="70004")
+    await page.get_by_label("Map to GL account").select_option(label="70004")
     await page.get_by_role("button", name="Save mapping").click()
     await expect(page.get_by_role("status")).to_contain_text("3 waiting items went back to pending")
     await ExportEngine(database, owner="browser").run_batch(
