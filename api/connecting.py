@@ -13,8 +13,6 @@
 """
 
 import json
-import re
-import secrets
 import uuid
 from typing import Annotated, Any
 
@@ -22,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.connections import WEBHOOK_KEY_BYTES, ConnectionPublic
+from api.connections import ConnectionPublic
 from api.deps import DatabaseDep, PrincipalDep, RepositoryDep, SettingsDep
 from connectors.auth import BearerAuth
 from connectors.base import ConnectorContext
@@ -32,11 +30,19 @@ from connectors.spec import AuthMode, ConnectorSpec
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.errors import AuthError, LedgerlineError
-from core.models import Connection, ConnectionStatus
+from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
 from sync.repointing import RepointingRefusedError, refuse_repointing_while_unsettled
 from web.app_state import queue_of, vault_of
+from web.connection_setup import (
+    ConnectionOfAnotherSystem,
+    CredentialsRefused,
+    SystemUnreachable,
+    check_credentials,
+    credential_problems,
+    save_connection,
+)
 from web.oauth_binding import (
     StartedBy,
     clear_state_cookie,
@@ -54,39 +60,11 @@ callback_router = APIRouter(prefix="/connections", tags=["connections"])
 NAME_PATTERN = r"^[\w .@-]{1,200}$"
 
 
-async def _save_connection(
-    repository: TenantRepository,
-    *,
-    spec: ConnectorSpec,
-    name: str,
-    credentials: bytes,
-    action: str,
-    settings: dict[str, Any] | None = None,
-) -> Connection:
-    """Create the named connection, or re-authorize it: new credentials, back to `active`."""
-    row = (await repository.session.scalars(repository.scoped(Connection).where(Connection.name == name))).first()
-    if row is not None and row.provider != spec.system:
-        raise Problem(409, f"The connection {name!r} belongs to {row.provider}, not {spec.system}.")
-    if row is None:
-        row = Connection(
-            id=uuid.uuid4(),
-            name=name,
-            provider=spec.system,
-            role=spec.roles[0].value,
-            webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
-            credentials=credentials,
-            settings=settings or {},
-        )
-        await repository.add(row, audit_action=action, audit_data={"system": spec.system})
-    else:
-        row.credentials = credentials
-        row.settings = {**row.settings, **(settings or {})}
-        row.status = ConnectionStatus.ACTIVE.value
-        row.status_reason = None
-        await repository.session.flush()
-        await repository.audit(action, entity=row, data={"system": spec.system, "reauthorized": True})
-    await repository.session.refresh(row)
-    return row
+async def _save_connection(repository: TenantRepository, **kwargs: Any) -> Connection:
+    try:
+        return await save_connection(repository, **kwargs)
+    except ConnectionOfAnotherSystem as exc:
+        raise Problem(409, exc.message) from exc
 
 
 @router.get(
@@ -243,17 +221,7 @@ class CredentialsConnect(BaseModel):
 def _validated(spec: ConnectorSpec, given: dict[str, str]) -> dict[str, str]:
     """The tenant fields the spec declares, each present if required and of its declared form; 422 naming each
     field that is not."""
-    fields = {field.name: field for field in spec.auth.tenant_fields}
-    known = ", ".join(fields)
-    problems = [
-        (name, f"not a field of {spec.display_name} (those are {known})") for name in given if name not in fields
-    ]
-    for field in fields.values():
-        value = given.get(field.name, "")
-        if field.required and not value:
-            problems.append((field.name, f"required ({field.help})"))
-        elif value and field.pattern and not re.fullmatch(field.pattern, value):
-            problems.append((field.name, f"does not have the expected form ({field.help})"))
+    problems = credential_problems(spec, given)
     if problems:
         raise Problem(
             422,
@@ -324,24 +292,12 @@ async def connect_with_credentials(
     vault: CredentialVault = vault_of(request)
     # Before the system is called: a change that must wait is refused as it stands, whatever the system says of it.
     await _refuse_repointing(repository, spec=spec, name=body.name, credentials=credentials, vault=vault)
-    context = ConnectorContext(
-        tenant_id=repository.tenant_id,
-        connection_id=uuid.uuid4(),
-        urls=resolve_urls(spec, settings),
-        app=settings.connector_app(system),
-        credentials=credentials,
-    )
-    async with connector_class(system)(context) as connector:
-        try:
-            await connector.check()
-        except AuthError as exc:
-            raise Problem(
-                400, f"{spec.display_name} refused these credentials: {exc.message}", problem="credentials-refused"
-            ) from exc
-        except LedgerlineError as exc:
-            raise Problem(
-                503, f"{spec.display_name} could not be reached to check the credentials: {exc.message}"
-            ) from exc
+    try:
+        await check_credentials(spec, settings=settings, tenant_id=repository.tenant_id, credentials=credentials)
+    except CredentialsRefused as exc:
+        raise Problem(400, exc.message, problem="credentials-refused") from exc
+    except SystemUnreachable as exc:
+        raise Problem(503, exc.message) from exc
     row = await _save_connection(
         repository, spec=spec, name=body.name, credentials=vault.encrypt(credentials), action="connection.connect"
     )

@@ -18,12 +18,11 @@ from connectors.spec import AuthMode, load_spec
 from core.models import Connection, ConnectionRole
 from sync.connection_settings import SettingProblem, setting_problems, settings_of, settings_schema
 from sync.constants import GENERIC_SENDER
+from web.constants import WEBHOOK_KEY_BYTES
 from web.pagination import PageParams, decode_cursor, encode_cursor, page_params
 from web.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/connections", tags=["connections"])
-
-WEBHOOK_KEY_BYTES = 24
 
 
 REFUSED_NAME_CATEGORIES = ("Cc", "Cf")

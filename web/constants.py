@@ -14,3 +14,5 @@ OAUTH_STATE_TTL_SECONDS: Final = 600
 """How long an OAuth state (in Redis) and its browser cookie wait for the callback."""
 OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
 """Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""
+WEBHOOK_KEY_BYTES: Final = 24
+"""Random bytes of a connection's webhook URL key (192 bits: no guess comes near one)."""
