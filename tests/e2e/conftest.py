@@ -1,4 +1,4 @@
-"""What the end-to-end tests share: settings and environment sending both connectors to the sandbox, a real
+"""What the end-to-end tests share: settings and environment sending every connector to the sandbox, a real
 `ledgerline worker` process, and the books every flow starts from (a Fyle source, an Intacct destination)."""
 
 import json
@@ -22,6 +22,8 @@ from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
+from sandbox.quickbooks.constants import CLIENT_ID as QUICKBOOKS_CLIENT_ID
+from sandbox.quickbooks.constants import CLIENT_SECRET as QUICKBOOKS_CLIENT_SECRET
 from tests.conftest import LEDGERLINE_CLI, settings_env
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, make_source
@@ -30,13 +32,17 @@ from tests.vocabularies import INTACCT
 
 @pytest.fixture
 def product_settings(settings: Settings, sandbox: RunningSandbox) -> Settings:
-    """Settings sending both connectors to the sandbox, with Ledgerline's sandbox app credentials for each."""
+    """Settings sending every connector to the sandbox, with Ledgerline's sandbox app credentials for each."""
     apps = {
         "fyle": {
             "client_id": SecretStr(FYLE_SANDBOX_CLIENT_ID),
             "client_secret": SecretStr(FYLE_SANDBOX_CLIENT_SECRET),
         },
         "intacct": {"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)},
+        "quickbooks": {
+            "client_id": SecretStr(QUICKBOOKS_CLIENT_ID),
+            "client_secret": SecretStr(QUICKBOOKS_CLIENT_SECRET),
+        },
     }
     return settings.model_copy(update={"sandbox_url": sandbox.url, "connector_apps": apps})
 
