@@ -319,11 +319,13 @@ class QuickBooksConnector(DestinationConnector):
         for item, match in zip(planned, found, strict=True):
             if isinstance(match, RemoteDocument):
                 outcomes[item.position] = match
+        await self._attach(planned, outcomes)  # the batch was applied: its documents' receipts follow them
         return outcomes
 
     async def _attach(self, planned: Sequence[Planned], outcomes: dict[int, RemoteDocument | LedgerlineError]) -> None:
-        """Upload each created document's receipts, linked to it, under a `requestid` derived from the document's,
-        so that a repeat never attaches a file twice. A receipt that fails is logged; the document stands."""
+        """Upload each created (or adopted) document's receipts, linked to it, under a `requestid` derived from the
+        document's, so that a repeat never attaches a file twice.
+        A receipt that fails is logged; the document stands."""
         for item in planned:
             created = outcomes.get(item.position)
             if not item.document.attachments or not isinstance(created, RemoteDocument):
