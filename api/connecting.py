@@ -15,6 +15,7 @@
 import json
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -43,6 +44,7 @@ from web.connection_setup import (
     credential_problems,
     save_connection,
 )
+from web.constants import CONNECTION_NAME_PATTERN
 from web.oauth_binding import (
     StartedBy,
     clear_state_cookie,
@@ -57,7 +59,7 @@ from web.problems import Problem, problem_responses
 router = APIRouter(prefix="/connections", tags=["connections"])
 callback_router = APIRouter(prefix="/connections", tags=["connections"])
 
-NAME_PATTERN = r"^[\w .@-]{1,200}$"
+NAME_PATTERN = CONNECTION_NAME_PATTERN
 
 
 async def _save_connection(repository: TenantRepository, **kwargs: Any) -> Connection:
@@ -150,7 +152,15 @@ async def callback(
             "revoked or has expired). Sign in again and start connecting again.",
         )
     else:
-        response = await _finish(request, database, settings, spec=spec, remembered=remembered, code=code, error=error)
+        try:
+            response = await _finish(
+                request, database, settings, spec=spec, remembered=remembered, code=code, error=error
+            )
+        except Problem as refused:
+            if not remembered.get("return_to"):
+                raise
+            # Started from the dashboard: back to its page, which explains what went wrong in words.
+            response = continue_to(f"{remembered['return_to']}?{urlencode({'error': refused.detail})}")
     clear_state_cookie(response, system=system, secure=secure_request(request, settings))
     return response
 

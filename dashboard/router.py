@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from dashboard import auth
 from dashboard.constants import PREFIX, STATIC_PATH
 from dashboard.csrf import CsrfRejected
-from dashboard.pages import connections, item_actions, items, overview, replays, webhooks
+from dashboard.pages import connections, item_actions, items, overview, replays, setup, setup_runs, webhooks
 from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage
 from dashboard.session import LoginRequired
@@ -21,6 +21,8 @@ router.include_router(item_actions.router)
 router.include_router(replays.router)
 router.include_router(connections.router)
 router.include_router(webhooks.router)
+router.include_router(setup.router)
+router.include_router(setup_runs.router)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:

@@ -16,3 +16,5 @@ OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
 """Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""
 WEBHOOK_KEY_BYTES: Final = 24
 """Random bytes of a connection's webhook URL key (192 bits: no guess comes near one)."""
+CONNECTION_NAME_PATTERN: Final = r"^[\w .@-]{1,200}$"
+"""What a connection's name may be: it shows in URLs, lists and the audit log."""
