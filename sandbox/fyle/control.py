@@ -30,6 +30,7 @@ from sandbox.fyle.constants import (
     SYSTEM_NAME,
     UNREPORTED_EXPENSE_STATE,
 )
+from sandbox.fyle.demo import build_demo_router
 from sandbox.fyle.errors import FyleError
 from sandbox.fyle.oauth import is_absolute_http_url
 from sandbox.fyle.render_report import report_out
@@ -150,4 +151,5 @@ def build_control_router(state: FyleState) -> APIRouter:
     async def counts() -> dict[str, int]:
         return state.store.counts()
 
+    router.include_router(build_demo_router(), prefix="/demo")
     return router

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.intacct.auth import COMPANIES, SENDERS
 from sandbox.intacct.constants import SENDER_ID, SINGLE_ENTITY_COMPANY
+from sandbox.intacct.demo import build_demo_router
 from sandbox.intacct.documents import amount_due, apply_payment
 from sandbox.intacct.schema import Kind
 from sandbox.intacct.seed import Record
@@ -198,4 +199,5 @@ def build_router(state: SimulatorState) -> APIRouter:
             "today": format_date(state.clock.now().date()),
         }
 
+    router.include_router(build_demo_router(state), prefix="/demo")
     return router

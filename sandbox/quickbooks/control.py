@@ -33,6 +33,7 @@ from sandbox.quickbooks.constants import (
     SEEDED_REFRESH_TOKEN_PREFIX,
     TOKEN_PATH,
 )
+from sandbox.quickbooks.demo import build_demo_router
 from sandbox.quickbooks.entities import ENTITIES, entity_named
 from sandbox.quickbooks.errors import QboFault
 from sandbox.quickbooks.seed import default_account
@@ -229,4 +230,5 @@ def build_router(state: QboState) -> APIRouter:
     async def deliveries() -> dict[str, Any]:
         return _listing([delivery.as_dict() for delivery in state.dispatcher.deliveries()])
 
+    router.include_router(build_demo_router(state), prefix="/demo")
     return router
