@@ -4,7 +4,15 @@ Imports only `core`. The builders are pure (no I/O, no clock); the `*_store`, `r
 `automap` and `preview` modules read and write through a `TenantRepository`, inside the caller's transaction.
 """
 
-from mappings.automap import Ambiguous, AutoMapResult, Candidate, SourceValue, auto_map, match_values
+from mappings.automap import (
+    Ambiguous,
+    AutoMapResult,
+    Candidate,
+    SourceValue,
+    auto_map,
+    match_values,
+    suggest_mappings,
+)
 from mappings.builders import build_document, build_payment
 from mappings.constants import Fund, SourceType
 from mappings.errors import MissingMapping, MissingMappingsError, NotFound, RejectedChange
@@ -65,4 +73,5 @@ __all__ = [
     "regroup",
     "save_settings",
     "set_mappings",
+    "suggest_mappings",
 ]

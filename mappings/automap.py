@@ -143,17 +143,15 @@ async def _unmapped_values(
     return by_type
 
 
-async def auto_map(
+async def suggest_mappings(
     repository: TenantRepository,
     *,
     destination_connection_id: uuid.UUID,
     settings: ExportSettings,
     vocabulary: DestinationVocabulary,
-    rules: AutoMapRules | None = None,
-) -> tuple[AutoMapResult, SavedMappings | None]:
-    """Match the unmapped employees and categories by `rules` (the settings' own by default) and save the
-    unambiguous matches, audited as auto-mapped."""
-    rules = rules or settings.auto_map
+    rules: AutoMapRules,
+) -> AutoMapResult:
+    """What `rules` would map among the unmapped employees and categories, saving nothing (a person accepts them)."""
     plan: list[tuple[str, MatchOn]] = []
     if rules.employees is not None:
         plan.append((SourceType.EMPLOYEE, rules.employees))
@@ -172,11 +170,32 @@ async def auto_map(
             mapped.extend(result.mapped)
             ambiguous.extend(result.ambiguous)
             unmatched.extend(result.unmatched)
+    return AutoMapResult(tuple(mapped), tuple(ambiguous), tuple(unmatched))
+
+
+async def auto_map(
+    repository: TenantRepository,
+    *,
+    destination_connection_id: uuid.UUID,
+    settings: ExportSettings,
+    vocabulary: DestinationVocabulary,
+    rules: AutoMapRules | None = None,
+) -> tuple[AutoMapResult, SavedMappings | None]:
+    """Match the unmapped employees and categories by `rules` (the settings' own by default) and save the
+    unambiguous matches, audited as auto-mapped."""
+    rules = rules or settings.auto_map
+    result = await suggest_mappings(
+        repository,
+        destination_connection_id=destination_connection_id,
+        settings=settings,
+        vocabulary=vocabulary,
+        rules=rules,
+    )
     saved = None
-    if mapped:
+    if result.mapped:
         changes = [
             MappingChange(value.source_type, value.source_value, value.destination_type, candidate.attribute_id)
-            for value, candidate in mapped
+            for value, candidate in result.mapped
         ]
         origin = f"auto_map:{rules.employees or '-'}/{rules.categories or '-'}"
         saved = await set_mappings(
@@ -186,4 +205,4 @@ async def auto_map(
             vocabulary=vocabulary,
             origin=origin,
         )
-    return AutoMapResult(tuple(mapped), tuple(ambiguous), tuple(unmatched)), saved
+    return result, saved
