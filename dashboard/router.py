@@ -7,7 +7,17 @@ from fastapi.staticfiles import StaticFiles
 from dashboard import auth
 from dashboard.constants import PREFIX, STATIC_PATH
 from dashboard.csrf import CsrfRejected
-from dashboard.pages import connections, item_actions, items, overview, replays, setup, setup_runs, webhooks
+from dashboard.pages import (
+    connections,
+    item_actions,
+    items,
+    overview,
+    replays,
+    setup,
+    setup_map,
+    setup_runs,
+    webhooks,
+)
 from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage
 from dashboard.session import LoginRequired
@@ -23,6 +33,7 @@ router.include_router(connections.router)
 router.include_router(webhooks.router)
 router.include_router(setup.router)
 router.include_router(setup_runs.router)
+router.include_router(setup_map.router)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
