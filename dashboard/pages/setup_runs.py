@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from sqlalchemy import case, func, select
 
 from connectors.registry import UnknownSystemError, connector_class, destination_vocabulary
-from core.models import Connection, DestinationAttribute, ExportItem, RunState, SyncRun
+from core.domain import RecordKind
+from core.models import Connection, DestinationAttribute, ExportItem, RunState, SourceRecord, SyncRun
 from dashboard.constants import PREFIX, PROGRESS_REFRESH_SECONDS
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back
@@ -65,7 +66,10 @@ async def import_page(request: Request, connection_id: uuid.UUID, user: UserDep,
                 .group_by(DestinationAttribute.attribute_type)
             )
         ).all()
-        runs = await _runs(session, connection_id, (RunKind.IMPORT.value, RunKind.SYNC.value))
+        runs = await _runs(session, connection_id, (RunKind.IMPORT.value, RunKind.PULL.value, RunKind.SYNC.value))
+        expenses = await session.scalar(
+            select(func.count()).select_from(SourceRecord).where(SourceRecord.kind == RecordKind.EXPENSE.value)
+        )
     label = _label(destination.provider)
     counted = {row[0]: row for row in rows}
     declared = _declared_streams(destination.provider)
@@ -83,6 +87,7 @@ async def import_page(request: Request, connection_id: uuid.UUID, user: UserDep,
     context = {
         **steps_context(destination, "import"),
         "types": types,
+        "expenses": expenses or 0,
         "runs": runs,
         "live": running,
         "refresh_seconds": PROGRESS_REFRESH_SECONDS,
@@ -119,21 +124,25 @@ async def _start(request: Request, scope: Scope, destination: DestinationView, k
     return True, "started" if created else "already waiting or running: joined it"
 
 
-async def _start_page(request: Request, connection_id: uuid.UUID, scope: Scope, kind: RunKind, step: str) -> Response:
+async def _start_page(
+    request: Request, connection_id: uuid.UUID, scope: Scope, kinds: tuple[RunKind, ...], step: str, what: str
+) -> Response:
     async with scope.reading(f"setup {step}") as session:
         destination = await destination_of(session, scope, connection_id)
-    started, message = await _start(request, scope, destination, kind)
     target = f"{PREFIX}{SETUP}/destinations/{connection_id}/{step}"
-    what = "Import" if kind is RunKind.IMPORT else "Export"
-    if not started:
-        return back(request, target, f"{what} could not start: {message}", level="error")
+    for kind in kinds:
+        started, message = await _start(request, scope, destination, kind)
+        if not started:
+            return back(request, target, f"{what} could not start: {message}", level="error")
     return back(request, target, f"{what} {message}.")
 
 
 @router.post("/import")
 async def start_import(request: Request, connection_id: uuid.UUID, user: CsrfUserDep, scope: ScopeDep) -> Response:
+    """The destination's lists, and the source's expenses beside them (read, not yet grouped: that waits for the
+    export settings), so the Map step knows which values the expenses use."""
     require_admin(user)
-    return await _start_page(request, connection_id, scope, RunKind.IMPORT, "import")
+    return await _start_page(request, connection_id, scope, (RunKind.IMPORT, RunKind.PULL), "import", "Import")
 
 
 @router.get("/export")
@@ -166,7 +175,7 @@ async def export_page(request: Request, connection_id: uuid.UUID, user: UserDep,
 @router.post("/export")
 async def start_export(request: Request, connection_id: uuid.UUID, user: CsrfUserDep, scope: ScopeDep) -> Response:
     require_admin(user)
-    return await _start_page(request, connection_id, scope, RunKind.SYNC, "export")
+    return await _start_page(request, connection_id, scope, (RunKind.SYNC,), "export", "Export")
 
 
 @router.post("/schedule")

@@ -159,7 +159,7 @@ async def test_import_and_export_start_runs_and_the_schedule_is_saved(
     await browser.post(export_path, data={"csrf_token": csrf_of(page.text)})
     async with database.tenant_session(tenant.id) as session:
         kinds = sorted((await session.scalars(select(SyncRun.kind))).all())
-    assert kinds == ["import", "sync"]
+    assert kinds == ["import", "pull", "sync"]
     saved = await browser.post(
         f"/dashboard/setup/destinations/{destination}/schedule",
         data={"csrf_token": csrf_of(page.text), "interval": "60", "realtime": "on"},
