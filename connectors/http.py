@@ -81,7 +81,11 @@ def _redacted_url(url: httpx.URL) -> str:
 
 
 def request_excerpt(request: httpx.Request) -> Excerpt:
-    body = request.content.decode("utf-8", "replace") if request.content else None
+    try:
+        content = request.content
+    except httpx.RequestNotRead:  # a streamed body (a multipart upload): described without its bytes
+        content = b""
+    body = content.decode("utf-8", "replace") if content else None
     return Excerpt(
         method=request.method,
         url=_redacted_url(request.url),
