@@ -1,9 +1,9 @@
 """The end-to-end benchmark's world: a throw-away database, settings for the product, and one tenant per run.
 
 A tenant is set up the way an admin would after connecting both systems: a Fyle source (a real refresh grant on the
-sandbox), an Intacct destination with the sandbox company's credentials, bills per report for reimbursable
-expenses, the Intacct chart imported through `sync.import_engine`, and every Fyle category and employee mapped to an
-imported account and vendor. None of this is timed.
+sandbox), a destination (Intacct unless a `bench.destinations` one is named) with the sandbox company's credentials,
+bills per report for reimbursable expenses, the destination's chart imported through `sync.import_engine`, and every
+Fyle category and employee mapped to an imported account and vendor. None of this is timed.
 """
 
 import json
@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.pool import NullPool
 
+from bench.destinations import DESTINATIONS, INTACCT_DESTINATION, SandboxDestination
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from connectors.registry import destination_vocabulary
@@ -33,7 +34,6 @@ from mappings.mapping_store import MappingChange, set_mappings
 from mappings.settings import ExportSettings
 from mappings.settings_store import save_settings
 from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_SECRET, FYLE_SANDBOX_REFRESH_TOKEN
-from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from sync.import_engine import import_dimensions
 
 SERVER_URL = os.environ.get("LEDGERLINE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -76,7 +76,7 @@ def product_settings(database_url: str, sandbox_url: str) -> Settings:
             "client_id": SecretStr(FYLE_SANDBOX_CLIENT_ID),
             "client_secret": SecretStr(FYLE_SANDBOX_CLIENT_SECRET),
         },
-        "intacct": {"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)},
+        **{system: destination.app for system, destination in DESTINATIONS.items()},
     }
     return Settings(
         env="test",
@@ -162,7 +162,9 @@ class BenchTenant:
     mapped: int
 
 
-async def make_tenant(database: Database, settings: Settings, name: str) -> BenchTenant:
+async def make_tenant(
+    database: Database, settings: Settings, name: str, destination_system: SandboxDestination = INTACCT_DESTINATION
+) -> BenchTenant:
     """A tenant with both connections, settings, the imported chart and complete mappings."""
     assert settings.sandbox_url is not None
     vault = CredentialVault(settings.vault_key_list())
@@ -174,7 +176,6 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
             session, tenant_id=tenant_id, actor=ACTOR, action="tenant.create", entity_type="tenants", entity_id=name
         )
     tokens, cluster = fyle_grant(settings.sandbox_url)
-    intacct = {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD}
     async with database.tenant_session(tenant_id) as session:
         session.add(
             Connection(
@@ -191,10 +192,11 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
         destination = Connection(
             id=destination_id,
             tenant_id=tenant_id,
-            name="intacct",
-            provider="intacct",
+            name=destination_system.system,
+            provider=destination_system.system,
             role=ConnectionRole.DESTINATION.value,
-            credentials=vault.encrypt(intacct),
+            credentials=vault.encrypt(destination_system.credentials(settings.sandbox_url)),
+            settings=dict(destination_system.settings),
             webhook_key=secrets.token_hex(8),
         )
         session.add(destination)
@@ -203,7 +205,7 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
             TenantRepository(session, tenant_id, ACTOR),
             destination=destination,
             settings=BILLS_PER_REPORT,
-            vocabulary=destination_vocabulary("intacct"),
+            vocabulary=destination_vocabulary(destination_system.system),
         )
 
     connector = await open_connector(
@@ -223,7 +225,9 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
     }
     async with database.tenant_session(tenant_id) as session:
 
-        async def first(attribute_type: str) -> tuple[uuid.UUID, str]:
+        async def first(attribute_type: str, remote_id: str | None) -> tuple[uuid.UUID, str]:
+            """The imported attribute `remote_id` names, or (None) the first active one."""
+            chosen = [] if remote_id is None else [DestinationAttribute.remote_id == remote_id]
             row = (
                 await session.execute(
                     select(DestinationAttribute.id, DestinationAttribute.remote_id)
@@ -231,15 +235,18 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
                         DestinationAttribute.connection_id == destination_id,
                         DestinationAttribute.attribute_type == attribute_type,
                         DestinationAttribute.active.is_(True),
+                        *chosen,
                     )
                     .order_by(DestinationAttribute.remote_id)
                     .limit(1)
                 )
             ).first()
-            assert row is not None, f"the import brought no {attribute_type}"
+            assert row is not None, f"the import brought no {attribute_type} {remote_id or ''}"
             return row[0], row[1]
 
-        (account_id, account), (vendor_id, vendor) = await first("account"), await first("vendor")
+        url = settings.sandbox_url
+        (account_id, account) = await first("account", destination_system.account(url))
+        (vendor_id, vendor) = await first("vendor", destination_system.vendor(url))
         changes = [
             *(MappingChange("category", value, "account", account_id) for value in sorted(categories)),
             *(MappingChange("employee", value, "vendor", vendor_id) for value in sorted(employees)),
@@ -248,6 +255,6 @@ async def make_tenant(database: Database, settings: Settings, name: str) -> Benc
             TenantRepository(session, tenant_id, ACTOR),
             destination_connection_id=destination_id,
             changes=changes,
-            vocabulary=destination_vocabulary("intacct"),
+            vocabulary=destination_vocabulary(destination_system.system),
         )
     return BenchTenant(tenant_id, source_id, destination_id, account, vendor, len(changes))

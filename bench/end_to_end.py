@@ -35,6 +35,7 @@ from typing import IO
 import httpx
 from sqlalchemy import func, select
 
+from bench.destinations import INTACCT_DESTINATION, SandboxDestination
 from bench.e2e_baseline import INTACCT_BATCH, run_baseline
 from bench.e2e_setup import (
     ACTOR,
@@ -70,8 +71,8 @@ class Figures:
     """Expenses read from Fyle (and stored)."""
     exported_expenses: int
     documents: int
-    intacct_calls: int
-    intacct_operations: dict[str, int] = field(default_factory=dict)
+    destination_calls: int
+    destination_operations: dict[str, int] = field(default_factory=dict)
     fyle_calls: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     worker_peak_rss_mb: list[float] = field(default_factory=list)
@@ -89,7 +90,7 @@ class Figures:
 
     @property
     def calls_per_document(self) -> float:
-        return self.intacct_calls / self.documents if self.documents else float("nan")
+        return self.destination_calls / self.documents if self.documents else float("nan")
 
 
 class SandboxControl:
@@ -193,7 +194,16 @@ async def _wait_for_workers(queue: Queue, count: int, processes: list[subprocess
         await asyncio.sleep(0.2)
 
 
-async def measure_product(url: str, database_url: str, args: argparse.Namespace, workers: int, logs: Path) -> Figures:
+async def measure_product(
+    url: str,
+    database_url: str,
+    args: argparse.Namespace,
+    workers: int,
+    logs: Path,
+    destination: SandboxDestination = INTACCT_DESTINATION,
+) -> Figures:
+    """W workers exporting to `destination` (Intacct unless another is named); its calls counted."""
+    system = destination.system
     control = SandboxControl(url)
     control.generate(args.expenses, args.per_report, args.state)
     settings = product_settings(database_url, url)
@@ -201,7 +211,7 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
     queue = await Queue.connect(settings.redis_url, settings.queue_name)
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        tenant = await make_tenant(database, settings, f"Bench{workers}w")
+        tenant = await make_tenant(database, settings, f"Bench{workers}w", destination)
         env = product_env(settings)
         for index in range(workers):
             log = (logs / f"worker-{workers}w-{index}.log").open("wb")
@@ -211,7 +221,7 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
                 command = [sys.executable, "-m", "cProfile", "-o", str(target), *command]
             processes.append(start_worker(command, env, log))
         await _wait_for_workers(queue, workers, processes)
-        intacct_before, fyle_before = control.request_count("intacct"), control.request_count("fyle")
+        destination_before, fyle_before = control.request_count(system), control.request_count("fyle")
 
         wall_start = datetime.now().astimezone()
         cpu_before = sum(cpu_seconds(process.pid) for process in processes)
@@ -220,7 +230,7 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
         seconds = time.perf_counter() - started
         cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu_before
 
-        operations = control.operations_since("intacct", intacct_before)
+        operations = control.operations_since(system, destination_before)
         fyle_calls = control.request_count("fyle") - fyle_before
         rss = [round(peak_rss_mb(process.pid), 1) for process in processes]
         records, exported_expenses, documents, states = await _outcome(database, tenant)
@@ -230,8 +240,8 @@ async def measure_product(url: str, database_url: str, args: argparse.Namespace,
             expenses=records,
             exported_expenses=exported_expenses,
             documents=documents,
-            intacct_calls=sum(operations.values()),
-            intacct_operations=dict(operations),
+            destination_calls=sum(operations.values()),
+            destination_operations=dict(operations),
             fyle_calls=fyle_calls,
             phases=_phase_times(run, wall_start),
             worker_peak_rss_mb=rss,
@@ -268,8 +278,8 @@ async def measure_baseline(url: str, database_url: str, args: argparse.Namespace
         expenses=report.expenses,
         exported_expenses=report.exported_expenses,
         documents=report.documents,
-        intacct_calls=sum(operations.values()),
-        intacct_operations=dict(operations),
+        destination_calls=sum(operations.values()),
+        destination_operations=dict(operations),
         fyle_calls=control.request_count("fyle") - fyle_before,
         phases=report.phases,
     )
@@ -291,11 +301,11 @@ def print_table(rows: list[Figures], args: argparse.Namespace) -> None:
         print(
             f"{row.name:24} {row.seconds:8.1f} {row.expenses:8d} {row.per_second:8.0f} "
             f"{row.per_second / base.per_second:8.2f} {row.exported_expenses:8d} {row.exported_per_second:10.0f} "
-            f"{row.documents:6d} {row.intacct_calls:13d} {row.calls_per_document:10.4f} "
+            f"{row.documents:6d} {row.destination_calls:13d} {row.calls_per_document:10.4f} "
             f"{row.calls_per_document * INTACCT_BATCH:8.2f} {row.fyle_calls:10d} {rss:>12}"
         )
     for row in rows:
-        print(f"\n{row.name}: intacct operations {row.intacct_operations}")
+        print(f"\n{row.name}: intacct operations {row.destination_operations}")
         if row.worker_cpu_seconds is not None:
             per_expense_ms = row.worker_cpu_seconds / row.expenses * 1000
             print(f"  worker CPU: {row.worker_cpu_seconds:.1f} s, {per_expense_ms:.2f} ms per expense")

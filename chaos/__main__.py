@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from bench.destinations import DESTINATIONS
 from bench.e2e_setup import REDIS_URL, SERVER_URL
 from chaos.constants import BOOKS_SINCE
 from chaos.counting import tally_sandbox
@@ -37,11 +38,12 @@ async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
             per_report=scenario.per_report,
             logs=logs,
             env=scenario.env,
+            destination=DESTINATIONS[scenario.destination],
         ) as world:
             await configure_destination(world, **scenario.connection_settings)
             injected = await scenario.act(world, options)
             codes = world.stop_workers()
-            tally = await tally_sandbox(world.sandbox_url)
+            tally = await tally_sandbox(world.sandbox_url, world.destination)
             row.problems = injected.problems + [
                 f"worker {index} exited with {code}" for index, code in enumerate(codes) if code != 0
             ]

@@ -1,6 +1,7 @@
-"""The verdict, read from the outside: what the Fyle simulator says is exportable against what the Intacct simulator
-holds, and what the sender was told against what the inbox kept. Nothing here trusts Ledgerline's own bookkeeping
-of what it exported; only the lost-webhook count reads `webhook_events`, the inbox that acknowledged them."""
+"""The verdict, read from the outside: what the Fyle simulator says is exportable against what the destination's
+simulator holds (read as `bench.destinations` says for each system), and what the sender was told against what the
+inbox kept. Nothing here trusts Ledgerline's own bookkeeping of what it exported; only the lost-webhook count reads
+`webhook_events`, the inbox that acknowledged them."""
 
 import uuid
 from collections import Counter, defaultdict
@@ -12,15 +13,13 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from bench.destinations import Booked, SandboxDestination
 from bench.e2e_setup import fyle_grant, fyle_listing
 from core.db import Database
 from core.models import WebhookEvent, WebhookState
 from mappings.constants import DEFAULT_EXPORTABLE_STATES
 from sandbox.constants import CONTROL_PREFIX
 
-BILL_OBJECT = "APBILL"
-LINE_DESCRIPTION = "ENTRYDESCRIPTION"
-"""The bill line field the tenant's memo template (`{expense_id}`) fills."""
 CENT = Decimal("0.01")
 
 
@@ -41,26 +40,25 @@ def exportable(expense: dict[str, Any]) -> bool:
     return bool(expense.get("is_reimbursable")) and expense.get("state") in DEFAULT_EXPORTABLE_STATES and amount != 0
 
 
-def tally(expenses: Iterable[dict[str, Any]], documents: Iterable[dict[str, Any]]) -> Tally:
+def tally(expenses: Iterable[dict[str, Any]], documents: Iterable[Booked]) -> Tally:
     wanted = {expense["id"] for expense in expenses if exportable(expense)}
     listed = list(documents)
-    references = Counter(str(document.get("RECORDID")) for document in listed)
+    references = Counter(document.reference for document in listed)
     under: defaultdict[str, set[str]] = defaultdict(set)
     for document in listed:
-        for line in document.get("lines", []):
-            under[str(line.get(LINE_DESCRIPTION))].add(str(document.get("RECORDID")))
+        for expense_id in document.expenses:
+            under[expense_id].add(document.reference)
     duplicates = sum(count - 1 for count in references.values()) + sum(len(refs) - 1 for refs in under.values())
     return Tally(expenses=len(wanted), documents=len(listed), duplicates=duplicates, missing=len(wanted - under.keys()))
 
 
-async def tally_sandbox(sandbox_url: str) -> Tally:
-    """Every expense of the Fyle simulator against every bill of the Intacct simulator."""
+async def tally_sandbox(sandbox_url: str, destination: SandboxDestination) -> Tally:
+    """Every expense of the Fyle simulator against every document of the destination's simulator."""
     tokens, _ = fyle_grant(sandbox_url)
     expenses = fyle_listing(sandbox_url, tokens["access_token"], "expenses")
     async with httpx.AsyncClient(base_url=f"{sandbox_url}{CONTROL_PREFIX}", timeout=120) as control:
-        response = await control.get("/intacct/documents", params={"object": BILL_OBJECT})
-        response.raise_for_status()
-    return tally(expenses, response.json()["data"])
+        documents = await destination.documents(control)
+    return tally(expenses, documents)
 
 
 async def lost_webhooks(

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bench.destinations import INTACCT
 from chaos.constants import FLOOD_FACTOR, FLOOD_SENDERS, FLOOD_SERVERS, NORMAL_WEBHOOK_RATE
 from chaos.world import Recovery, World
 
@@ -46,3 +47,5 @@ class Scenario:
     per_report: int = 1
     connection_settings: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    destination: str = INTACCT
+    """The system exported to, as `bench.destinations.DESTINATIONS` names it."""

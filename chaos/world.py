@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
+from bench.destinations import INTACCT_DESTINATION, SandboxDestination
 from bench.e2e_setup import (
     ACTOR,
     BILLS_PER_REPORT,
@@ -98,6 +99,7 @@ class World:
     tenant: BenchTenant
     env: dict[str, str]
     logs: Path
+    destination: SandboxDestination
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     spawned_at: list[float] = field(default_factory=list)
     """When each worker process was (re)started, on the monotonic clock."""
@@ -218,7 +220,13 @@ async def configure_destination(world: World, **connection_settings: Any) -> Non
 
 @asynccontextmanager
 async def built(
-    name: str, *, expenses: int, per_report: int, logs: Path, env: dict[str, str] | None = None
+    name: str,
+    *,
+    expenses: int,
+    per_report: int,
+    logs: Path,
+    env: dict[str, str] | None = None,
+    destination: SandboxDestination = INTACCT_DESTINATION,
 ) -> AsyncIterator[World]:
     """A fresh world for one scenario; workers stopped, database dropped and simulators ended on the way out."""
     with served(SANDBOX_APP) as sandbox_url:
@@ -233,7 +241,7 @@ async def built(
         queue = await Queue.connect(settings.redis_url, settings.queue_name)
         world: World | None = None
         try:
-            tenant = await make_tenant(database, settings, f"Chaos {name}")
+            tenant = await make_tenant(database, settings, f"Chaos {name}", destination)
             world = World(
                 name=name,
                 sandbox_url=sandbox_url,
@@ -243,6 +251,7 @@ async def built(
                 tenant=tenant,
                 env=product_env(settings) | WORKER_ENV | (env or {}),
                 logs=logs,
+                destination=destination,
             )
             yield world
         finally:

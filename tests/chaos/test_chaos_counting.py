@@ -3,6 +3,7 @@ expenses never sent, and a real inbox missing acknowledged events, they report e
 
 import httpx
 
+from bench.destinations import INTACCT_DESTINATION
 from bench.e2e_setup import fyle_grant, fyle_listing
 from bench.sandbox_capacity import GATEWAY, intacct_envelope, intacct_session
 from chaos.counting import exportable, lost_webhooks, tally_sandbox
@@ -34,12 +35,12 @@ async def test_the_counters_see_a_duplicate_a_shared_expense_and_the_missing_one
     assert len(wanted) > 10
     session_id = intacct_session(sandbox.url)
     send_bill(sandbox.url, session_id, "chaos-1", wanted[:-3])
-    clean = await tally_sandbox(sandbox.url)
+    clean = await tally_sandbox(sandbox.url, INTACCT_DESTINATION)
     assert (clean.expenses, clean.documents, clean.duplicates, clean.missing) == (len(wanted), 1, 0, 3)
 
     send_bill(sandbox.url, session_id, "chaos-1", wanted[:2])  # the same reference again: one bill too many
     send_bill(sandbox.url, session_id, "chaos-2", [wanted[5]])  # an expense already in chaos-1
-    broken = await tally_sandbox(sandbox.url)
+    broken = await tally_sandbox(sandbox.url, INTACCT_DESTINATION)
     assert (broken.documents, broken.duplicates, broken.missing) == (3, 2, 3)
 
 
