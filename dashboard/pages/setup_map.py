@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from connectors.registry import connector_class, destination_vocabulary
 from core.destination_vocabulary import DestinationVocabulary
@@ -73,23 +73,21 @@ async def _settings(repository: TenantRepository, destination: DestinationView) 
     return with_default_kinds(ExportSettings(), {fund: spec.export_kinds(fund) for fund in Fund})
 
 
+def _active_values(connection_id: uuid.UUID, attribute_type: str) -> Select[uuid.UUID, str, str, str | None]:
+    return select(
+        DestinationAttribute.id, DestinationAttribute.remote_id, DestinationAttribute.name, DestinationAttribute.code
+    ).where(
+        DestinationAttribute.connection_id == connection_id,
+        DestinationAttribute.attribute_type == attribute_type,
+        DestinationAttribute.active.is_(True),
+    )
+
+
 async def _choices(repository: TenantRepository, connection_id: uuid.UUID, types: set[str]) -> dict[str, list[Choice]]:
     by_type: dict[str, list[Choice]] = defaultdict(list)
     for attribute_type in sorted(types):
         rows = await repository.session.execute(
-            select(
-                DestinationAttribute.id,
-                DestinationAttribute.remote_id,
-                DestinationAttribute.name,
-                DestinationAttribute.code,
-            )
-            .where(
-                DestinationAttribute.connection_id == connection_id,
-                DestinationAttribute.attribute_type == attribute_type,
-                DestinationAttribute.active.is_(True),
-            )
-            .order_by(DestinationAttribute.name)
-            .limit(MAP_CHOICES_LIMIT)
+            _active_values(connection_id, attribute_type).order_by(DestinationAttribute.name).limit(MAP_CHOICES_LIMIT)
         )
         by_type[attribute_type] = [Choice(*row) for row in rows.all()]
     return by_type
@@ -102,18 +100,7 @@ async def _resolve(
     text = typed.strip()
     rows = (
         await repository.session.execute(
-            select(
-                DestinationAttribute.id,
-                DestinationAttribute.remote_id,
-                DestinationAttribute.name,
-                DestinationAttribute.code,
-            )
-            .where(
-                DestinationAttribute.connection_id == connection_id,
-                DestinationAttribute.attribute_type == attribute_type,
-                DestinationAttribute.active.is_(True),
-            )
-            .where(
+            _active_values(connection_id, attribute_type).where(
                 (func.lower(DestinationAttribute.name) == text.casefold())
                 | (DestinationAttribute.code == text)
                 | (DestinationAttribute.remote_id == text)
