@@ -11,8 +11,8 @@ Timed, `--runs` times each, a fresh session per run exactly as the dashboard ope
 support, `tenant_session` for a tenant admin of the largest tenant), only the service call inside it:
 
 - the failures page's list (`list_items`): default, by tenant, provider + error class, date range, words, expense
-  id, the next page by cursor; its total (`count_items` by state) and its filter choices (`count_items` by provider
-  and error class over every state);
+  id, the next page by cursor; its total (`total_items`, and `count_items` by state) and counts by provider and error
+  class over every state;
 - the overview's counts (by state, tenant, provider, error class) and `failures_by_hour`;
 - whole pages over HTTP (`/dashboard/items…`, `/dashboard`) through the real app, signed in through the form;
 - a baseline from the same run: the bare `SELECT … WHERE state = 'needs_action' ORDER BY updated_at DESC LIMIT 50`
@@ -53,7 +53,7 @@ from core.models import ApiKeyRole
 from core.settings import Settings
 from dashboard.constants import FAILURE_WINDOW_HOURS, PAGE_SIZE
 from ledgerline.app import create_app
-from sync.item_queries import ItemFacet, ItemFilter, count_items, failures_by_hour, list_items
+from sync.item_queries import ItemFacet, ItemFilter, count_items, failures_by_hour, list_items, total_items
 
 TENANTS = 50
 DESTINATIONS_PER_TENANT = 3
@@ -86,7 +86,7 @@ def _failure_cases(weight_column: str, part: int) -> str:
     arms, upto = [], 0
     for kind in FAILURE_KINDS:
         upto += kind[0]
-        value = kind[part + 1].replace("'", "''")
+        value = str(kind[part + 1]).replace("'", "''")
         arms.append(f"WHEN {weight_column} % {total} < {upto} THEN '{value}'")
     return "CASE " + " ".join(arms) + " END"
 
@@ -99,7 +99,7 @@ def load(url: str, *, items: int, failed: int) -> dict[str, float]:
 
         def step(name: str, sql: str) -> None:
             started = time.perf_counter()
-            db.execute(sql)  # type: ignore[arg-type]
+            db.execute(sql)
             steps[name] = steps.get(name, 0.0) + time.perf_counter() - started
 
         indexes = db.execute(
@@ -196,6 +196,8 @@ def load(url: str, *, items: int, failed: int) -> dict[str, float]:
         db.execute("SET session_replication_role = origin")
         for _, definition in indexes:
             step("re-create indexes", definition)
+        # The load bypassed the triggers that keep the dashboard's counts (migration 0016): count once, as they would.
+        step("export_item_counts", "SELECT ledgerline_rebuild_export_item_counts()")
         step("analyze", "VACUUM (ANALYZE) " + ", ".join(LOADED_TABLES) + ", tenants, connections")
     return steps
 
@@ -353,6 +355,12 @@ def service_cases(world: World) -> list[tuple[str, str, Call]]:
 
         return call
 
+    def total(item_filter: ItemFilter) -> Call:
+        async def call(session: AsyncSession) -> int:
+            return (await total_items(session, item_filter)).count
+
+        return call
+
     def hours(tenant_id: uuid.UUID | None) -> Call:
         async def call(session: AsyncSession) -> int:
             since = datetime.now(UTC) - timedelta(hours=FAILURE_WINDOW_HOURS - 1)
@@ -360,7 +368,7 @@ def service_cases(world: World) -> list[tuple[str, str, Call]]:
 
         return call
 
-    week = {"updated_from": now - timedelta(days=14), "updated_to": now - timedelta(days=7)}
+    week_from, week_to = now - timedelta(days=14), now - timedelta(days=7)
     admin = world.admin_tenant
     return [
         ("list: default (needs_action, newest first)", "support", page(ItemFilter())),
@@ -370,7 +378,7 @@ def service_cases(world: World) -> list[tuple[str, str, Call]]:
             "support",
             page(ItemFilter(provider=world.provider, error_class=world.error_class)),
         ),
-        ("list: date range (one week)", "support", page(ItemFilter(**week))),
+        ("list: date range (one week)", "support", page(ItemFilter(updated_from=week_from, updated_to=week_to))),
         ("list: words 'closed period'", "support", page(ItemFilter(search="closed period"))),
         ("list: words 'vendor inactive'", "support", page(ItemFilter(search="vendor inactive"))),
         ("list: expense id", "support", page(ItemFilter(expense_id=world.expense_id))),
@@ -378,7 +386,11 @@ def service_cases(world: World) -> list[tuple[str, str, Call]]:
         ("list: page 2 (cursor)", "support", page(ItemFilter(), pages=2)),
         ("list: page 5 (cursor)", "support", page(ItemFilter(), pages=5)),
         ("list: default", "admin", page(ItemFilter(tenant_id=admin))),
-        ("list: error class + range", "admin", page(ItemFilter(tenant_id=admin, error_class="mapping", **week))),
+        (
+            "list: error class + range",
+            "admin",
+            page(ItemFilter(tenant_id=admin, error_class="mapping", updated_from=week_from, updated_to=week_to)),
+        ),
         ("list: words 'closed period'", "admin", page(ItemFilter(tenant_id=admin, search="closed period"))),
         ("items total: count by state (filtered)", "support", counts(ItemFilter(), ItemFacet.STATE)),
         (
@@ -389,6 +401,14 @@ def service_cases(world: World) -> list[tuple[str, str, Call]]:
         ("items choices: providers, every state", "support", counts(ItemFilter(state=None), ItemFacet.PROVIDER)),
         ("items choices: classes, every state", "support", counts(ItemFilter(state=None), ItemFacet.ERROR_CLASS)),
         ("items total: count by state", "admin", counts(ItemFilter(tenant_id=admin), ItemFacet.STATE)),
+        ("items total: total_items (needs_action)", "support", total(ItemFilter())),
+        ("items total: total_items words 'closed period'", "support", total(ItemFilter(search="closed period"))),
+        ("items total: total_items (needs_action)", "admin", total(ItemFilter(tenant_id=admin))),
+        (
+            "items total: total_items words 'closed period'",
+            "admin",
+            total(ItemFilter(tenant_id=admin, search="closed period")),
+        ),
         (
             "items choices: providers, every state",
             "admin",

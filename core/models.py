@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -401,6 +402,26 @@ class ExportItem(Base):
         return self.replayed_at or self.created_at
 
 
+class ExportItemCount(Base):
+    """How many export items each tenant's connection holds per state and error class, for the dashboard's counts.
+
+    Rows are deltas (+n, -n) appended by statement triggers on `export_items` in the writing transaction itself
+    (migration 0016), so a count is exact wherever that change is visible and writers never wait on each other for a
+    shared counter row; every few thousand deltas one writer folds each key's rows into one. A count is the sum of a
+    key's rows. Derived data: no foreign keys, and `ledgerline_rebuild_export_item_counts()` recomputes it."""
+
+    __tablename__ = "export_item_counts"
+    __table_args__ = (Index(None, "tenant_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column()
+    destination_connection_id: Mapped[uuid.UUID] = mapped_column()
+    destination_provider: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    error_class: Mapped[str | None] = mapped_column(String(32))
+    items: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExportItemRecord(Base):
     """Which source records an item exports. A record is linked to at most one live (unreleased) item."""
 
@@ -674,6 +695,7 @@ TENANT_SCOPED_TABLES: tuple[str, ...] = (
     "destination_attributes",
     "source_records",
     "export_items",
+    "export_item_counts",
     "export_item_records",
     "attempts",
     "sync_runs",

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectors.registry import UnknownSystemError, connector_class
 from connectors.spec import AuthMode
-from core.models import Connection, ConnectionStatus, ExportItem, ExportState
+from core.models import Connection, ConnectionStatus, ExportState
 from dashboard.constants import PREFIX
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back, tenant_names
@@ -20,6 +20,7 @@ from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.session import session_hash
 from dashboard.templating import render
+from sync.item_counts import waiting_per_connection
 from sync.runs import set_paused
 from web.app_state import queue_of, settings_of
 from web.oauth_binding import StartedBy, set_state_cookie
@@ -58,19 +59,13 @@ def needs_attention(row: Any) -> bool:
 
 
 async def connection_rows(session: Any, *, attention_only: bool = False) -> list[dict[str, Any]]:
-    waiting = (
-        select(ExportItem.destination_connection_id, func.count().label("count"))
-        .where(ExportItem.state == ExportState.NEEDS_ACTION.value)
-        .group_by(ExportItem.destination_connection_id)
-        .subquery()
-    )
-    query = (
-        select(*PUBLIC_COLUMNS, func.coalesce(waiting.c.count, 0).label("needs_action"))
-        .outerjoin(waiting, waiting.c.destination_connection_id == Connection.id)
+    query = select(*PUBLIC_COLUMNS).order_by(
         # Those needing attention first (false sorts before true), then by name.
-        .order_by((Connection.status == ConnectionStatus.ACTIVE.value) & ~Connection.paused, Connection.name)
+        (Connection.status == ConnectionStatus.ACTIVE.value) & ~Connection.paused,
+        Connection.name,
     )
     rows = (await session.execute(query)).all()
+    waiting = await waiting_per_connection(session, state=ExportState.NEEDS_ACTION.value)
     names = await tenant_names(session)
     result = []
     for row in rows:
@@ -79,6 +74,7 @@ async def connection_rows(session: Any, *, attention_only: bool = False) -> list
         result.append(
             {
                 **row._asdict(),
+                "needs_action": waiting.get(row.id, 0),
                 "tenant_name": names.get(row.tenant_id, str(row.tenant_id)),
                 "can_reconnect": can_reconnect(row.provider, row.status),
             }
