@@ -248,7 +248,9 @@ class QuickBooksConnector(DestinationConnector):
             outcomes.update(await self._send(batch, key))
         return [outcomes[position] for position in range(len(documents))]
 
-    async def _send(self, batch: Plan, key: str) -> dict[int, RemoteDocument | LedgerlineError]:
+    async def _send(
+        self, batch: Plan, key: str, *, rekeyed: bool = False
+    ) -> dict[int, RemoteDocument | LedgerlineError]:
         try:
             response = await self.request(
                 "POST",
@@ -268,10 +270,19 @@ class QuickBooksConnector(DestinationConnector):
             )
             return await self._after_failure(batch.planned, unknown)
         outcomes: dict[int, RemoteDocument | LedgerlineError] = {}
+        unmentioned = [item for item in batch.planned if item.bid not in answers]
+        if unmentioned and not rekeyed:
+            # The answer is the one kept for an earlier request under `key` that did not carry these: they were never
+            # created under it (nor sent under another key), so they go now under a key derived from both.
+            members = [(f"{key}:{item.document.reference}", item.document.generation) for item in unmentioned]
+            again = plan([item.document for item in unmentioned], self.objects)
+            resent = await self._send(again, request_id(members), rekeyed=True)
+            outcomes.update({item.position: resent[index] for index, item in enumerate(unmentioned)})
         closing: list[date | None] = []
-        for item in batch.planned:
+        answered = [item for item in batch.planned if item.position not in outcomes]
+        for item in answered:
             outcomes[item.position] = await self._outcome(item, answers.get(item.bid), closing)
-        await self._attach(batch.planned, outcomes)
+        await self._attach(answered, outcomes)
         return outcomes
 
     async def _outcome(
