@@ -1,7 +1,15 @@
 """One module per fault; `SCENARIOS` is the order `make chaos` plays them in."""
 
 from chaos.scenario import Scenario
-from chaos.scenarios import combined, postgres, redis_flush, simulator_faults, webhook_flood, worker_kills
+from chaos.scenarios import (
+    combined,
+    postgres,
+    quickbooks,
+    redis_flush,
+    simulator_faults,
+    webhook_flood,
+    worker_kills,
+)
 
 SCENARIOS: list[Scenario] = [
     worker_kills.SCENARIO,
@@ -11,6 +19,7 @@ SCENARIOS: list[Scenario] = [
     *simulator_faults.SCENARIOS,
     combined.SCENARIO,
     webhook_flood.SCENARIO,
+    quickbooks.SCENARIO,
 ]
 
 __all__ = ["SCENARIOS"]
