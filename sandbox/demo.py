@@ -5,7 +5,8 @@ tenant without knowing any system's seeded companies, accounts or vendors:
                             refresh token of a seeded grant and the parameters its OAuth callback would carry), and
                             for a destination sensible export settings and the seeded records worth mapping to;
 - `POST …/demo/close_books` `{"through": day}`: postings dated on or before that day are refused from now on, at
-                            the system's own granularity (answers the last closed day);
+                            the system's own granularity (answers the last closed day; with `"dry_run": true` it
+                            only says which day that would be);
 - `POST …/demo/deactivate`  `{"attribute_type", "remote_id"}`: a record made inactive, as a bookkeeper would.
 
 The answers speak Ledgerline's connector vocabulary (attribute types, export settings) as plain data: this package
@@ -40,6 +41,7 @@ class CloseBooks(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     through: date
+    dry_run: bool = Field(default=False, description="Only answer the last day this would close.")
 
 
 class BooksClosed(BaseModel):

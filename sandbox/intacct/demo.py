@@ -1,5 +1,8 @@
 """The Intacct simulator's demo hooks (`sandbox.demo`): the single-entity company with the Web Services user, bills
-per report and card transactions on its first corporate card, and its expense accounts and vendors to map to."""
+per report, and its expense accounts and vendors to map to.
+
+Card expenses are left out: Ledgerline records a document by its RECORDNO, which Intacct numbers per object, so a
+card transaction and a bill can share one and the second is refused by the unique (connection, remote id) index."""
 
 import calendar
 from datetime import timedelta
@@ -25,10 +28,6 @@ FIRST_EXPENSE_ACCOUNT = 70000
 """The seeded chart's expense accounts start here (its expense types point at them too)."""
 DEACTIVATABLE = {"vendor": "VENDOR", "employee": "EMPLOYEE", "account": "GLACCOUNT", "project": "PROJECT"}
 """The connector's attribute types (`connectors/intacct/spec.yaml`) and the objects they are imported from."""
-CARD_CREDITS_SKIPPED = {
-    "name": "card credits",
-    "conditions": [{"field": "amount", "operator": "less_than", "value": "0"}],
-}
 
 
 def _active(store: CompanyStore, object_name: str) -> list[dict[str, Any]]:
@@ -43,7 +42,6 @@ def demo_seed(state: SimulatorState) -> DemoSeed:
         row["ACCOUNTNO"] for row in _active(store, "GLACCOUNT") if int(row["ACCOUNTNO"]) >= FIRST_EXPENSE_ACCOUNT
     ]
     vendors = [row["VENDORID"] for row in _active(store, "VENDOR") if row.get("CURRENCY") in ("", BASE_CURRENCY)]
-    card = next(row["CARDID"] for row in _active(store, "CREDITCARD") if row.get("CURRENCY") in ("", BASE_CURRENCY))
     return DemoSeed(
         app={"sender_id": SENDER_ID, "sender_password": SENDER_PASSWORD},
         connect=Connect(
@@ -51,10 +49,8 @@ def demo_seed(state: SimulatorState) -> DemoSeed:
         ),
         export_settings={
             "reimbursable": {"export_type": "bill", "grouping": {"by": "report"}, "date": "last_spent"},
-            "card": {"export_type": "charge_card_transaction", "grouping": {"by": "expense"}, "date": "spent"},
             "employee_as": "vendor",
-            "defaults": {"charge_card_account": card},
-            "skip_rules": [CARD_CREDITS_SKIPPED],
+            "card": None,
         },
         mapping_choices={"account": accounts[:DEMO_ACCOUNTS], "vendor": vendors[:DEMO_VENDORS]},
     )
@@ -71,7 +67,8 @@ def build_demo_router(state: SimulatorState) -> APIRouter:
     async def close_books(request: CloseBooks) -> BooksClosed:
         """Intacct closes whole months: every month up to and including the one `through` falls in."""
         last_day = request.through.replace(day=calendar.monthrange(request.through.year, request.through.month)[1])
-        state.stores[SINGLE_ENTITY_COMPANY].periods = OpenPeriods(last_day + timedelta(days=1), None)
+        if not request.dry_run:
+            state.stores[SINGLE_ENTITY_COMPANY].periods = OpenPeriods(last_day + timedelta(days=1), None)
         return BooksClosed(closed_through=last_day)
 
     @router.post("/deactivate")

@@ -63,7 +63,8 @@ def build_demo_router(state: QboState) -> APIRouter:
     @router.post("/close_books")
     async def close_books(request: CloseBooks) -> BooksClosed:
         """QuickBooks closes the books through a day (the company's closing date)."""
-        state.realms[MAIN_REALM].closing_date = request.through
+        if not request.dry_run:
+            state.realms[MAIN_REALM].closing_date = request.through
         return BooksClosed(closed_through=request.through)
 
     @router.post("/deactivate")
