@@ -11,11 +11,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.log import get_logger
-from dashboard.constants import LOGIN_COOKIE, PREFIX
+from dashboard.constants import LOGIN_COOKIE, PREFIX, SIGN_IN_LINK_PATH
 from dashboard.csrf import CsrfUserDep, check_login_token, new_login_token, set_login_cookie
 from dashboard.session import end_session, read_session, sign_in, start_session
+from dashboard.sign_in_links import redeem_sign_in_link
 from dashboard.templating import render
-from web.app_state import database_of
+from web.app_state import database_of, queue_of
 from web.sign_in_throttle import client_address, throttle_of
 
 router = APIRouter()
@@ -79,6 +80,39 @@ async def login(
         )
     log.info("dashboard_sign_in", api_key_id=str(principal.key_id), role=principal.role.value)
     response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+    return response
+
+
+@router.get(SIGN_IN_LINK_PATH + "/{token}", name="dashboard_sign_in_link")
+async def sign_in_with_link(request: Request, token: str) -> Response:
+    """A one-time sign-in link (`dashboard.sign_in_links`): the first opening starts a session and goes on to the
+    overview; a used, expired or unknown link goes to the sign-in form, saying so. Refusals count against the
+    same per-address budget as failed sign-ins."""
+    throttle = throttle_of(request)
+    attempt = await throttle.attempt(client_address(request))
+    if (wait := attempt.retry_after) is not None:
+        response = _login_page(
+            request,
+            next_path=PREFIX,
+            error=f"Too many failed sign-ins from your address. Try again in {_minutes(wait)}.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    principal = await redeem_sign_in_link(queue_of(request).redis, token)
+    response = RedirectResponse(PREFIX, status_code=303)
+    started = principal is not None and await start_session(request, response, principal)
+    await throttle.settle(attempt, succeeded=started)
+    if principal is None or not started:
+        log.info("dashboard_sign_in_link_refused")
+        return _login_page(
+            request,
+            next_path=PREFIX,
+            error="That sign-in link was already used, has expired, or its key was revoked. Sign in with a key.",
+            status_code=401,
+        )
+    log.info("dashboard_sign_in", api_key_id=str(principal.key_id), role=principal.role.value, via="link")
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

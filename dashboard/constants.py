@@ -33,3 +33,8 @@ PROGRESS_REFRESH_SECONDS: Final = 2
 FAILURE_WINDOW_HOURS: Final = 24
 TIMELINE_EXCERPT_CHARS: Final = 2000
 MAPPING_CHOICES_LIMIT: Final = 500
+SIGN_IN_LINK_PATH: Final = "/sign-in"
+"""`{PREFIX}{SIGN_IN_LINK_PATH}/{token}`: a one-time sign-in link (`dashboard.sign_in_links`)."""
+SIGN_IN_LINK_KEY: Final = "ledgerline:dashboard:sign-in-link:{digest}"
+SIGN_IN_LINK_TTL_SECONDS: Final = 24 * 60 * 60
+SIGN_IN_TOKEN_BYTES: Final = 32

@@ -1,12 +1,15 @@
 """`ledgerline` command line: serve, worker, migrate, tenants, api-keys, audit, vault, secrets, demo."""
 
 import asyncio
+import os
 import re
 import signal
+import socket
 import sys
+import time
 import uuid
 from contextlib import suppress
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -18,11 +21,11 @@ from core.audit import append_event
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
-from core.models import ENCRYPTED_COLUMNS, ApiKeyRole, Connection, Tenant
+from core.models import ENCRYPTED_COLUMNS, Connection, Tenant
 from core.settings import Settings
 from ledgerline.cli_audit import audit_app
 from ledgerline.cli_books import books_app
-from ledgerline.cli_keys import issue_api_key, keys_app
+from ledgerline.cli_keys import keys_app
 from ledgerline.cli_secrets import secrets_app
 from ledgerline.cli_support import (
     CLI_ACTOR,
@@ -33,9 +36,13 @@ from ledgerline.cli_support import (
     tenant_filter,
 )
 from ledgerline.cli_sync import sync_app
+from ledgerline.constants import DEMO_TENANT_SLUG
 from ledgerline.worker_metrics import serve_worker_metrics
 from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
 from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
+
+if TYPE_CHECKING:
+    from ledgerline.demo_banner import DemoReady
 
 app = typer.Typer(help="Ledgerline: expenses into the books, exactly once.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
@@ -278,46 +285,96 @@ def sandbox(
 @app.command()
 def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Only a blank demo tenant: no connections, no data.")] = False,
 ) -> None:
-    """Run the whole product on this machine: embedded PostgreSQL and Redis unless URLs are configured."""
+    """Run the whole product on this machine: embedded PostgreSQL and Redis unless URLs are configured, the sandbox's
+    simulators, and a demo tenant with every system connected, a first export done and a few failures to fix."""
     from core import migrate as migrations
+    from ledgerline.demo_banner import demo_banner
     from ledgerline.embedded import EmbeddedServices
+    from sandbox.app import Sandbox
+    from sandbox.server import BackgroundServer
 
     settings = Settings(env="dev")  # the demo runs on development secrets by design
     configure_logging(level=settings.log_level, json=False)
     embedded = EmbeddedServices(settings.data_dir)
+    simulators: BackgroundServer | None = None
     try:
+        started = time.monotonic()
         updates: dict[str, object] = {}
         if not settings.database_url:
             updates["database_url"] = embedded.start_postgres()
         if not settings.redis_url:
             updates["redis_url"] = embedded.start_redis()
+        port = port or settings.port
+        base = f"http://{settings.host}:{port}"
+        if "LEDGERLINE_PUBLIC_URL" not in os.environ:
+            updates["public_url"] = base
+        if not settings.sandbox_url:
+            simulators = BackgroundServer(Sandbox().asgi(), port=_sandbox_port()).start()
+            updates["sandbox_url"] = simulators.url
         settings = settings.model_copy(update=updates)
         console.print(
             f"Database: {'embedded' if 'database_url' in updates else 'configured'}; "
-            f"Redis: {'embedded' if 'redis_url' in updates else 'configured'}."
+            f"Redis: {'embedded' if 'redis_url' in updates else 'configured'}; "
+            f"sandbox: {'started' if simulators else 'configured'} at {settings.sandbox_url}."
         )
         assert settings.database_url is not None
         migrations.upgrade(settings.database_url)
-        key = run_with_database(settings, _demo_tenant_key)
-        base = f"http://{settings.host}:{port or settings.port}"
-        console.print(f"Ledgerline demo on {base}  (ready: {base}/readyz, API docs: {base}/docs)")
-        console.print(f"Demo tenant admin key: {key}")
-        console.print("Press Ctrl-C to stop.")
-        asyncio.run(_serve_with_worker(settings, port or settings.port))
+        settings, ready = asyncio.run(_prepare_demo(settings, empty=empty))
+        for line in demo_banner(settings, ready, base=base, seconds=time.monotonic() - started):
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
+        asyncio.run(_serve_with_worker(settings, port))
     finally:
+        if simulators is not None:
+            simulators.stop()
         embedded.stop()
     console.print("Stopped.")
 
 
-async def _demo_tenant_key(database: Database) -> str:
-    async with database.owner_session() as session:
-        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
-    if tenant_id is None:
-        await _create_tenant(database, "Demo Company", "demo")
-    key = await issue_api_key(database, role=ApiKeyRole.ADMIN, tenant="demo", name="demo")
-    assert key is not None
-    return key
+def _sandbox_port() -> int:
+    """The sandbox's usual port when it is free, so its control URL stays the same from one start to the next."""
+    from sandbox.server import free_port
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a just-closed port is free
+        try:
+            probe.bind(("127.0.0.1", DEFAULT_SANDBOX_PORT))
+        except OSError:
+            return free_port()
+    return DEFAULT_SANDBOX_PORT
+
+
+async def _prepare_demo(settings: Settings, *, empty: bool) -> tuple[Settings, "DemoReady"]:
+    """The demo tenant set up (or found), and fresh sign-in links for its admin and for support."""
+    from ledgerline.demo_access import demo_sign_in_links
+    from ledgerline.demo_banner import DemoReady
+    from ledgerline.demo_seed import seed_demo
+    from ledgerline.demo_simulators import DemoSimulators, with_simulator_apps
+    from sync.queue import Queue
+
+    assert settings.sandbox_url is not None
+    async with DemoSimulators(settings.sandbox_url) as simulators:
+        settings = with_simulator_apps(settings, settings.sandbox_url, await simulators.seeds())
+        database = Database(settings)
+        queue = await Queue.connect(settings.redis_url, settings.queue_name)
+        try:
+            with console.status("Setting up the demo tenant (first start: import, pull, map, arrange failures)…"):
+                report = await seed_demo(
+                    database,
+                    settings=settings,
+                    simulators=simulators,
+                    queue=queue,
+                    slug=DEMO_TENANT_SLUG,
+                    empty=empty,
+                )
+            links = await demo_sign_in_links(
+                database, queue.redis, public_url=settings.public_url, tenant_id=report.tenant_id
+            )
+        finally:
+            await queue.close()
+            await database.dispose()
+        return settings, DemoReady(report=report, links=links, control_url=simulators.control_url)
 
 
 async def _serve_with_worker(settings: Settings, port: int) -> None:
