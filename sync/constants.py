@@ -16,6 +16,8 @@ waits at most this long. One cheap sorted-set read per poll."""
 LEASE_SECONDS: Final = 120
 """How long a claimed item belongs to its worker; a worker that dies loses it to the reconciler after this."""
 CLAIM_BATCH: Final = 50
+CLAIMED_CALLS: Final = 4
+"""At most this many of the destination's calls are claimed at once (`export_engine.whole_batches`)."""
 RECONCILE_EVERY_SECONDS: Final = 15
 AUDIT_ANCHOR_EVERY_MINUTES: Final = 10
 """How often a worker records every audit chain's head in the system chain: rows cut from a chain's end after an
