@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -106,7 +107,14 @@ def test_demo_serves_ready_on_embedded_services_and_stops_cleanly(demo_env: dict
     finally:
         code, output = _stop(process, signal.SIGINT)
     assert code == 0, output
-    assert "Database: embedded; Redis: embedded." in output
+    assert "Database: embedded; Redis: embedded; sandbox: started at http://127.0.0.1:" in output
+    assert "Tenant 'demo': fyle → intacct, quickbooks (set up now; its first export is running)." in output
+    for who in ("the tenant admin", "support"):
+        assert re.search(
+            rf"Sign in as {who} \(link works once\): +http://127\.0\.0\.1:{port}/dashboard/sign-in/\S+", output
+        )
+    assert f"API docs:        http://127.0.0.1:{port}/docs" in output
+    assert not re.search(r"\bll_[0-9a-f]+_", output), "no API key is printed"
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL left running"
 
 
@@ -128,7 +136,7 @@ def test_demo_uses_the_configured_services_when_urls_are_set(
         "LEDGERLINE_QUEUE_NAME": settings_env(settings)["LEDGERLINE_QUEUE_NAME"] + ":demo",
     }
     process = subprocess.Popen(
-        [LEDGERLINE_CLI, "demo", "--port", str(port)],
+        [LEDGERLINE_CLI, "demo", "--port", str(port), "--empty"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -139,12 +147,14 @@ def test_demo_uses_the_configured_services_when_urls_are_set(
         engine = create_engine(sqlalchemy_url(configured_database), poolclass=NullPool)
         with engine.connect() as connection:
             slugs = connection.execute(text("SELECT slug FROM tenants")).scalars().all()
+            connections = connection.execute(text("SELECT count(*) FROM connections")).scalar_one()
         engine.dispose()
     finally:
         code, output = _stop(process, signal.SIGINT)
     assert code == 0, output
-    assert slugs == ["demo"]
-    assert "Database: configured; Redis: configured." in output
+    assert (slugs, connections) == (["demo"], 0)
+    assert "Database: configured; Redis: configured; sandbox: started" in output
+    assert "Tenant 'demo' is empty (--empty)" in output
     assert not (tmp_path / "data").exists(), "nothing embedded should have started"
 
 
