@@ -45,6 +45,8 @@ class SandboxDestination:
     """Sandbox URL → remote id of the account every category is mapped to; None: the first active imported one."""
     vendor: Callable[[str], str | None] = lambda url: None
     """Sandbox URL → remote id of the vendor every employee is mapped to; None: the first active imported one."""
+    receipt_operations: frozenset[str] = frozenset()
+    """The sandbox operations that carry receipts rather than documents (counted apart in the benchmarks)."""
 
 
 # -- Sage Intacct ----------------------------------------------------------------------------------------------------
@@ -66,6 +68,7 @@ INTACCT_DESTINATION = SandboxDestination(
     app={"sender_id": SecretStr(SENDER_ID), "sender_password": SecretStr(SENDER_PASSWORD)},
     credentials=lambda url: {"user_id": USER_ID, "company_id": SINGLE_ENTITY_COMPANY, "user_password": USER_PASSWORD},
     documents=_intacct_bills,
+    receipt_operations=frozenset({"create_supdoc", "create_supdocfolder"}),
 )
 
 # -- QuickBooks Online -----------------------------------------------------------------------------------------------
@@ -145,6 +148,7 @@ QUICKBOOKS_DESTINATION = SandboxDestination(
     account=lambda url: quickbooks_account(url, QUICKBOOKS_EXPENSE_ACCOUNT),
     vendor=_quickbooks_vendor,
     documents=_quickbooks_documents,
+    receipt_operations=frozenset({"POST upload"}),
 )
 
 DESTINATIONS = {destination.system: destination for destination in (INTACCT_DESTINATION, QUICKBOOKS_DESTINATION)}
