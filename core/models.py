@@ -270,10 +270,12 @@ class ExportItem(Base):
         CheckConstraint(f"document_type ~ '{DOCUMENT_TYPE_PATTERN}'", name="document_type_shape"),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
         CheckConstraint("send_generation >= 0", name="send_generation_not_negative"),
-        # One destination document is recorded by at most one item: a second record would be a duplicate.
+        # One destination document is recorded by at most one item: a second record would be a duplicate. Documents
+        # are numbered per kind (Intacct's bill 1 and card transaction 1 are two documents).
         Index(
-            "uq_export_items_remote_document",
+            "uq_export_items_remote_document_kind",
             "destination_connection_id",
+            "document_type",
             "remote_id",
             unique=True,
             postgresql_where=text("remote_id IS NOT NULL"),
