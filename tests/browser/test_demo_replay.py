@@ -5,6 +5,7 @@ goes back to pending and the worker exports it; a used link opens nothing the se
 import uuid
 from pathlib import Path
 
+import httpx
 from playwright.async_api import Browser, Page, expect
 
 from core.db import Database
@@ -18,6 +19,13 @@ from tests.e2e.test_demo_seed import settled_items
 from tests.sandbox_fixtures import RunningSandbox
 
 EXPORTED_WITHIN_MS = 60_000
+
+
+def reopen_books(sandbox: RunningSandbox) -> None:
+    """What the accountant does in QuickBooks: no closing date any more (the demo closed the books of its company)."""
+    with httpx.Client(base_url=f"{sandbox.url}/_sandbox/quickbooks", timeout=10) as control:
+        for realm in control.get("/realms").json():
+            control.put(f"/realms/{realm['realm_id']}/closing_date", json={"closing_date": None}).raise_for_status()
 
 
 async def seeded_demo(
@@ -85,3 +93,23 @@ async def test_support_finds_the_seeded_failures_and_the_admin_fixes_a_missing_m
         await page.reload()
     await expect(state).to_have_text("succeeded")
     await page.screenshot(path=artifacts / "demo-item-succeeded.png", full_page=True)
+
+    # Support: the closed-period failure is fixed where it lives (the accountant reopens the books, here through the
+    # simulator), then support replays it from its page and it is exported.
+    await page.get_by_role("link", name="Failures", exact=True).click()
+    await page.get_by_label("Tenant").select_option(label="Demo Company")
+    await page.get_by_role("button", name="Apply filters").click()
+    closed = rows.filter(has_text="closed").first
+    await expect(closed).to_be_visible()
+    await closed.get_by_role("link").first.click()
+    closed_url = page.url
+    reopen_books(sandbox)
+    await page.get_by_role("button", name="Replay this item").click()
+    await page.goto(closed_url)
+    for _ in range(EXPORTED_WITHIN_MS // 1000):
+        if await state.text_content() == "succeeded":
+            break
+        await page.wait_for_timeout(1000)
+        await page.reload()
+    await expect(state).to_have_text("succeeded")
+    await page.screenshot(path=artifacts / "demo-support-replayed.png", full_page=True)
