@@ -35,6 +35,7 @@ from connectors.quickbooks.dimensions import changed_rows, dimension_value, list
 from connectors.quickbooks.documents import bill_payment
 from connectors.quickbooks.errors import (
     DISPLAY_NAME,
+    FaultError,
     classify_fault,
     fault_errors,
     with_first_open_day,
@@ -298,7 +299,9 @@ class QuickBooksConnector(DestinationConnector):
         created = answer.get(item.object_name)
         if isinstance(created, dict) and created.get("Id"):
             return RemoteDocument(str(created["Id"]), url=self.document_url(document.kind, str(created["Id"])))
-        _, errors = fault_errors(answer)
+        fault_type, errors = fault_errors(answer)
+        if not errors or fault_type == names.SYSTEM_FAULT:  # no refusal: QuickBooks may have created it all the same
+            return await self._unsettled(document, errors)
         error = classify_fault(errors)
         if error.code == names.CODE_DUPLICATE_REFERENCE:  # the DocNumber is ours: the document is already there
             return await self._adopt_or(document, error)
@@ -307,6 +310,26 @@ class QuickBooksConnector(DestinationConnector):
                 closing.append(await self._closing_date())
             return with_first_open_day(error, refused=document.transaction_date, close_date=closing[0])
         return error
+
+    async def _unsettled(self, document: Document, errors: Sequence[FaultError]) -> RemoteDocument | LedgerlineError:
+        """An item answered with neither its document nor a refusal (a `SystemFault`, an item that says nothing) may
+        have been applied, so it is looked up at once: found, it is adopted; proved absent, the answered request did
+        not create it, so it goes again as a new send; a lookup that fails leaves it unknown."""
+        said = classify_fault(errors).message if errors else "neither the document nor a fault"
+        message = f"{DISPLAY_NAME} failed {document.reference} inside the batch ({said})."
+        provider_code = errors[0].code if errors else None
+        try:
+            found = await self.find_by_reference(document.kind, document.reference)
+        except LedgerlineError:
+            return OutcomeUnknown(
+                message,
+                code=names.CODE_ITEM_FAILED,
+                provider_code=provider_code,
+                hint="Before sending again, Ledgerline looks the document up by its reference.",
+            )
+        if found is not None:
+            return found
+        return Transient(message, code=names.CODE_ITEM_FAILED, provider_code=provider_code)
 
     async def _adopt_or(self, document: Document, error: LedgerlineError) -> RemoteDocument | LedgerlineError:
         try:

@@ -89,9 +89,13 @@ CODE_DUPLICATE_DOC: Final = "6140"
 CODE_PERIOD_CLOSED: Final = "6210"
 CODE_DUPLICATE_NAME: Final = "6240"
 SYSTEM_FAULT: Final = "SystemFault"
+THROTTLE_RETRY_SECONDS: Final = 60
+"""QuickBooks counts a realm's requests over a rolling minute; an item throttled inside a batch says no Retry-After."""
 
 # Error codes Ledgerline shows on the dashboard.
 CODE_INVALID_DOCUMENT: Final = "invalid_document"
 CODE_INACTIVE_REFERENCE: Final = "inactive_reference"
 CODE_DUPLICATE_REFERENCE: Final = "duplicate_reference"
 CODE_NO_REALM: Final = "no_realm"
+CODE_ITEM_FAILED: Final = "batch_item_failed"
+"""A batch item answered with neither its document nor a refusal (a SystemFault): looked up before anything else."""

@@ -4,7 +4,7 @@ A whole call's failure comes back with its HTTP status; a batch item's as a `Fau
 Both are read here, by the error code:
 
 - 3200 (token expired or revoked; the auth flow has already refreshed once), 3100 (not this company) → `AuthError`;
-- 3001 (throttled) → `RateLimited`, by the base class from the 429;
+- 3001 (throttled) → `RateLimited`, by the base class from the 429, here for a batch item (retried after a minute);
 - 6210 (books closed through the closing date) → `PeriodClosed`, the first open day read from the company's
   preferences by the caller (`with_first_open_day`);
 - 610 (an inactive or missing object), 2500 (an unknown reference) → `DestinationRejected`: the fix is in
@@ -13,12 +13,13 @@ Both are read here, by the error code:
 - 6140 (DocNumber already used) → `DestinationRejected` with `CODE_DUPLICATE_REFERENCE`: the push looks the
   reference up and adopts the document that holds it;
 - anything else QuickBooks refuses (6000 business rules, 6240 duplicate names) → `DestinationRejected`;
-- a `SystemFault` (5xx) → `Transient`, which the base class makes `OutcomeUnknown` for a write.
+- a `SystemFault` (5xx) → `Transient`, which the base class makes `OutcomeUnknown` for a write. Inside a batch a
+  `SystemFault` item is no refusal: the connector looks it up (`QuickBooksConnector._unsettled`).
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.quickbooks.constants import (
@@ -35,7 +36,9 @@ from connectors.quickbooks.constants import (
     CODE_PERIOD_CLOSED,
     CODE_REQUIRED,
     CODE_STRING_LENGTH,
+    CODE_THROTTLED,
     CODE_TOKEN,
+    THROTTLE_RETRY_SECONDS,
 )
 from core.errors import (
     AuthError,
@@ -43,6 +46,7 @@ from core.errors import (
     Excerpt,
     LedgerlineError,
     PeriodClosed,
+    RateLimited,
     ValidationError,
 )
 
@@ -111,6 +115,9 @@ def classify_fault(
             f"{DISPLAY_NAME} refused the connection's authorization: {message}",
             **common | {"hint": "Re-connect QuickBooks Online (the grant was revoked, or is for another company)."},
         )
+    if first.code == CODE_THROTTLED:  # nothing was done: the request limit was reached first
+        retry_at = datetime.now(UTC) + timedelta(seconds=THROTTLE_RETRY_SECONDS)
+        return RateLimited(f"{DISPLAY_NAME} rate limit reached: {message}", retry_at=retry_at, **common)
     if first.code == CODE_PERIOD_CLOSED:
         return PeriodClosed(f"{DISPLAY_NAME}: {message}", **common)
     if first.code in REJECTED_REFERENCE_CODES:
