@@ -421,7 +421,10 @@ class QuickBooksConnector(DestinationConnector):
             _, errors = fault_errors(answer)
             refusal = classify_fault(errors)
             return Transient(f"Looking {reference} up failed: {refusal.message}", provider_code=refusal.provider_code)
-        rows = [row for row in answer.get("QueryResponse", {}).get(self._object(kind), []) if isinstance(row, dict)]
+        result = answer.get("QueryResponse")
+        if not isinstance(result, dict):  # rows, or none, are only ever said in a QueryResponse
+            return Transient(f"{DISPLAY_NAME} answered the lookup of {reference} with neither rows nor a fault.")
+        rows = [row for row in result.get(self._object(kind), []) if isinstance(row, dict)]
         matches = [row for row in rows if holds_reference(row, reference)]
         if not matches:
             return None

@@ -7,8 +7,12 @@ also serves a batch item's `bId`, so an answer is matched to its document by nam
 """
 
 import hashlib
+import re
 
 from connectors.quickbooks.constants import DOC_NUMBER_PREFIX, MAX_DOC_NUMBER_LENGTH, PRIVATE_NOTE_PREFIX
+
+NAMED_REFERENCE = re.compile(r"[\w-]+")
+"""What a reference is made of (`ll-` and hex digits; payments add `-paid`)."""
 
 
 def doc_number(reference: str) -> str:
@@ -26,8 +30,13 @@ def private_note(reference: str, memo: str | None, *, max_length: int) -> str:
 
 def holds_reference(found: dict[str, object], reference: str) -> bool:
     """Whether a document found by DocNumber is the one with this reference: its PrivateNote names it (a person may
-    have edited the note; DocNumber still decides when the note no longer names any reference)."""
+    have edited the note, or written after the reference; DocNumber still decides when the note no longer names any
+    reference). The note names this reference when it follows the prefix up to a character no reference continues
+    with (a space, a comma, the end of the line); another one when a different word does."""
     note = str(found.get("PrivateNote") or "")
     if not note.startswith(PRIVATE_NOTE_PREFIX):
         return True
-    return note[len(PRIVATE_NOTE_PREFIX) :].split("\n", 1)[0].strip() == reference
+    named = note[len(PRIVATE_NOTE_PREFIX) :]
+    if named.startswith(reference) and not NAMED_REFERENCE.match(named, len(reference)):
+        return True
+    return NAMED_REFERENCE.match(named) is None

@@ -1,5 +1,6 @@
 """Answers QuickBooks can give that a happy path never sees, each against the promise it could break: a batch item
-failing inside a 200 (a SystemFault, a throttle, an item with neither a document nor a fault).
+failing inside a 200 (a SystemFault, a throttle, an item with neither a document nor a fault), a lookup answer that
+proves nothing, a memo a person annotated.
 
 The simulator answers batch items only with validation faults, so the other item answers are made by a transport
 that passes the real request to the sandbox (or the request without one item, for an item QuickBooks did not apply)
@@ -15,8 +16,8 @@ import httpx
 
 from connectors.quickbooks import QuickBooksConnector
 from connectors.quickbooks.references import doc_number
-from core.domain import Document, RemoteDocument
-from core.errors import EngineAction, LedgerlineError, OutcomeUnknown, RateLimited
+from core.domain import Document, DocumentKind, RemoteDocument
+from core.errors import EngineAction, LedgerlineError, OutcomeUnknown, RateLimited, Transient
 from sandbox.quickbooks.constants import MAIN_REALM
 from tests.connectors.quickbooks.conftest import QboWorld, bill_of
 
@@ -78,6 +79,10 @@ def rewrite(connector: QuickBooksConnector, **rewriting: Any) -> httpx.AsyncBase
 
 def is_push(request: httpx.Request) -> bool:
     return request.url.path.endswith("/batch") and "requestid" in request.url.params
+
+
+def is_lookup(request: httpx.Request) -> bool:
+    return request.url.path.endswith("/batch") and "requestid" not in request.url.params
 
 
 def item_replaced(bid: str, by: Json) -> Callable[[Json], Json]:
@@ -171,3 +176,39 @@ async def test_an_item_answered_with_neither_its_document_nor_a_fault_is_looked_
     await settle_as_the_engine_would(connector, document, outcome)
     assert len(world.documents("Bill", document.reference)) == 1
     assert isinstance(outcome, RemoteDocument) and outcome.adopted
+
+
+async def test_a_lookup_item_answered_without_a_query_response_proves_nothing(
+    connector: QuickBooksConnector, world: QboWorld
+) -> None:
+    [bill] = await connector.push([bill_of(world.seeded, "ll-adv-no-rows")])
+    assert isinstance(bill, RemoteDocument)
+    real = rewrite(connector, matches=is_lookup, answer=item_replaced("q0", {"bId": "q0"}))
+    [found] = await connector.find_by_references([(DocumentKind.BILL, "ll-adv-no-rows")])
+    connector.http._transport = real
+    assert isinstance(found, Transient), found
+
+
+async def sparse_update(world: QboWorld, entity: str, remote_id: str, **changes: Any) -> None:
+    token = (await world.stored_tokens())["access_token"]
+    base = f"{world.sandbox.url}/quickbooks/v3/company/{MAIN_REALM}"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, params={"minorversion": "75"}, timeout=10) as client:
+        current = (await client.get(f"/{entity.lower()}/{remote_id}")).json()[entity]
+        body = {"Id": remote_id, "SyncToken": current["SyncToken"], "sparse": True, **changes}
+        (await client.post(f"/{entity.lower()}", json=body)).raise_for_status()
+
+
+async def test_a_person_annotating_the_memo_after_the_reference_does_not_hide_the_document(
+    connector: QuickBooksConnector, world: QboWorld
+) -> None:
+    """A lookup that misses a document a person merely annotated would let the item be sent again: a second bill."""
+    [bill] = await connector.push([bill_of(world.seeded, "ll-adv-memo")])
+    assert isinstance(bill, RemoteDocument)
+    await sparse_update(world, "Bill", bill.remote_id, PrivateNote="Ledgerline ll-adv-memo (checked, Ana)\nReport rp1")
+    [found] = await connector.find_by_references([(DocumentKind.BILL, "ll-adv-memo")])
+    assert isinstance(found, RemoteDocument) and found.remote_id == bill.remote_id
+
+    # A note naming another reference still says the document is not this one.
+    await sparse_update(world, "Bill", bill.remote_id, PrivateNote="Ledgerline ll-adv-other\nReport rp1")
+    assert await connector.find_by_references([(DocumentKind.BILL, "ll-adv-memo")]) == [None]
