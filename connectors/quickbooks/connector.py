@@ -461,8 +461,19 @@ class QuickBooksConnector(DestinationConnector):
             params=self._params(**{names.REQUEST_ID: key}),
             json=body,
         )
-        created = response.json().get(BILL_PAYMENT, {})
-        remote_id = str(created.get("Id", ""))
+        try:
+            answer = response.json()
+        except (ValueError, UnicodeDecodeError):
+            answer = None
+        created = answer.get(BILL_PAYMENT) if isinstance(answer, dict) else None
+        if not isinstance(created, dict) or not created.get("Id"):  # a 200 that does not say what it did
+            raise OutcomeUnknown(
+                f"{DISPLAY_NAME} answered the payment {payment.reference} with something unreadable.",
+                code="unreadable_answer",
+                hint="The next run looks the payment up by its reference before paying again.",
+                response=response_excerpt(response),
+            )
+        remote_id = str(created["Id"])
         return RecordedPayment(
             payment=RemoteDocument(remote_id, url=self.document_url(DocumentKind.PAYMENT, remote_id)), amount=balance
         )

@@ -1,6 +1,6 @@
 """Answers QuickBooks can give that a happy path never sees, each against the promise it could break: a batch item
 failing inside a 200 (a SystemFault, a throttle, an item with neither a document nor a fault), a lookup answer that
-proves nothing, a memo a person annotated.
+proves nothing, a memo a person annotated, a payment whose answer is unreadable.
 
 The simulator answers batch items only with validation faults, so the other item answers are made by a transport
 that passes the real request to the sandbox (or the request without one item, for an item QuickBooks did not apply)
@@ -10,10 +10,12 @@ and then rewrites the sandbox's answer.
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import httpx
 
+from connectors.base import PaymentToRecord, RecordedPayment
 from connectors.quickbooks import QuickBooksConnector
 from connectors.quickbooks.references import doc_number
 from core.domain import Document, DocumentKind, RemoteDocument
@@ -212,3 +214,39 @@ async def test_a_person_annotating_the_memo_after_the_reference_does_not_hide_th
     # A note naming another reference still says the document is not this one.
     await sparse_update(world, "Bill", bill.remote_id, PrivateNote="Ledgerline ll-adv-other\nReport rp1")
     assert await connector.find_by_references([(DocumentKind.BILL, "ll-adv-memo")]) == [None]
+
+
+async def test_an_unreadable_answer_to_a_payment_is_unknown_and_the_next_run_adopts_it(
+    connector: QuickBooksConnector, world: QboWorld
+) -> None:
+    """The BillPayment was created and its answer came back garbled: an outcome to settle by lookup, never an
+    exception that loses the other payments' outcomes, nor a payment recorded with no id."""
+    [bill] = await connector.push([bill_of(world.seeded, "ll-adv-pay")])
+    [other_bill] = await connector.push([bill_of(world.seeded, "ll-adv-pay-other")])
+    assert isinstance(bill, RemoteDocument) and isinstance(other_bill, RemoteDocument)
+    payments = [
+        PaymentToRecord(DocumentKind.BILL, bill.remote_id, "ll-adv-pay-paid", date.today(), world.seeded.checking),
+        PaymentToRecord(
+            DocumentKind.BILL, other_bill.remote_id, "ll-adv-pay-other-paid", date.today(), world.seeded.checking
+        ),
+    ]
+    real = connector.http._transport
+
+    class Garbling(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await real.handle_async_request(request)
+            if request.url.path.endswith("/billpayment") and "ll-adv-pay-paid" in request.content.decode():
+                await response.aread()
+                return httpx.Response(200, content=b"<html>gateway</html>", request=request)
+            return response
+
+    connector.http._transport = Garbling()
+    try:
+        garbled, recorded = await connector.record_payments(payments)
+    finally:
+        connector.http._transport = real
+    assert isinstance(garbled, OutcomeUnknown), garbled
+    assert isinstance(recorded, RecordedPayment) and recorded.payment is not None
+    [again] = await connector.record_payments(payments[:1])
+    assert isinstance(again, RecordedPayment) and again.payment is not None and again.payment.adopted
+    assert len(world.documents("BillPayment", "ll-adv-pay-paid")) == 1
