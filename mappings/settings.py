@@ -38,6 +38,15 @@ ReimbursableExportType = Literal["expense_report", "bill", "journal_entry", "che
 CardExportType = Literal["charge_card_transaction", "bill", "journal_entry", "expense_report"]
 
 
+class SettingsConflict(ValueError):
+    """Settings whose fields contradict each other: every problem at once, each naming the setting to change, so
+    a form can show each beside its field (the message joins them, as before)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,7 +74,11 @@ class Grouping(_Strict):
 
 class _FundSettings(_Strict):
     grouping: Grouping = Field(default_factory=Grouping)
-    date: DateRule = "spent"
+    date: DateRule = Field(
+        default="spent",
+        description="The date each document carries: the spend, approval or card posting date of its expenses, "
+        "the latest spend date, or the day of the export.",
+    )
     expense_states: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EXPORTABLE_STATES),
         min_length=1,
@@ -77,11 +90,15 @@ class _FundSettings(_Strict):
 
 
 class ReimbursableSettings(_FundSettings):
-    export_type: ReimbursableExportType = "expense_report"
+    export_type: ReimbursableExportType = Field(
+        default="expense_report", description="The kind of document reimbursable expenses become."
+    )
 
 
 class CardSettings(_FundSettings):
-    export_type: CardExportType = "charge_card_transaction"
+    export_type: CardExportType = Field(
+        default="charge_card_transaction", description="The kind of document corporate-card expenses become."
+    )
     grouping: Grouping = Field(default_factory=lambda: Grouping(by="expense"))
 
 
@@ -148,8 +165,16 @@ class Defaults(_Strict):
 
 
 class AutoMapRules(_Strict):
-    employees: Literal["email", "name", "code"] | None = None
-    categories: Literal["name", "code"] | None = None
+    employees: Literal["email", "name", "code"] | None = Field(
+        default=None,
+        description="Map each new employee to the one destination counterparty with the same e-mail, name or code; "
+        "None: only by hand.",
+    )
+    categories: Literal["name", "code"] | None = Field(
+        default=None,
+        description="Map each new category to the one destination value with the same name or code; None: only by "
+        "hand.",
+    )
 
 
 class MemoSettings(_Strict):
@@ -157,10 +182,14 @@ class MemoSettings(_Strict):
     back to the source (the document's own reference field holds the item's `ll-…` reference)."""
 
     line: str = Field(
-        default="{expense_id} - {employee_email} - {category} - {spent_on}", max_length=MEMO_TEMPLATE_MAX_LENGTH
+        default="{expense_id} - {employee_email} - {category} - {spent_on}",
+        max_length=MEMO_TEMPLATE_MAX_LENGTH,
+        description="The description of each line, from {placeholders} of its expense.",
     )
     document: str = Field(
-        default="{fund} expenses of {employee_email} - report {report_id}", max_length=MEMO_TEMPLATE_MAX_LENGTH
+        default="{fund} expenses of {employee_email} - report {report_id}",
+        max_length=MEMO_TEMPLATE_MAX_LENGTH,
+        description="The memo of each document, from {placeholders} of its expenses.",
     )
 
     @field_validator("line")
@@ -193,11 +222,25 @@ class ExportSettings(_Strict):
         description="The destination attribute type employees are mapped to (one of its counterparty types, such as "
         "its employees or vendors); None: the first type each document accepts.",
     )
-    dimensions: list[DimensionRule] = Field(default_factory=list, max_length=MAX_DIMENSION_RULES)
-    defaults: Defaults = Field(default_factory=Defaults)
-    auto_map: AutoMapRules = Field(default_factory=AutoMapRules)
-    memo: MemoSettings = Field(default_factory=MemoSettings)
-    skip_rules: list[SkipRule] = Field(default_factory=list, max_length=MAX_SKIP_RULES)
+    dimensions: list[DimensionRule] = Field(
+        default_factory=list,
+        max_length=MAX_DIMENSION_RULES,
+        description="Source dimensions carried onto document lines as destination dimensions.",
+    )
+    defaults: Defaults = Field(
+        default_factory=Defaults, description="Destination values used when no mapping says otherwise."
+    )
+    auto_map: AutoMapRules = Field(
+        default_factory=AutoMapRules, description="Which new source values are mapped automatically, and by what."
+    )
+    memo: MemoSettings = Field(
+        default_factory=MemoSettings, description="How line descriptions and document memos are written."
+    )
+    skip_rules: list[SkipRule] = Field(
+        default_factory=list,
+        max_length=MAX_SKIP_RULES,
+        description="Conditions on expense fields that keep matching expenses out of exports.",
+    )
     post_closed_period_to_first_open_day: bool = Field(
         default=False, description="When the period is closed, post on the first day of the open period."
     )
@@ -220,11 +263,11 @@ class ExportSettings(_Strict):
             problems.append("checks need defaults.payment_account (the bank account they are written from)")
         destinations = [rule.destination for rule in self.dimensions]
         if len(set(destinations)) != len(destinations):
-            problems.append("two dimension rules fill the same destination dimension")
+            problems.append("dimensions: two rules fill the same destination dimension")
         if self.reimbursable is not None and self.reimbursable.date == "posted":
-            problems.append("only card expenses have a posted date; reimbursable expenses cannot use it")
+            problems.append("reimbursable.date: only card expenses have a posted date")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SettingsConflict(problems)
         return self
 
     def _card_problems(self) -> list[str]:

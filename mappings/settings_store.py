@@ -56,7 +56,7 @@ async def current_settings(repository: TenantRepository, destination_connection_
     return StoredSettings.of(row) if row is not None else None
 
 
-def _default_types(vocabulary: DestinationVocabulary) -> dict[str, tuple[str, ...]]:
+def default_types(vocabulary: DestinationVocabulary) -> dict[str, tuple[str, ...]]:
     """The attribute types each named default may be, by the role it plays (a bank account is an account in some
     systems): the card account of card transactions, the vendor of card bills, as those documents declare."""
     card_account = vocabulary.card_account_type(DocumentKind.CHARGE_CARD_TRANSACTION)
@@ -77,7 +77,7 @@ def _referenced_defaults(
     defaults = settings.defaults
     named = [
         (f"defaults.{name}", value, types)
-        for name, types in _default_types(vocabulary).items()
+        for name, types in default_types(vocabulary).items()
         if (value := getattr(defaults, name)) is not None
     ]
     # A dimension the destination lacks is `destination_problems`' to report.
