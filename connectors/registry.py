@@ -33,6 +33,7 @@ def vocabulary_of(spec: ConnectorSpec) -> DestinationVocabulary:
     user_dimensions = spec.user_dimensions
     return DestinationVocabulary(
         system=spec.system,
+        display_name=spec.display_name,
         types=tuple(
             AttributeType(name=declared.name, label=declared.label, roles=frozenset(declared.roles))
             for declared in spec.attribute_types
@@ -43,6 +44,7 @@ def vocabulary_of(spec: ConnectorSpec) -> DestinationVocabulary:
                 category_type=document.category_type,
                 card_account_type=document.card_account_type,
                 counterparty_types=document.counterparty_types,
+                label=document.label,
             )
             for document in spec.documents
         ),

@@ -137,6 +137,8 @@ class DocumentSpec(_Spec):
     kind: DocumentKind
     object: str
     """The system's own name for it (Intacct's APBILL, QuickBooks' Bill)."""
+    label: str | None = None
+    """What people using the system call it, shown in the dashboard (Intacct's "AP bill"); None: the kind's words."""
     reference_field: str
     url_field: str | None = None
     takes_attachments: bool = False

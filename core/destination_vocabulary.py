@@ -54,6 +54,8 @@ class DocumentBooking:
     card_account_type: str | None = None
     counterparty_types: tuple[str, ...] = ()
     """Empty: the document names no employee as its counterparty (any counterparty type is then accepted)."""
+    label: str | None = None
+    """What people using the destination call it (Intacct's "AP bill"); None: the kind's own words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,12 @@ class DestinationVocabulary:
     types: tuple[AttributeType, ...]
     documents: tuple[DocumentBooking, ...] = ()
     user_dimensions: UserDimensions | None = None
+    display_name: str | None = None
+    """The system's name for people ("Sage Intacct"); None: its identifier."""
+
+    @property
+    def system_label(self) -> str:
+        return self.display_name or self.system
 
     def _declared(self, name: str) -> AttributeType | None:
         return next((declared for declared in self.types if declared.name == name), None)
@@ -108,6 +116,13 @@ class DestinationVocabulary:
         if self.user_dimensions is not None and self.is_user_dimension(name):
             return f"{self.user_dimensions.label} {name.removeprefix(self.user_dimensions.prefix)}"
         return name
+
+    def document_label(self, kind: str) -> str:
+        """What the destination calls a kind of document; the kind in plain words when its spec gives no label."""
+        booking = next((booking for booking in self.documents if booking.kind.value == kind), None)
+        if booking is not None and booking.label:
+            return booking.label
+        return kind.replace("_", " ").capitalize()
 
     def booking(self, kind: DocumentKind) -> DocumentBooking | None:
         return next((booking for booking in self.documents if booking.kind is kind), None)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.errors import ERROR_CLASSES
 from core.models import Connection, ExportState
 from dashboard.constants import PAGE_SIZE, SEARCH_MAX_LENGTH, TIMELINE_EXCERPT_CHARS
-from dashboard.item_reads import mapping_fixes
+from dashboard.item_reads import document_label, item_summaries, mapping_fixes, system_label
 from dashboard.pages.common import drop_empty, parse_uuid, tenant_names
 from dashboard.scope import NotFoundPage, Scope, ScopeDep
 from dashboard.templating import render
@@ -141,7 +141,7 @@ async def filter_choices(session: Any, scope: Scope) -> dict[str, Any]:
             (row.id, row.name if len(names) <= 1 else f"{row.name} — {names.get(row.tenant_id, '')}")
             for row in connections
         ],
-        "providers": sorted({row.provider for row in connections}),
+        "providers": sorted(((p, system_label(p)) for p in {row.provider for row in connections}), key=lambda p: p[1]),
         "error_classes": sorted(ERROR_CLASSES),
         "states": [s.value for s in ExportState],
     }
@@ -158,6 +158,7 @@ async def items_page(request: Request, scope: ScopeDep, form: FilterDep, cursor:
         except InvalidCursorError:  # a stale link: start from the first page
             cursor = None
             rows, next_cursor = await list_items(session, item_filter, sort=form.sort_order, limit=PAGE_SIZE)
+        summaries = await item_summaries(session, rows)
         total = await total_items(session, item_filter)
         choices = await filter_choices(session, scope)
     query = form.query()
@@ -166,6 +167,7 @@ async def items_page(request: Request, scope: ScopeDep, form: FilterDep, cursor:
         "items.html",
         {
             "rows": rows,
+            "summaries": summaries,
             "total": total,
             "form": form,
             "query": query,
@@ -202,6 +204,8 @@ async def item_page(request: Request, item_id: uuid.UUID, scope: ScopeDep) -> Re
             "d": detail,
             "item": detail.item,
             "fixes": fixes,
+            "document_label": document_label(detail.item.destination_provider, detail.item.document_type),
+            "system_label": system_label(detail.item.destination_provider),
             "excerpt": excerpt,
             "can_fix_mappings": not scope.user.is_support,
             "live": detail.item.state in (ExportState.PENDING.value, ExportState.RUNNING.value),

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.registry import available_systems, connector_class, destination_vocabulary
 from core.destination_vocabulary import (
     AttributeRole,
     AttributeType,
@@ -144,3 +145,24 @@ def test_settings_are_checked_against_the_destinations_vocabulary() -> None:
         "employee_as: 'employee' is not a counterparty type of ledgerly (use contact)",
         "entity: ledgerly has no entity attribute type to carry it",
     ]
+
+
+def test_documents_and_systems_are_named_as_the_destinations_spec_says() -> None:
+    named = DestinationVocabulary(
+        system="ledgerly",
+        display_name="Ledgerly Books",
+        types=(),
+        documents=(DocumentBooking(DocumentKind.BILL, category_type="nominal", label="Purchase invoice"),),
+    )
+    assert named.document_label("bill") == "Purchase invoice"
+    assert named.document_label("journal_entry") == "Journal entry"  # undeclared: the kind in plain words
+    assert named.system_label == "Ledgerly Books"
+    assert LEDGERLY.system_label == "ledgerly"
+
+
+def test_every_installed_destination_labels_each_document_it_creates() -> None:
+    for system in available_systems():
+        spec = connector_class(system).spec
+        for document in spec.documents:
+            assert document.label, f"{system} gives {document.kind} no label"
+            assert destination_vocabulary(system).document_label(document.kind.value) == document.label
