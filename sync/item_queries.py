@@ -65,6 +65,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import write_appended_events
+from core.db import SESSION_TENANT
 from core.document_codec import document_from_json
 from core.models import (
     Attempt,
@@ -378,10 +379,12 @@ def _counted_ahead(item_filter: ItemFilter) -> bool:
     )
 
 
-def _only_words_and_state(item_filter: ItemFilter) -> bool:
-    """A word search narrowed by nothing but the state: the words' own check asks the same question."""
+def _only_words_and_state(session: AsyncSession, item_filter: ItemFilter) -> bool:
+    """A word search narrowed by nothing but the state (and the tenant the session is confined to anyway): the words'
+    own check, which applies the same row-level security, asks the same question."""
+    own_tenant = item_filter.tenant_id is not None and item_filter.tenant_id == session.info.get(SESSION_TENANT)
     return _counted_ahead(replace(item_filter, search=None)) and (
-        item_filter.tenant_id is None
+        (item_filter.tenant_id is None or own_tenant)
         and item_filter.connection_id is None
         and item_filter.provider is None
         and item_filter.error_class is None
@@ -602,7 +605,7 @@ async def total_items(session: AsyncSession, item_filter: ItemFilter) -> ItemTot
     if _counted_ahead(item_filter):
         [(_, count)] = await _summed(session, item_filter, None)
         return ItemTotal(count=count, exact=True)
-    if _only_words_and_state(item_filter) and await _word_matches(session, item_filter) == _BROAD:
+    if _only_words_and_state(session, item_filter) and await _word_matches(session, item_filter) == _BROAD:
         return ItemTotal(count=ITEM_WORD_SEARCH_MAX_MATCHES, exact=False)  # the words' check counted past it
     narrowed = await _narrowed(session, item_filter)
     matching = select(ExportItem.id).where(*_conditions(item_filter), *narrowed)

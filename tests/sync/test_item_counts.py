@@ -6,12 +6,13 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.models import ExportItem, ExportItemCount, ExportState
+from sync import item_queries
 from sync.item_counts import summed_items
 from sync.item_queries import ItemFacet, ItemFilter, count_items, total_items
 from tests.conftest import TenantFixture
@@ -148,3 +149,18 @@ async def test_a_rebuild_agrees_with_the_kept_counts(database: Database, tenant:
     async with database.owner_session() as session:
         await session.execute(text("SELECT ledgerline_rebuild_export_item_counts()"))
     assert await summary_by_state(database, tenant.id) == kept == {"needs_action": 2, "skipped": 1}
+
+
+async def test_a_broad_word_search_is_counted_by_the_words_check_alone(
+    database: Database, tenant: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(item_queries, "ITEM_WORD_SEARCH_MAX_MATCHES", 2)
+    await make_failed_items(database, tenant.id, count=3, message="The period 2024-03 is closed.")
+    async with database.tenant_session(tenant.id) as session:
+        sent: list[str] = []
+        event.listen(session.sync_session, "do_orm_execute", lambda state: sent.append(str(state.statement)))
+        own = await total_items(session, ItemFilter(tenant_id=tenant.id, search="closed"))
+        assert (own.count, own.exact) == (2, False)
+        assert len(sent) == 1, sent  # the words' function said "more than 2": nothing else is walked
+        narrower = await total_items(session, ItemFilter(tenant_id=tenant.id, search="closed", error_class="mapping"))
+        assert (narrower.count, narrower.exact) == (0, True)  # another filter: counted on the items
