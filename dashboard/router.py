@@ -16,6 +16,7 @@ from dashboard.pages import (
     setup,
     setup_map,
     setup_runs,
+    setup_settings,
     webhooks,
 )
 from dashboard.pages.item_actions import ForbiddenPage
@@ -34,6 +35,7 @@ router.include_router(webhooks.router)
 router.include_router(setup.router)
 router.include_router(setup_runs.router)
 router.include_router(setup_map.router)
+router.include_router(setup_settings.router)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
