@@ -158,6 +158,12 @@ def _excerpt(excerpt: Excerpt | None) -> dict[str, Any] | None:
     return None if excerpt is None else {key: value for key, value in asdict(excerpt).items() if value is not None}
 
 
+NOT_RUN = (RateLimited, AuthError)
+"""Refusals a system gives before it runs a request: they say nothing of what an earlier send of it did. (A
+`Transient` may be either: a connection refused before sending, or a connector's "the request ran and the document is
+not in it, send it anew" — Intacct's spent control id — so it settles, as before.)"""
+
+
 def whole_batches(limit: int, batch_size: int) -> int:
     """How many items to claim: at most `limit` (and four calls' worth), rounded down to whole calls of `batch_size`
     documents so that no call goes out part-full for want of a claim (50 claimed, 30 per call, is 30 + 20)."""
@@ -549,9 +555,11 @@ class ExportEngine:
             "error_code": error.code,
             "error_message": error.message[:2000],
             "error_hint": error.hint,
-            # A send whose answer proves it was not applied settles the earlier ones too (its control id was theirs,
-            # and the lookup before it found nothing); anything else leaves an unknown outcome unknown.
-            "outcome_unknown": isinstance(error, OutcomeUnknown) or (item.outcome_unknown and not unit.sent),
+            # A send the system ran and refused settles the earlier ones too (its control id was theirs, and the
+            # lookup before it found nothing); one refused before it ran (rate limit, credentials) or not sent spent
+            # nothing of that id and proves nothing of an earlier send that may still land: it stays unknown.
+            "outcome_unknown": isinstance(error, OutcomeUnknown)
+            or (item.outcome_unknown and (not unit.sent or isinstance(error, NOT_RUN))),
             "document_drift": unit.drift,
             **redate,
         }

@@ -245,3 +245,31 @@ async def test_a_regroup_drop_and_a_mapping_release_go_through_the_state_machine
     assert {uuid.UUID(entity_id) for entity_id, _ in events} == {item.id for item in superseded}
     assert all(data["from"] == "pending" for _, data in events)
     assert live == records == 6
+
+
+async def test_a_resend_refused_before_it_ran_keeps_the_earlier_send_unknown(
+    database: Database, books: Books, sandbox: RunningSandbox
+) -> None:
+    """A send may still be on its way when its item is resent. A resend refused before it ran (a rate limit, refused
+    credentials) spent nothing of the request's control id, so it proves nothing about the first send: the item stays
+    unknown and goes again under the same control id, never under a new one beside a first send still landing."""
+    transport = RecordingTransport()
+    async with IntacctConnector(context_for(sandbox.url, transport=transport)) as connector:
+        engine = ExportEngine(database, owner="w1")
+        fault(sandbox, operation="create:APBILL", mode="error", status=503, times=1)
+        await engine.run_batch(connector, tenant_id=books.tenant.id, connection_id=books.destination_id)
+        fault(sandbox, operation="create:APBILL", mode="rate_limit", retry_after=0, times=1)
+        async with database.tenant_session(books.tenant.id) as session:
+            await session.execute(update(ExportItem).values(next_attempt_at=func.now()))
+        await engine.run_batch(connector, tenant_id=books.tenant.id, connection_id=books.destination_id)
+        stored = await items(database, books)
+        assert all(item.outcome_unknown for item in stored), [(item.error_class, item.error_code) for item in stored]
+        clear_faults(sandbox)
+        async with database.tenant_session(books.tenant.id) as session:
+            await session.execute(update(ExportItem).values(next_attempt_at=func.now()))
+        await engine.run_batch(connector, tenant_id=books.tenant.id, connection_id=books.destination_id)
+
+    control_ids = write_control_ids(transport.bodies)
+    assert len(set(control_ids)) == 1, control_ids  # every send of the batch under its one control id
+    assert {item.send_generation for item in await items(database, books)} == {1}
+    assert len(bills(sandbox)) == 3
