@@ -273,17 +273,44 @@ class QuickBooksConnector(DestinationConnector):
         outcomes: dict[int, RemoteDocument | LedgerlineError] = {}
         unmentioned = [item for item in batch.planned if item.bid not in answers]
         if unmentioned and not rekeyed:
-            # The answer is the one kept for an earlier request under `key` that did not carry these: they were never
-            # created under it (nor sent under another key), so they go now under a key derived from both.
-            members = [(f"{key}:{item.document.reference}", item.document.generation) for item in unmentioned]
-            again = plan([item.document for item in unmentioned], self.objects)
-            resent = await self._send(again, request_id(members), rekeyed=True)
-            outcomes.update({item.position: resent[index] for index, item in enumerate(unmentioned)})
+            outcomes.update(await self._send_unmentioned(unmentioned, key))
         closing: list[date | None] = []
         answered = [item for item in batch.planned if item.position not in outcomes]
         for item in answered:
             outcomes[item.position] = await self._outcome(item, answers.get(item.bid), closing)
         await self._attach(answered, outcomes)
+        return outcomes
+
+    async def _send_unmentioned(
+        self, unmentioned: Sequence[Planned], key: str
+    ) -> dict[int, RemoteDocument | LedgerlineError]:
+        """Documents an answer does not mention: the answer kept for an earlier request under `key` that did not
+        carry them (or one that left them out). Looked up first — found, adopted; proved absent, they were never
+        created under `key`, so they go now under a key derived from both; a failed lookup leaves them unknown."""
+        try:
+            wanted = [(item.document.kind, item.document.reference) for item in unmentioned]
+            found = await self.find_by_references(wanted)
+        except LedgerlineError as error:
+            found = [error] * len(unmentioned)
+        outcomes: dict[int, RemoteDocument | LedgerlineError] = {}
+        absent: list[Planned] = []
+        for item, match in zip(unmentioned, found, strict=True):
+            if isinstance(match, RemoteDocument):
+                outcomes[item.position] = match
+            elif match is None:
+                absent.append(item)
+            else:
+                outcomes[item.position] = OutcomeUnknown(
+                    f"{DISPLAY_NAME}'s answer to the batch does not mention {item.document.reference}, and looking it "
+                    f"up failed ({match.message}).",
+                    code="missing_from_answer",
+                    hint="Before sending again, Ledgerline looks the document up by its reference.",
+                )
+        if absent:
+            members = [(f"{key}:{item.document.reference}", item.document.generation) for item in absent]
+            again = plan([item.document for item in absent], self.objects)
+            resent = await self._send(again, request_id(members), rekeyed=True)
+            outcomes.update({item.position: resent[index] for index, item in enumerate(absent)})
         return outcomes
 
     async def _outcome(
