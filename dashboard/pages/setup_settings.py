@@ -24,10 +24,10 @@ from dashboard.constants import PREFIX
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back
 from dashboard.pages.setup_common import SETUP, DestinationView, destination_of, require_admin, steps_context
+from dashboard.pages.setup_settings_checks import PlacedProblems, parse_values, place, validate
 from dashboard.pages.setup_settings_form import (
     DEFAULT_FIELDS,
     FUNDS,
-    PlacedProblems,
     Problem,
     control_id,
     controls_of,
@@ -37,13 +37,10 @@ from dashboard.pages.setup_settings_form import (
     fixed_options,
     form_values,
     line_dimension_options,
-    parse_values,
-    place,
     row_count,
     source_options,
     submitted_values,
     title,
-    validate,
 )
 from dashboard.pages.setup_settings_reads import (
     PreviewOfSettings,
@@ -66,6 +63,8 @@ from mappings.settings_store import default_types, destination_problems, kind_pr
 router = APIRouter(prefix=SETUP + "/destinations/{connection_id}/settings")
 
 PREVIEW_ACTION = "preview"
+SECTION_HELP = ("dimensions", "defaults.dimensions", "entity", "memo", "auto_map")
+"""Settings explained once for their whole box."""
 
 
 def _creates(destination: DestinationView) -> dict[Fund, tuple[DocumentKind, ...]]:
@@ -101,7 +100,7 @@ async def _context(
     stored = await current_settings(repository, destination.id)
     help_texts = {}
     empty_choices = {}
-    for name in (*controls_of(values), "dimensions", "defaults.dimensions", "entity"):
+    for name in (*controls_of(values), *SECTION_HELP):
         help_texts[name], empty_choices[name] = explained(name)
     return {
         **steps_context(destination, "settings"),
@@ -114,7 +113,7 @@ async def _context(
         "help": help_texts,
         "empty": empty_choices,
         "funds": [fund.value for fund in FUNDS],
-        "export_types": {fund.value: export_type_options(creates, fund) for fund in FUNDS},
+        "export_types": {fund.value: export_type_options(creates, fund, vocabulary) for fund in FUNDS},
         "employee_types": employee_options(creates, vocabulary),
         "fixed": fixed_options(),
         "line_dimensions": line_dimensions,

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from core.domain import Expense
 from core.errors import MappingError, ValidationError
 from core.models import DestinationAttribute, ExportSettingsVersion
 from core.repository import TenantRepository
-from dashboard.pages.setup_settings_form import DEFAULT_FIELDS, kind_label, title
+from dashboard.pages.setup_settings_form import DEFAULT_FIELDS, title
 from mappings import ExportSettings, MissingMappingsError, build_document, gross_total, idempotency_key, plan_groups
 from mappings.mapping_table import load_mapping_table
 from mappings.unmapped import open_expenses
@@ -201,7 +201,7 @@ async def preview(
     today = datetime.now(UTC).date()
     documents = []
     for group in plan.groups[:PREVIEW_DOCUMENTS]:
-        kind = kind_label(group.kind)
+        kind = vocabulary.document_label(group.kind.value)
         try:
             document = build_document(
                 kind=group.kind,
@@ -252,11 +252,9 @@ async def _named_counterparties(
             DestinationAttribute.connection_id == connection_id, DestinationAttribute.remote_id.in_(ids)
         )
     )
-    names = dict(rows.all())
+    names = {remote_id: name for remote_id, name in rows.all() if name != remote_id}
     return [
-        DocumentPreview(
-            **{**document.__dict__, "counterparty": f"{names[document.counterparty]} ({document.counterparty})"}
-        )
+        replace(document, counterparty=f"{names[document.counterparty]} ({document.counterparty})")
         if document.counterparty in names
         else document
         for document in documents

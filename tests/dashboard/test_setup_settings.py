@@ -5,11 +5,11 @@ tenant's own admin only."""
 
 import uuid
 from html.parser import HTMLParser
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from connectors.registry import destination_vocabulary
 from core.db import Database
 from core.models import ExportSettingsVersion, Mapping
 from mappings import ExportSettings
@@ -121,8 +121,205 @@ async def test_every_setting_is_a_field_explained_by_the_model_with_the_destinat
     fields = form_of(text)
     assert fields["reimbursable.export_type"] == "expense_report"  # Intacct's first kind for reimbursable
     assert fields["card.export_type"] == ""
-    assert '<option value="charge_card_transaction">Charge card transaction</option>' in text
+    label = destination_vocabulary("intacct").document_label("charge_card_transaction")  # the spec's words
+    assert f'<option value="charge_card_transaction">{label}</option>' in text
     assert '<option value="vendor">Vendor</option>' in text and '<option value="employee">Employee</option>' in text
     assert '<option value="Clearing (CLR)"></option>' in text  # the accounts' one shared list
     assert text.count('<datalist id="values-account">') == 1
     assert "No version is saved yet" in text
+
+
+async def test_a_save_with_errors_shows_each_beside_its_field_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
+) -> None:
+    world = await _world(client, database, tenant)
+    await sign_in(client, tenant.key)
+    page = await client.get(_path(world))
+    fields = form_of(page.text)
+    fields.update(
+        {
+            "card.export_type": "charge_card_transaction",  # needs a charge-card account, left empty
+            "reimbursable.grouping.fields": "project, shoe_size",
+            "memo.line": "{expense_id} {nope}",
+            "defaults.journal_credit_account": "Nothing Called This",
+            "dimensions.0.source": "project",
+            "dimensions.0.destination": "no_such_dimension",
+            "skip_rules": "[{not json",
+        }
+    )
+    refused = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
+    assert refused.status_code == 422
+    text = refused.text
+    assert "shoe_size" in _error_of(text, "reimbursable.grouping.fields")
+    assert "nope" in _error_of(text, "memo.line")
+    assert "No active GL account is named “Nothing Called This”" in _error_of(text, "defaults.journal_credit_account")
+    assert "need “Charge-card account”" in _error_of(text, "defaults.charge_card_account")  # a rule across fields
+    assert "Not valid JSON" in _error_of(text, "skip_rules")
+    assert 'id="form-error"' in text and 'aria-invalid="true"' in text
+    kept = form_of(text)
+    for name in ("reimbursable.grouping.fields", "memo.line", "defaults.journal_credit_account", "skip_rules"):
+        assert kept[name] == fields[name], name
+    assert kept["card.export_type"] == "charge_card_transaction"
+    assert await _versions(database, tenant) == []
+
+    # The destination's own checks once the model is satisfied: an unknown line dimension, beside its row.
+    fields.update(
+        {
+            "card.export_type": "",
+            "reimbursable.grouping.fields": "project",
+            "memo.line": "{expense_id}",
+            "defaults.journal_credit_account": "",
+            "skip_rules": "",
+        }
+    )
+    refused = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
+    assert refused.status_code == 422
+    assert "no_such_dimension" in _error_of(refused.text, "dimensions.0.destination")
+    assert await _versions(database, tenant) == []
+
+
+async def test_a_valid_save_makes_the_next_version_and_the_history_says_who_changed_what(
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
+) -> None:
+    world = await _world(client, database, tenant)
+    saved = await client.put(f"/v1/connections/{world.destination_id}/export-settings", headers=tenant.headers, json={})
+    assert saved.status_code == 200, saved.text
+    await sign_in(client, tenant.key)
+    page = await client.get(_path(world))
+    assert "Version 1, saved by api_key:" in page.text
+    fields = form_of(page.text)
+    fields.update({"reimbursable.export_type": "bill", "memo.document": "Report {report_id}", "tax": ""})
+    posted = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
+    assert posted.status_code == 303, posted.text
+    versions = await _versions(database, tenant)
+    assert [version.version for version in versions] == [1, 2]
+    assert versions[1].created_by.startswith("dashboard:")
+    assert versions[1].body["reimbursable"]["export_type"] == "bill"
+    assert versions[1].body["memo"]["document"] == "Report {report_id}"
+    after = await client.get(posted.headers["location"])
+    assert "Saved version 2" in after.text and "regrouped" in after.text
+    history = after.text[after.text.find('id="history"') :]
+    assert versions[1].created_by in history and versions[0].created_by in history
+    assert "Reimbursable expenses: Export as: expense_report → bill" in history
+    assert "Document memo:" in history and "→ Report {report_id}" in history
+    assert "First version" in history
+    assert history.find("Reimbursable expenses: Export as") < history.find("First version")  # newest first
+
+    # Saving the same settings again makes no version.
+    again = await client.post(
+        _path(world), data={**form_of(after.text), "csrf_token": csrf_of(after.text), "action": "save"}
+    )
+    assert again.status_code == 303
+    assert len(await _versions(database, tenant)) == 2
+    assert "Nothing changed: version 2" in (await client.get(again.headers["location"])).text
+
+
+async def test_a_default_typed_as_a_name_or_code_is_saved_as_the_values_remote_id(
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
+) -> None:
+    world = await _world(client, database, tenant)
+    await sign_in(client, tenant.key)
+    page = await client.get(_path(world))
+    fields = form_of(page.text)
+    fields.update(
+        {
+            "reimbursable.export_type": "journal_entry",
+            "defaults.journal_credit_account": "clearing",  # its name, in any case
+            "card.export_type": "bill",
+            "defaults.card_vendor": "CC",  # its code
+            "defaults.payment_account": "Card payable (CPY)",  # the text the list shows
+        }
+    )
+    posted = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
+    assert posted.status_code == 303, posted.text
+    [version] = await _versions(database, tenant)
+    assert version.body["defaults"]["journal_credit_account"] == "A-7"
+    assert version.body["defaults"]["card_vendor"] == "V-1"
+    assert version.body["defaults"]["payment_account"] == "A-8"
+    shown = form_of((await client.get(_path(world))).text)
+    assert shown["defaults.journal_credit_account"] == "Clearing (CLR)"
+    assert shown["defaults.card_vendor"] == "Card Company (CC)"
+
+
+async def _map(database: Database, tenant: TenantFixture, world: World, *specs: tuple[str, str, str, str]) -> None:
+    """(source type, source value, destination type, remote id) mappings onto the world's attributes."""
+    async with database.tenant_session(tenant.id) as session:
+        session.add_all(
+            Mapping(
+                tenant_id=tenant.id,
+                destination_connection_id=world.destination_id,
+                source_type=source_type,
+                source_value=source_value,
+                destination_type=destination_type,
+                destination_attribute_id=world.attributes[(destination_type, remote_id)],
+            )
+            for source_type, source_value, destination_type, remote_id in specs
+        )
+
+
+def _preview_rows(page: str) -> list[str]:
+    table = page[page.find('<table id="preview"') : page.find("</table>", page.find('<table id="preview"'))]
+    return table.split("<tr>")[2:]
+
+
+async def test_the_preview_shows_the_next_documents_and_the_mappings_they_lack(
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
+) -> None:
+    world = await _world(client, database, tenant)
+    await _map(
+        database,
+        tenant,
+        world,
+        ("category", "Travel", "expense_type", "ET-TRAVEL"),
+        ("employee", "ada@example.com", "employee", "E-ADA"),
+    )
+    await sign_in(client, tenant.key)
+    page = await client.get(_path(world))
+    assert "2 open expense(s) make 2 document(s)" in page.text
+    built, lacking = _preview_rows(page.text)
+    assert destination_vocabulary("intacct").document_label("expense_report") in built
+    assert "Ada Lovelace (E-ADA)" in built
+    assert "2026-05-01" in built and "42.50 USD" in built
+    assert "1 mapping(s) missing" in lacking and "category “Meals” → Expense type" in lacking
+
+    # The Preview button builds with what is on the form, and saves nothing.
+    fields = {**form_of(page.text), "reimbursable.export_type": "bill"}
+    previewed = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "preview"})
+    assert previewed.status_code == 200
+    assert "the settings above (not saved)" in previewed.text
+    rows = _preview_rows(previewed.text)
+    assert all(destination_vocabulary("intacct").document_label("bill") in row for row in rows)
+    assert all("employee “ada@example.com” → Vendor" in row for row in rows)
+    assert form_of(previewed.text)["reimbursable.export_type"] == "bill"
+    assert await _versions(database, tenant) == []
+
+
+async def test_another_tenants_settings_are_not_found_and_support_sets_up_nothing(
+    client: httpx.AsyncClient,
+    database: Database,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    support_key: str,
+) -> None:
+    theirs = await _world(client, database, other_tenant)
+    await sign_in(client, tenant.key)
+    assert (await client.get(_path(theirs))).status_code == 404
+    page = await client.get("/dashboard/setup")
+    forged = await client.post(
+        _path(theirs), data={"csrf_token": csrf_of(page.text), "action": "save", "reimbursable.export_type": "bill"}
+    )
+    assert forged.status_code == 404
+    missing = f"/dashboard/setup/destinations/{uuid.uuid4()}/settings"
+    assert (await client.get(missing)).status_code == 404
+    assert await _versions(database, other_tenant) == []
+
+    client.cookies.clear()
+    await sign_in(client, support_key)
+    refused = await client.get(_path(theirs))
+    assert refused.status_code == 403 and "admin" in refused.text
+    overview = await client.get("/dashboard")
+    posted = await client.post(
+        _path(theirs), data={"csrf_token": csrf_of(overview.text), "action": "save", "reimbursable.export_type": "bill"}
+    )
+    assert posted.status_code == 403
+    assert await _versions(database, other_tenant) == []
