@@ -9,14 +9,25 @@ from html.parser import HTMLParser
 import httpx
 from sqlalchemy import select
 
+from connectors.base import DestinationConnector
+from connectors.factory import open_connector
 from connectors.registry import destination_vocabulary
+from core.crypto import CredentialVault
 from core.db import Database
-from core.models import ExportSettingsVersion, Mapping
+from core.models import DestinationAttribute, ExportSettingsVersion, Mapping
+from core.settings import Settings
 from mappings import ExportSettings
+from sync.import_engine import import_dimensions
 from tests.conftest import TenantFixture
 from tests.dashboard.conftest import csrf_of, sign_in
+from tests.dashboard.test_setup import INTACCT, browser, setup_app
+from tests.dashboard.test_setup import _connect_intacct as connect_intacct
 from tests.mappings.factories import expense
 from tests.mappings.seed import World, api_world, attributes
+from tests.sandbox_fixtures import RunningSandbox
+from tests.sync.conftest import sandbox_settings
+
+__all__ = ["browser", "setup_app"]  # the onboarding tests' app (with the sandbox's credentials) and its client
 
 EXPENSES = [
     expense(id="tx-a", category="Travel", report_id="rp1"),
@@ -323,3 +334,54 @@ async def test_another_tenants_settings_are_not_found_and_support_sets_up_nothin
     )
     assert posted.status_code == 403
     assert await _versions(database, other_tenant) == []
+
+
+async def test_an_imported_destination_offers_its_own_values_and_a_typed_name_saves_its_id(
+    browser: httpx.AsyncClient,
+    tenant: TenantFixture,
+    database: Database,
+    settings: Settings,
+    sandbox: RunningSandbox,
+) -> None:
+    """Connected through the credentials form, its charge-card accounts imported from the Intacct simulator."""
+    await sign_in(browser, tenant.key)
+    connected = await connect_intacct(browser, **INTACCT)
+    destination_id = uuid.UUID(connected.headers["location"].split("/")[-2])
+    connector = await open_connector(
+        database=database,
+        vault=CredentialVault(settings.vault_key_list()),
+        settings=sandbox_settings(settings, sandbox),
+        tenant_id=tenant.id,
+        connection_id=destination_id,
+    )
+    assert isinstance(connector, DestinationConnector)
+    async with connector:
+        await import_dimensions(
+            database,
+            connector,
+            tenant_id=tenant.id,
+            connection_id=destination_id,
+            actor="test:import",
+            attribute_types=["charge_card_account"],
+        )
+    async with database.tenant_session(tenant.id) as session:
+        card = (
+            await session.scalars(
+                select(DestinationAttribute)
+                .where(DestinationAttribute.attribute_type == "charge_card_account")
+                .order_by(DestinationAttribute.name)
+            )
+        ).first()
+    assert card is not None
+    path = f"/dashboard/setup/destinations/{destination_id}/settings"
+    page = await browser.get(path)
+    assert page.status_code == 200
+    listed = page.text[page.text.find('<datalist id="values-charge_card_account">') :]
+    assert f'<option value="{card.name}' in listed[: listed.find("</datalist>")]
+    fields = {**form_of(page.text), "card.export_type": "charge_card_transaction"}
+    fields["defaults.charge_card_account"] = card.name
+    posted = await browser.post(path, data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
+    assert posted.status_code == 303, posted.text
+    [version] = await _versions(database, tenant)
+    assert version.body["card"]["export_type"] == "charge_card_transaction"
+    assert version.body["defaults"]["charge_card_account"] == card.remote_id
