@@ -91,6 +91,9 @@ async def replay_page(request: Request, replay_id: uuid.UUID, scope: ScopeDep) -
             "replay": replay,
             "tenant_name": names.get(replay.tenant_id, "every tenant") if replay.tenant_id else "every tenant",
             "running": running,
-            "refresh": PROGRESS_REFRESH_SECONDS if running else None,
+            # The progress region refreshes itself (dashboard.js): a page-wide meta refresh would take the reader's
+            # place and focus away every few seconds.
+            "live": running,
+            "refresh_seconds": PROGRESS_REFRESH_SECONDS,
         },
     )

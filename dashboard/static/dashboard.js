@@ -19,7 +19,9 @@
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").querySelectorAll("[data-live]");
+        var parsed = new DOMParser().parseFromString(html, "text/html");
+        var fresh = parsed.querySelectorAll("[data-live]");
+        if (!parsed.body.hasAttribute("data-refresh")) window.clearInterval(timer); // finished: nothing left to follow
         regions.forEach(function (region, index) {
           if (fresh[index] && !busy(region)) region.replaceWith(document.adoptNode(fresh[index]));
         });
@@ -27,7 +29,7 @@
       .catch(function () { /* the next tick tries again */ });
   }
 
-  if (seconds > 0) window.setInterval(refresh, seconds * 1000);
+  var timer = seconds > 0 ? window.setInterval(refresh, seconds * 1000) : 0;
 
   document.addEventListener("change", function (event) {
     var box = event.target;

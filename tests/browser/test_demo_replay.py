@@ -61,10 +61,10 @@ async def test_support_finds_the_seeded_failures_and_the_admin_fixes_a_missing_m
     await page.get_by_label("Tenant").select_option(label="Demo Company")
     await page.get_by_role("button", name="Apply filters").click()
     rows = page.locator("tbody tr").filter(has=page.locator("input[name=item_id]"))
-    await expect(rows.filter(has_text="mapping is missing").first).to_be_visible()
+    await expect(rows.filter(has_text="” has no ").first).to_be_visible()
     await expect(rows.filter(has_text="inactive").first).to_be_visible()
     await page.screenshot(path=artifacts / "demo-failures.png", full_page=True)
-    await rows.filter(has_text="mapping is missing").first.get_by_role("link").first.click()
+    await rows.filter(has_text="” has no ").first.get_by_role("link").first.click()
     item_url = page.url
     await expect(page.locator("#item-state")).to_have_text("needs action")
 

@@ -99,7 +99,7 @@ async def test_replay_all_matching_starts_a_tracked_bulk_replay(
         replay = await session.get(Replay, replay_id)
     assert replay is not None and replay.total == 3 and replay.tenant_id == tenant.id
     page = await client.get(response.headers["location"])
-    assert page.status_code == 200 and "<progress" in page.text and 'http-equiv="refresh"' in page.text
+    assert page.status_code == 200 and "<progress" in page.text and 'data-refresh="2"' in page.text
     assert "Bulk replays" in (await client.get("/dashboard/replays")).text
 
 
