@@ -197,7 +197,7 @@ async def test_a_valid_save_makes_the_next_version_and_the_history_says_who_chan
     assert saved.status_code == 200, saved.text
     await sign_in(client, tenant.key)
     page = await client.get(_path(world))
-    assert "Version 1, saved by api_key:" in page.text
+    assert "Current version: 1, saved by api_key:" in page.text
     fields = form_of(page.text)
     fields.update({"reimbursable.export_type": "bill", "memo.document": "Report {report_id}", "tax": ""})
     posted = await client.post(_path(world), data={**fields, "csrf_token": csrf_of(page.text), "action": "save"})
