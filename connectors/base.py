@@ -362,6 +362,13 @@ class DestinationConnector(Connector):
         document; a system whose token belongs to a request of many documents overrides it."""
         return [f"{document.reference}:{document.generation}" for document in documents]
 
+    async def attach_to_adopted(self, adopted: Sequence[tuple[Document, RemoteDocument]]) -> None:
+        """Attach the receipts (`Document.attachments`) of documents adopted after an unknown send — found by their
+        reference rather than created by a push — in case the send that created them stopped before its receipts
+        went. Each document's at most once, however often this is asked. Default: nothing, for a system whose
+        receipts travel in the request that creates the document (Intacct): an adopted document has them."""
+        return None
+
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         """The document created earlier with this reference, if any (adopted instead of created twice)."""
         raise NotImplementedError

@@ -251,6 +251,7 @@ class ExportEngine:
             redating = await self._build(tenant_id, connection_id, work, destination_vocabulary(connector.system))
             try:
                 await self._adopt_unknown(call, work)
+                await self._attach_adopted(call, work, receipts)
                 await self._push(call, claim, work, receipts, redating=redating)
             except LedgerlineError as exc:  # the connection as a whole failed: every unfinished item shares it
                 report.connection_error = exc
@@ -339,6 +340,34 @@ class ExportEngine:
                     unit.result = RemoteDocument(remote_id=match.remote_id, url=match.url, adopted=True)
                 elif match is not None:
                     unit.result = match
+
+    async def _attach_adopted(self, call: "_Calls", work: Sequence[_Work], receipts: ReceiptFetcher | None) -> None:
+        """Receipts of the documents just adopted: the send that created one may have stopped before its receipts
+        went (`DestinationConnector.attach_to_adopted`). A failure here is logged; the adoption stands."""
+        adopted = [
+            unit
+            for unit in work
+            if isinstance(unit.result, RemoteDocument)
+            and unit.result.adopted
+            and unit.document is not None
+            and unit.document.attachment_ids
+        ]
+        if receipts is None or not adopted:
+            return
+        for entity, group in grouped_by_entity(adopted, _entity_of):
+            connector = call.in_entity(entity)
+            if isinstance(connector, LedgerlineError):
+                continue
+            filled = await receipts.attach([(unit.item.id, unit.document) for unit in group if unit.document])
+            pairs = [
+                (document, unit.result)
+                for unit, document in zip(group, filled, strict=True)
+                if isinstance(document, Document) and isinstance(unit.result, RemoteDocument)
+            ]
+            try:
+                await call.attach_to_adopted(entity, connector, pairs)
+            except LedgerlineError as error:
+                log.warning("receipts_of_adopted_not_attached", count=len(pairs), error_class=error.error_class)
 
     async def _push(
         self,
@@ -645,6 +674,15 @@ class _Calls:
         return await self._guarded(
             lambda: connector.find_by_references(wanted), operation="lookup", entity=entity, count=len(wanted)
         )
+
+    async def attach_to_adopted(
+        self, entity: str | None, connector: DestinationConnector, adopted: Sequence[tuple[Document, RemoteDocument]]
+    ) -> None:
+        async def attach() -> list[None]:
+            await connector.attach_to_adopted(adopted)
+            return []
+
+        await self._guarded(attach, operation="attach", entity=entity, count=0)
 
     async def push(
         self, entity: str | None, connector: DestinationConnector, documents: Sequence[Document]

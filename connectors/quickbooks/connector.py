@@ -384,30 +384,39 @@ class QuickBooksConnector(DestinationConnector):
         return outcomes
 
     async def _attach(self, planned: Sequence[Planned], outcomes: dict[int, RemoteDocument | LedgerlineError]) -> None:
-        """Upload each created (or adopted) document's receipts, linked to it, under a `requestid` derived from the
-        document's, so that a repeat never attaches a file twice.
-        A receipt that fails is logged; the document stands."""
+        """Upload each created (or adopted) document's receipts, linked to it."""
         for item in planned:
             created = outcomes.get(item.position)
-            if not item.document.attachments or not isinstance(created, RemoteDocument):
-                continue
-            key = request_id([(f"{item.document.reference}:attachments", item.document.generation)])
-            try:
-                await self.request(
-                    "POST",
-                    self._url(names.UPLOAD_PATH),
-                    idempotent=False,
-                    params=self._params(**{names.REQUEST_ID: key}),
-                    files=upload_form(item.document.attachments, item.object_name, created.remote_id),
-                )
-            except LedgerlineError as error:
-                log.warning(
-                    "receipts not attached",
-                    reference=item.document.reference,
-                    remote_id=created.remote_id,
-                    error_class=error.error_class,
-                    error=error.message,
-                )
+            if item.document.attachments and isinstance(created, RemoteDocument):
+                await self._upload_receipts(item.document, item.object_name, created.remote_id)
+
+    async def attach_to_adopted(self, adopted: Sequence[tuple[Document, RemoteDocument]]) -> None:
+        """Receipts go after their document, so a send that stopped between the two left it without: uploaded now,
+        under the same request id as ever, so a document that has them gets none twice."""
+        for document, found in adopted:
+            if document.attachments:
+                await self._upload_receipts(document, self._object(document.kind), found.remote_id)
+
+    async def _upload_receipts(self, document: Document, object_name: str, remote_id: str) -> None:
+        """One upload of a document's receipts, linked to it, under a `requestid` derived from the document's, so
+        that a repeat never attaches a file twice. A failure is logged; the document stands."""
+        key = request_id([(f"{document.reference}:attachments", document.generation)])
+        try:
+            await self.request(
+                "POST",
+                self._url(names.UPLOAD_PATH),
+                idempotent=False,
+                params=self._params(**{names.REQUEST_ID: key}),
+                files=upload_form(document.attachments, object_name, remote_id),
+            )
+        except LedgerlineError as error:
+            log.warning(
+                "receipts not attached",
+                reference=document.reference,
+                remote_id=remote_id,
+                error_class=error.error_class,
+                error=error.message,
+            )
 
     async def _closing_date(self) -> date | None:
         """The company's closing date (books locked through it), or None when it has none or it cannot be read."""

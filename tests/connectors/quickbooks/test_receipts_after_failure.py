@@ -6,6 +6,7 @@ from typing import Any
 
 from connectors.quickbooks import QuickBooksConnector
 from core.domain import RemoteDocument
+from core.errors import OutcomeUnknown
 from sandbox.quickbooks.constants import MAIN_REALM
 from tests.connectors.conformance import inject
 from tests.connectors.quickbooks.conftest import BATCH_OPERATION, QboWorld, bill_of
@@ -37,3 +38,24 @@ async def test_documents_adopted_after_a_commit_then_fail_batch_get_their_receip
     with world.control() as control:
         stored = control.get(f"/realms/{MAIN_REALM}/attachments/{attachables_of(world, bills[0])[0]['Id']}").json()
     assert stored["file"]["size"] == len(RECEIPT.content)
+
+
+async def test_receipts_of_a_document_adopted_later_are_attached_once_however_often_asked(
+    connector: QuickBooksConnector, world: QboWorld
+) -> None:
+    """The send that created the bill stopped before its receipts went (here: its answer lost and the lookups after
+    it failed, as a worker killed between the two would leave it). The engine adopts the bill by lookup later and
+    hands it over: the receipts go then, once, whether asked once or again after a lost answer."""
+    document = bill_of(world.seeded, "ll-adopted-receipt", attachments=(RECEIPT,))
+    inject(world.sandbox, system="quickbooks", operation=BATCH_OPERATION, mode="commit_then_fail", status=502, times=1)
+    inject(world.sandbox, system="quickbooks", operation=BATCH_OPERATION, mode="error", status=503, times=1)
+    [unknown] = await connector.push([document])
+    assert isinstance(unknown, OutcomeUnknown)
+    [bill] = world.documents("Bill", "ll-adopted-receipt")
+    assert attachables_of(world, bill["Id"]) == []
+
+    found = await connector.find_by_reference(document.kind, document.reference)
+    assert found is not None
+    await connector.attach_to_adopted([(document, found)])
+    await connector.attach_to_adopted([(document, found)])
+    assert [attachable["FileName"] for attachable in attachables_of(world, bill["Id"])] == [RECEIPT.name]
