@@ -4,7 +4,7 @@
 Each benchmark runs as its own process (`python -m bench.<name> … --json FILE`), one after another so none disturbs
 another's measurement, with sizes chosen to finish the whole run in about ten minutes on a two-core machine; each
 measures its own baseline in the same run. The table then shows, per figure, the product's value, the baseline's,
-their ratio and the goal the figure is held to (issues 6, 7, 8 and 9), marked met or MISSED. A benchmark that fails
+their ratio and the goal the figure is held to (issues 6, 7, 8, 9 and 20), marked met or MISSED. A benchmark that fails
 is reported as such and the others still run; the exit status is non-zero when any failed.
 
     .venv/bin/python -m bench.all [--only end_to_end webhooks …] [--out bench/results.json]
@@ -166,6 +166,16 @@ def _connector_memory(data: dict[str, Any]) -> list[Figure]:
     ]
 
 
+def _dashboard_goal_ms(page: str) -> float | None:
+    """The p95 a dashboard page is held to: a word search 150 ms and the overview 200 ms (issue 20), the other
+    failures pages 200 ms (issue 8)."""
+    if page.startswith("page: /dashboard/items?q="):
+        return 150.0
+    if page.startswith(("page: /dashboard/items", "page: /dashboard (overview)")):
+        return 200.0
+    return None
+
+
 def _dashboard_queries(data: dict[str, Any]) -> list[Figure]:
     figures = data["figures"]
     baseline = next(figure for figure in figures if figure["name"].startswith("baseline"))
@@ -173,7 +183,7 @@ def _dashboard_queries(data: dict[str, Any]) -> list[Figure]:
     for figure in figures:
         if not figure["name"].startswith("page: "):
             continue
-        failures_page = figure["name"].startswith("page: /dashboard/items")
+        goal_ms = _dashboard_goal_ms(figure["name"])
         rows.append(
             Figure(
                 "dashboard_queries",
@@ -181,8 +191,8 @@ def _dashboard_queries(data: dict[str, Any]) -> list[Figure]:
                 figure["p95_ms"],
                 "ms",
                 baseline["p95_ms"],
-                goal="≤ 200 ms" if failures_page else "",
-                met=figure["p95_ms"] <= 200 if failures_page else None,
+                goal=f"≤ {goal_ms:.0f} ms" if goal_ms is not None else "",
+                met=figure["p95_ms"] <= goal_ms if goal_ms is not None else None,
             )
         )
     return rows

@@ -58,12 +58,16 @@ def test_rate_budget_and_dashboard_goals() -> None:
                 {"name": "list: default", "who": "support", "p95_ms": 4.0},
                 {"name": "page: /dashboard/items", "who": "support", "p95_ms": 201.0},
                 {"name": "page: /dashboard (overview)", "who": "support", "p95_ms": 350.0},
+                {"name": "page: /dashboard/items?q=closed period", "who": "admin", "p95_ms": 160.0},
+                {"name": "page: /dashboard (overview)", "who": "admin", "p95_ms": 190.0},
             ]
         }
     )
-    assert [(figure.figure, figure.met) for figure in pages] == [
-        ("support /dashboard/items p95", False),
-        ("support /dashboard (overview) p95", None),
+    assert [(figure.figure, figure.goal, figure.met) for figure in pages] == [
+        ("support /dashboard/items p95", "≤ 200 ms", False),
+        ("support /dashboard (overview) p95", "≤ 200 ms", False),
+        ("admin /dashboard/items?q=closed period p95", "≤ 150 ms", False),
+        ("admin /dashboard (overview) p95", "≤ 200 ms", True),
     ]
 
 
