@@ -23,25 +23,23 @@ depends_on: str | Sequence[str] | None = None
 # The counts now live in `export_item_counts`, written by statement triggers on `export_items` inside the writing
 # transaction, so they are exact wherever that write is visible. Rows are deltas appended (never updated in place):
 # two workers moving items of the same connection never wait on one counter row, nor deadlock taking two in opposite
-# orders. The writer whose deltas cross each FOLD_EVERY-th id folds each key's rows into one (an advisory lock keeps
+# orders. The writer whose deltas cross each 2048th id folds each key's rows into one (an advisory lock keeps
 # two folds apart; a fold only deletes rows already committed and re-adds their sum in its own transaction).
-FOLD_EVERY = 2048
-FOLD_LOCK = 7_301_016
-"""The advisory lock key of a fold (`pg_try_advisory_xact_lock`): any constant no other lock of ours uses."""
-KEY = "tenant_id, destination_connection_id, destination_provider, state, error_class"
+# The bodies below are plain SQL (no value is formatted into them): the fold's period, 2048 deltas, and its advisory
+# lock key, 7301016 (any constant no other lock of ours uses), are written in them.
 
 FOLD = "ledgerline_fold_export_item_counts()"
-FOLD_BODY = f"""
+FOLD_BODY = """
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     DECLARE
         folded bigint;
     BEGIN
-        IF NOT pg_try_advisory_xact_lock({FOLD_LOCK}) THEN
+        IF NOT pg_try_advisory_xact_lock(7301016) THEN
             RETURN 0;
         END IF;
         WITH busy AS (
-            SELECT {KEY} FROM public.export_item_counts GROUP BY {KEY} HAVING count(*) > 1
+            SELECT tenant_id, destination_connection_id, destination_provider, state, error_class FROM public.export_item_counts GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class HAVING count(*) > 1
         ), gone AS (
             DELETE FROM public.export_item_counts c USING busy b
             WHERE c.tenant_id = b.tenant_id AND c.destination_connection_id = b.destination_connection_id
@@ -49,14 +47,14 @@ FOLD_BODY = f"""
               AND c.error_class IS NOT DISTINCT FROM b.error_class
             RETURNING c.tenant_id, c.destination_connection_id, c.destination_provider, c.state, c.error_class, c.items
         )
-        INSERT INTO public.export_item_counts ({KEY}, items)
-        SELECT {KEY}, sum(items) FROM gone GROUP BY {KEY} HAVING sum(items) <> 0;
+        INSERT INTO public.export_item_counts (tenant_id, destination_connection_id, destination_provider, state, error_class, items)
+        SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, sum(items) FROM gone GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class HAVING sum(items) <> 0;
         GET DIAGNOSTICS folded = ROW_COUNT;
         RETURN folded;
     END $$"""
 
 COUNT = "ledgerline_count_export_items()"
-COUNT_BODY = f"""
+COUNT_BODY = """
     RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     DECLARE
@@ -64,32 +62,32 @@ COUNT_BODY = f"""
         last_id bigint;
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            INSERT INTO public.export_item_counts ({KEY}, items)
-            SELECT {KEY}, count(*) FROM new_rows GROUP BY {KEY};
+            INSERT INTO public.export_item_counts (tenant_id, destination_connection_id, destination_provider, state, error_class, items)
+            SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, count(*) FROM new_rows GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class;
         ELSIF TG_OP = 'DELETE' THEN
-            INSERT INTO public.export_item_counts ({KEY}, items)
-            SELECT {KEY}, -count(*) FROM old_rows GROUP BY {KEY};
+            INSERT INTO public.export_item_counts (tenant_id, destination_connection_id, destination_provider, state, error_class, items)
+            SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, -count(*) FROM old_rows GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class;
         ELSE
-            INSERT INTO public.export_item_counts ({KEY}, items)
-            SELECT {KEY}, sum(n) FROM (
-                SELECT {KEY}, 1 AS n FROM new_rows
+            INSERT INTO public.export_item_counts (tenant_id, destination_connection_id, destination_provider, state, error_class, items)
+            SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, sum(n) FROM (
+                SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, 1 AS n FROM new_rows
                 UNION ALL
-                SELECT {KEY}, -1 AS n FROM old_rows
+                SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, -1 AS n FROM old_rows
             ) moved
-            GROUP BY {KEY} HAVING sum(n) <> 0;
+            GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class HAVING sum(n) <> 0;
         END IF;
         GET DIAGNOSTICS added = ROW_COUNT;
         IF added > 0 THEN
             last_id := currval(pg_get_serial_sequence('public.export_item_counts', 'id'));
-            IF last_id / {FOLD_EVERY} <> (last_id - added) / {FOLD_EVERY} THEN
-                PERFORM public.{FOLD};
+            IF last_id / 2048 <> (last_id - added) / 2048 THEN
+                PERFORM public.ledgerline_fold_export_item_counts();
             END IF;
         END IF;
         RETURN NULL;
     END $$"""
 
 REBUILD = "ledgerline_rebuild_export_item_counts()"
-REBUILD_BODY = f"""
+REBUILD_BODY = """
     RETURNS bigint
     LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
     DECLARE
@@ -98,8 +96,8 @@ REBUILD_BODY = f"""
         -- Writers wait (SHARE blocks them) so no delta is lost between the delete and the recount.
         LOCK TABLE public.export_items IN SHARE MODE;
         DELETE FROM public.export_item_counts;
-        INSERT INTO public.export_item_counts ({KEY}, items)
-        SELECT {KEY}, count(*) FROM public.export_items GROUP BY {KEY};
+        INSERT INTO public.export_item_counts (tenant_id, destination_connection_id, destination_provider, state, error_class, items)
+        SELECT tenant_id, destination_connection_id, destination_provider, state, error_class, count(*) FROM public.export_items GROUP BY tenant_id, destination_connection_id, destination_provider, state, error_class;
         GET DIAGNOSTICS keys = ROW_COUNT;
         RETURN keys;
     END $$"""
