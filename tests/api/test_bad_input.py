@@ -154,10 +154,10 @@ async def test_a_nul_in_a_query_value_is_422_naming_it(client: httpx.AsyncClient
 async def test_a_connection_needs_an_installed_connector_in_a_role_its_spec_declares(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:
-    """Before, `quickbooks` (no connector), a Fyle destination and an Intacct source were stored, and every later
+    """Before, a provider with no connector, a Fyle destination and an Intacct source were stored, and every later
     run of them crashed."""
     refusals = {
-        ("quickbooks", "destination"): "provider",
+        ("no-such-system", "destination"): "provider",
         ("fyle", "destination"): "role",
         ("intacct", "source"): "role",
         ("generic", "destination"): "role",
