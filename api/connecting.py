@@ -28,13 +28,13 @@ from connectors.base import ConnectorContext
 from connectors.factory import oauth2_client, resolve_urls
 from connectors.registry import connector_class
 from connectors.spec import AuthMode, ConnectorSpec
-from core.crypto import CredentialVault, VaultError
+from core.crypto import CredentialVault
 from core.db import Database
 from core.errors import AuthError, LedgerlineError
 from core.models import Connection
 from core.repository import TenantRepository
 from core.settings import Settings
-from sync.repointing import RepointingRefusedError, refuse_repointing_while_unsettled
+from sync.repointing import RepointingRefusedError
 from web.app_state import queue_of, vault_of
 from web.connection_setup import (
     ConnectionOfAnotherSystem,
@@ -42,6 +42,7 @@ from web.connection_setup import (
     SystemUnreachable,
     check_credentials,
     credential_problems,
+    refuse_repointing,
     save_connection,
 )
 from web.constants import CONNECTION_NAME_PATTERN
@@ -246,28 +247,10 @@ def _validated(spec: ConnectorSpec, given: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in given.items() if value}
 
 
-async def _refuse_repointing(
-    repository: TenantRepository, *, spec: ConnectorSpec, name: str, credentials: dict[str, str], vault: CredentialVault
-) -> None:
-    """409 when the new credentials name other books than the connection's while its exports are unsettled. The
-    row stays locked until the save commits, so two saves of one connection are checked one after the other."""
-    query = repository.scoped(Connection).where(Connection.name == name).with_for_update()
-    row = (await repository.session.scalars(query)).first()
-    if row is None or row.provider != spec.system:
-        return  # a new connection, or one `_save_connection` refuses for its system
+async def _refuse_repointing(repository: TenantRepository, **kwargs: Any) -> None:
+    """409 when the new credentials name other books while the connection's exports are unsettled."""
     try:
-        before = vault.decrypt(row.credentials) if row.credentials else {}
-    except VaultError:
-        before = None  # unreadable: any field may be changing
-    try:
-        await refuse_repointing_while_unsettled(
-            repository.session,
-            tenant_id=repository.tenant_id,
-            connection=row,
-            spec=spec,
-            before=before,
-            after=credentials,
-        )
+        await refuse_repointing(repository, **kwargs)
     except RepointingRefusedError as exc:
         raise Problem(
             409, str(exc), problem="unsettled-exports", unsettled_items=exc.unsettled, fields=list(exc.fields)

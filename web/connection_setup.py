@@ -12,10 +12,12 @@ from connectors.base import ConnectorContext
 from connectors.factory import resolve_urls
 from connectors.registry import connector_class
 from connectors.spec import ConnectorSpec
+from core.crypto import CredentialVault, VaultError
 from core.errors import AuthError, LedgerlineError
 from core.models import Connection, ConnectionStatus
 from core.repository import TenantRepository
 from core.settings import Settings
+from sync.repointing import refuse_repointing_while_unsettled
 from web.constants import WEBHOOK_KEY_BYTES
 
 
@@ -80,6 +82,35 @@ async def check_credentials(
             raise SystemUnreachable(
                 f"{spec.display_name} could not be reached to check the credentials: {exc.message}"
             ) from exc
+
+
+async def refuse_repointing(
+    repository: TenantRepository,
+    *,
+    spec: ConnectorSpec,
+    name: str,
+    credentials: Mapping[str, str],
+    vault: CredentialVault,
+) -> None:
+    """`RepointingRefusedError` when new credentials name other books than the named connection's while its exports
+    are unsettled (`sync.repointing`). The row stays locked until the save commits, so two saves of one connection
+    are checked one after the other; credentials that cannot be decrypted count as any field changing."""
+    query = repository.scoped(Connection).where(Connection.name == name).with_for_update()
+    row = (await repository.session.scalars(query)).first()
+    if row is None or row.provider != spec.system:
+        return  # a new connection, or one `save_connection` refuses for its system
+    try:
+        before = vault.decrypt(row.credentials) if row.credentials else {}
+    except VaultError:
+        before = None
+    await refuse_repointing_while_unsettled(
+        repository.session,
+        tenant_id=repository.tenant_id,
+        connection=row,
+        spec=spec,
+        before=before,
+        after=dict(credentials),
+    )
 
 
 async def save_connection(

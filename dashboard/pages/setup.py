@@ -27,7 +27,7 @@ from dashboard.pages.setup_common import SETUP, display_name, require_admin
 from dashboard.scope import NotFoundPage, ScopeDep
 from dashboard.session import UserDep, session_hash
 from dashboard.templating import render
-from sync.repointing import RepointingRefusedError, refuse_repointing_while_unsettled
+from sync.repointing import RepointingRefusedError
 from web.app_state import queue_of, settings_of, vault_of
 from web.connection_setup import (
     ConnectionOfAnotherSystem,
@@ -35,6 +35,7 @@ from web.connection_setup import (
     SystemUnreachable,
     check_credentials,
     credential_problems,
+    refuse_repointing,
     save_connection,
 )
 from web.constants import CONNECTION_NAME_PATTERN
@@ -235,21 +236,7 @@ async def _connect_with_credentials(
     vault = vault_of(request)
     try:
         async with scope.acting_for(tenant_id) as repository:
-            existing = (
-                await repository.session.scalars(
-                    repository.scoped(Connection).where(Connection.name == name).with_for_update()
-                )
-            ).first()
-            if existing is not None and existing.provider == spec.system:
-                before = vault.decrypt(existing.credentials) if existing.credentials else {}
-                await refuse_repointing_while_unsettled(
-                    repository.session,
-                    tenant_id=tenant_id,
-                    connection=existing,
-                    spec=spec,
-                    before=before,
-                    after=credentials,
-                )
+            await refuse_repointing(repository, spec=spec, name=name, credentials=credentials, vault=vault)
             row = await save_connection(
                 repository,
                 spec=spec,

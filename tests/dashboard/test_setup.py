@@ -194,3 +194,19 @@ async def test_another_tenants_destination_is_not_found_on_every_step(
     assert (await browser.get(f"/dashboard/setup/destinations/{uuid.uuid4()}/import")).status_code == 404
     async with database.tenant_session(other_tenant.id) as session:
         assert (await session.scalars(select(SyncRun))).all() == []
+
+
+async def test_new_credentials_for_a_connection_whose_stored_ones_cannot_be_read_are_checked_not_a_crash(
+    browser: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    """Credentials sealed under a retired vault key: any field may be changing, so the repointing guard judges them
+    as such (nothing unsettled here: saved) instead of failing on the decryption."""
+    await sign_in(browser, tenant.key)
+    assert (await _connect_intacct(browser, **INTACCT)).status_code == 303
+    async with database.tenant_session(tenant.id) as session:
+        row = (await session.scalars(select(Connection))).one()
+        row.credentials = b"sealed-with-a-retired-key"
+    again = await _connect_intacct(browser, **INTACCT)
+    assert again.status_code == 303, again.text
+    [row] = await _connections(database, tenant)
+    assert row.credentials != b"sealed-with-a-retired-key"
