@@ -17,7 +17,6 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core.audit import append_event
 from core.crypto import CredentialVault, VaultError
 from core.db import Database
 from core.log import configure_logging
@@ -37,6 +36,7 @@ from ledgerline.cli_support import (
 )
 from ledgerline.cli_sync import sync_app
 from ledgerline.constants import DEMO_TENANT_SLUG
+from ledgerline.tenants import create_tenant
 from ledgerline.worker_metrics import serve_worker_metrics
 from sandbox.constants import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
 from sandbox.constants import DEFAULT_SEED as DEFAULT_SANDBOX_SEED
@@ -115,23 +115,6 @@ def migrate(
     console.print(f"Database at revision {revision}{' (downgraded)' if downgrade else ''}.")
 
 
-async def _create_tenant(database: Database, name: str, slug: str) -> Tenant:
-    async with database.owner_session() as session:
-        tenant = Tenant(id=uuid.uuid4(), name=name, slug=slug)
-        session.add(tenant)
-        await session.flush()
-        await append_event(
-            session,
-            tenant_id=tenant.id,
-            actor=CLI_ACTOR,
-            action="tenant.create",
-            entity_type="tenants",
-            entity_id=str(tenant.id),
-            data={"name": name, "slug": slug},
-        )
-        return tenant
-
-
 @tenants_app.command("create")
 def tenants_create(
     name: Annotated[str, typer.Argument(help="Display name.")],
@@ -149,7 +132,7 @@ def tenants_create(
         async with database.owner_session() as session:
             if (await session.scalars(select(Tenant).where(Tenant.slug == slug))).first():
                 return None
-        return await _create_tenant(database, name, slug)
+        return await create_tenant(database, name=name, slug=slug, actor=CLI_ACTOR)
 
     tenant = run_with_database(settings, work)
     if tenant is None:

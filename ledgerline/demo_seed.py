@@ -43,6 +43,7 @@ from ledgerline.constants import (
 )
 from ledgerline.demo_connections import DemoConnection, connect_demo_systems
 from ledgerline.demo_simulators import DemoSimulators, SimulatorSeed
+from ledgerline.tenants import create_tenant
 from mappings.automap import auto_map
 from mappings.mapping_store import MappingChange, set_mappings
 from mappings.mapping_table import load_mapping_table
@@ -105,21 +106,9 @@ class DemoSeedReport:
 async def ensure_tenant(database: Database, *, slug: str, name: str = DEMO_TENANT_NAME) -> uuid.UUID:
     async with database.owner_session() as session:
         tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
-        if tenant_id is not None:
-            return tenant_id
-        tenant = Tenant(id=uuid.uuid4(), name=name, slug=slug)
-        session.add(tenant)
-        await session.flush()
-        await append_event(
-            session,
-            tenant_id=tenant.id,
-            actor=DEMO_ACTOR,
-            action="tenant.create",
-            entity_type="tenants",
-            entity_id=str(tenant.id),
-            data={"name": name, "slug": slug},
-        )
-        return tenant.id
+    if tenant_id is not None:
+        return tenant_id
+    return (await create_tenant(database, name=name, slug=slug, actor=DEMO_ACTOR)).id
 
 
 async def _seeded_marker(database: Database, tenant_id: uuid.UUID) -> list[Arranged] | None:
