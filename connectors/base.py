@@ -123,6 +123,20 @@ class BookedDocument:
 
 
 @dataclass(frozen=True)
+class AuthorizedAccount:
+    """One set of books a just-given consent covers. Most systems' consent covers exactly one; some (Xero) cover
+    several organisations, and the tenant admin picks which of them become connections, all sharing the consent's
+    tokens."""
+
+    account_id: str
+    """The system's id of these books; empty where a consent always covers one."""
+    name: str
+    """What the system calls them, shown when picking; empty where a consent always covers one."""
+    settings: Mapping[str, Any]
+    """The connection settings to learn for them (`Connector.settings_after_authorization`)."""
+
+
+@dataclass(frozen=True)
 class WebhookPart:
     """The part of an app-level webhook delivery about one account (a QuickBooks company), stored as one event of
     each connection whose spec's `webhook_account_setting` holds `account_id`."""
@@ -169,6 +183,12 @@ class Connector:
         """Connection settings to learn right after a user authorizes (Fyle: the org's data cluster; QuickBooks: the
         company its callback names). `callback`: the query parameters the system's redirect carried."""
         return {}
+
+    async def authorized_accounts(self, callback: Mapping[str, str]) -> list[AuthorizedAccount]:
+        """The books a just-given consent covers, each with the settings of the connection it would become. Override
+        where one consent may cover several (the admin then picks); the default is the one account whose settings
+        `settings_after_authorization` learns."""
+        return [AuthorizedAccount(account_id="", name="", settings=await self.settings_after_authorization(callback))]
 
     @classmethod
     def webhook_event_type(cls, payload: Mapping[str, Any]) -> str | None:
