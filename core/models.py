@@ -179,6 +179,9 @@ class Connection(Base):
         _values_check("role", ConnectionRole),
         _values_check("status", ConnectionStatus),
         CheckConstraint("sync_interval_minutes > 0", name="sync_interval_positive"),
+        Index(
+            "ix_connections_oauth_grant", "tenant_id", "oauth_grant", postgresql_where=text("oauth_grant IS NOT NULL")
+        ),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -189,6 +192,9 @@ class Connection(Base):
     status: Mapped[str] = mapped_column(String(16), server_default=ConnectionStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(Text)
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    oauth_grant: Mapped[uuid.UUID | None] = mapped_column()
+    """The consent whose tokens this connection holds, shared with the other connections it covers (one consent, several
+    organisations): they refresh together (`connectors.token_store`). NULL: tokens of its own, or none."""
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     webhook_key: Mapped[str] = mapped_column(String(64), unique=True)
     webhook_secrets: Mapped[bytes | None] = mapped_column(LargeBinary)
