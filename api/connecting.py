@@ -21,10 +21,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.connection_choices import ChoicePublic
 from api.connections import ConnectionPublic
 from api.deps import DatabaseDep, PrincipalDep, RepositoryDep, SettingsDep
 from connectors.auth import BearerAuth
-from connectors.base import ConnectorContext
+from connectors.base import AuthorizedAccount, ConnectorContext
 from connectors.factory import oauth2_client, resolve_urls
 from connectors.registry import connector_class
 from connectors.spec import AuthMode, ConnectorSpec
@@ -54,6 +55,7 @@ from web.oauth_binding import (
     started_in_this_browser,
     wrong_browser,
 )
+from web.oauth_choice import ChoiceRefused, connection_holding, pending_choice, remember_choice
 from web.oauth_start import OAUTH_STATE_KEY, connector_spec, secure_request, start_authorization
 from web.problems import Problem, problem_responses
 
@@ -198,26 +200,60 @@ async def _finish(
     )
     try:
         async with connector_class(spec.system)(context) as connector:
-            learned = await connector.settings_after_authorization(dict(request.query_params))
+            accounts = await connector.authorized_accounts(dict(request.query_params))
     except LedgerlineError as exc:
         raise Problem(
             503, f"{spec.display_name} authorized the connection, but finishing it failed: {exc.message}"
         ) from exc
+    if not accounts:
+        raise Problem(400, f"The consent covers no {spec.display_name} organisation; start again and choose one.")
     vault: CredentialVault = vault_of(request)
+    credentials = vault.encrypt(tokens.as_credentials())
     async with database.tenant_session(tenant_id) as session:
         repository = TenantRepository(session, tenant_id, remembered["actor"])
+        account = await _account_to_connect(repository, spec=spec, name=remembered["name"], accounts=accounts)
+        if account is None:
+            choice_id = await remember_choice(
+                queue_of(request).redis,
+                vault,
+                tenant_id=tenant_id,
+                system=spec.system,
+                name=remembered["name"],
+                accounts=accounts,
+                credentials=credentials,
+                return_to=remembered.get("return_to"),
+            )
+            if remembered.get("return_to"):
+                return continue_to(f"{remembered['return_to']}?{urlencode({'choose': choice_id})}")
+            pending = await pending_choice(
+                queue_of(request).redis, vault, choice_id=choice_id, tenant_id=tenant_id, system=spec.system
+            )
+            return JSONResponse(ChoicePublic.of(pending).model_dump(mode="json"))
         row = await _save_connection(
             repository,
             spec=spec,
             name=remembered["name"],
-            credentials=vault.encrypt(tokens.as_credentials()),
+            credentials=credentials,
             action="connection.authorize",
-            settings=learned,
+            settings=dict(account.settings),
         )
         public = ConnectionPublic.of(row)
     if remembered.get("return_to"):
         return continue_to(remembered["return_to"])
     return JSONResponse(public.model_dump(mode="json"))
+
+
+async def _account_to_connect(
+    repository: TenantRepository, *, spec: ConnectorSpec, name: str, accounts: list[AuthorizedAccount]
+) -> AuthorizedAccount | None:
+    """The one account the named connection becomes or stays; None when the admin must pick among several. A
+    connection exporting to an account the consent does not cover is not re-pointed: 409."""
+    if any(account.account_id for account in accounts):
+        try:
+            return await connection_holding(repository, spec=spec, name=name, accounts=accounts)
+        except ChoiceRefused as exc:
+            raise Problem(409, exc.problems[""], problem="other-books") from exc
+    return accounts[0] if len(accounts) == 1 else None
 
 
 class CredentialsConnect(BaseModel):

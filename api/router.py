@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api import (
     audit_events,
     connecting,
+    connection_choices,
     connections,
     destination_attributes,
     export_items,
@@ -23,6 +24,7 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(tenant.router)
 v1.include_router(connecting.router)
 v1.include_router(connecting.callback_router)
+v1.include_router(connection_choices.router)
 v1.include_router(connections.router)
 v1.include_router(reconciliation.router)
 v1.include_router(export_settings.router)

@@ -121,8 +121,10 @@ async def save_connection(
     credentials: bytes,
     action: str,
     settings: dict[str, Any] | None = None,
+    oauth_grant: uuid.UUID | None = None,
 ) -> Connection:
-    """Create the named connection, or re-authorize it: new credentials, back to `active`."""
+    """Create the named connection, or re-authorize it: new credentials, back to `active`. `oauth_grant` names the
+    consent whose tokens it shares with other connections; None: the credentials are its own."""
     row = (await repository.session.scalars(repository.scoped(Connection).where(Connection.name == name))).first()
     if row is not None and row.provider != spec.system:
         raise ConnectionOfAnotherSystem(f"The connection {name!r} belongs to {row.provider}, not {spec.system}.")
@@ -135,10 +137,12 @@ async def save_connection(
             webhook_key=secrets.token_urlsafe(WEBHOOK_KEY_BYTES),
             credentials=credentials,
             settings=settings or {},
+            oauth_grant=oauth_grant,
         )
         await repository.add(row, audit_action=action, audit_data={"system": spec.system})
     else:
         row.credentials = credentials
+        row.oauth_grant = oauth_grant
         row.settings = {**row.settings, **(settings or {})}
         row.status = ConnectionStatus.ACTIVE.value
         row.status_reason = None

@@ -12,6 +12,9 @@ SIGN_IN_LOCAL_MAX_ADDRESSES: Final = 10_000
 """Addresses one process remembers while Redis is down; past it the oldest window is forgotten."""
 OAUTH_STATE_TTL_SECONDS: Final = 600
 """How long an OAuth state (in Redis) and its browser cookie wait for the callback."""
+OAUTH_CHOICE_KEY: Final = "ledgerline:oauth-choice:{choice}"
+"""A consent covering several sets of books, waiting (vault-encrypted, `OAUTH_STATE_TTL_SECONDS`) for the admin to pick
+which become connections (`web.oauth_choice`)."""
 OAUTH_STATE_COOKIE: Final = "ll_oauth_state"
 """Holds the SHA-256 of the state of the authorization this browser started; the callback requires it."""
 WEBHOOK_KEY_BYTES: Final = 24
