@@ -14,6 +14,7 @@ from dashboard.pages import (
     overview,
     replays,
     setup,
+    setup_choose,
     setup_map,
     setup_runs,
     setup_settings,
@@ -33,6 +34,7 @@ router.include_router(replays.router)
 router.include_router(connections.router)
 router.include_router(webhooks.router)
 router.include_router(setup.router)
+router.include_router(setup_choose.router)
 router.include_router(setup_runs.router)
 router.include_router(setup_map.router)
 router.include_router(setup_settings.router)

@@ -12,19 +12,20 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from connectors.registry import UnknownSystemError, available_systems, connector_class
+from connectors.registry import available_systems, connector_class
 from connectors.spec import AuthMode, ConnectorRole, ConnectorSpec
 from core.models import Connection, ConnectionRole, DestinationAttribute, ExportItem, ExportSettingsVersion, ExportState
 from dashboard.constants import PREFIX
 from dashboard.csrf import CsrfUserDep
 from dashboard.pages.common import back
-from dashboard.pages.setup_common import SETUP, display_name, require_admin
-from dashboard.scope import NotFoundPage, ScopeDep
+from dashboard.pages.setup_common import SETUP, display_name, require_admin, spec_of
+from dashboard.scope import ScopeDep
 from dashboard.session import UserDep, session_hash
 from dashboard.templating import render
 from sync.repointing import RepointingRefusedError
@@ -52,13 +53,6 @@ class SystemCard:
     roles: tuple[str, ...]
     oauth: bool
     connected: int
-
-
-def _spec(system: str) -> ConnectorSpec:
-    try:
-        return connector_class(system).spec
-    except UnknownSystemError:
-        raise NotFoundPage("system") from None
 
 
 async def _destination_rows(session: Any, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -171,7 +165,7 @@ def _is_secret(spec: ConnectorSpec, name: str) -> bool:
 @router.get("/connect/{system}")
 async def connect_page(request: Request, system: str, user: UserDep) -> Response:
     require_admin(user)
-    spec = _spec(system)
+    spec = spec_of(system)
     return render(request, "setup_connect.html", _form_context(spec, name=system, values={}, errors={}))
 
 
@@ -179,7 +173,7 @@ async def connect_page(request: Request, system: str, user: UserDep) -> Response
 async def connect(request: Request, system: str, user: CsrfUserDep, scope: ScopeDep) -> Response:
     """OAuth2: on to the consent page, bound to this browser and session. Credentials: checked, then saved."""
     tenant_id = require_admin(user)
-    spec = _spec(system)
+    spec = spec_of(system)
     form = await request.form()
     name = str(form.get("name") or "").strip()
     if spec.auth.mode is AuthMode.OAUTH2:
@@ -263,7 +257,10 @@ async def connected(
 ) -> Response:
     """Where a consent page sends the admin back: what was connected and what comes next, or what went wrong."""
     tenant_id = require_admin(user)
-    spec = _spec(system)
+    spec = spec_of(system)
+    choice = request.query_params.get("choose")
+    if choice is not None:  # the consent covers several organisations: on to picking which to connect
+        return RedirectResponse(f"{PREFIX}{SETUP}/choose/{spec.system}/{quote(choice, safe='')}", status_code=303)
     problem = request.query_params.get("error")
     row = None
     if problem is None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.registry import UnknownSystemError, connector_class
+from connectors.spec import ConnectorSpec
 from core.models import Connection, ConnectionRole
 from dashboard.pages.item_actions import ForbiddenPage
 from dashboard.scope import NotFoundPage, Scope
@@ -24,6 +25,14 @@ def require_admin(user: DashboardUser) -> uuid.UUID:
     if user.is_support or user.tenant_id is None:
         raise ForbiddenPage("Setting a tenant up is for that tenant's admin: sign in with the tenant's key.")
     return user.tenant_id
+
+
+def spec_of(system: str) -> ConnectorSpec:
+    """The installed system's spec; the not-found page for any other name."""
+    try:
+        return connector_class(system).spec
+    except UnknownSystemError:
+        raise NotFoundPage("system") from None
 
 
 def display_name(system: str) -> str:
