@@ -218,6 +218,9 @@ class RateLimitSpec(_Spec):
     retry_hints: tuple[RetryHint, ...] = (RetryHint.AFTER,)
     retry_after_header: str = "Retry-After"
     remaining_header: str | None = None
+    """A header with the calls left in the current minute."""
+    day_remaining_header: str | None = None
+    """A header with the calls left in the system's day."""
 
 
 class ConnectorSpec(_Spec):

@@ -27,6 +27,7 @@ from sync.constants import (
     CONNECTOR_STATE,
     DEFAULT_EXPORT_CHAINS,
     EXPORT_CONTINUE_AFTER_FAILURE_SECONDS,
+    EXPORT_DAY_RESERVE_SHARE,
     RATE_LIMIT_SETTING,
     WORKER_HEARTBEAT_KEY,
     WORKER_HEARTBEAT_TTL_SECONDS,
@@ -132,7 +133,11 @@ async def export_connection(
     )
     guards = ConnectionGuards(
         budget=RateBudget.from_spec(
-            redis, connection, connector.spec.rate_limit, connector.context.settings.get(RATE_LIMIT_SETTING)
+            redis,
+            connection,
+            connector.spec.rate_limit,
+            connector.context.settings.get(RATE_LIMIT_SETTING),
+            day_reserve_share=EXPORT_DAY_RESERVE_SHARE,
         ),
         breaker=CircuitBreaker(redis, connection),
     )

@@ -13,13 +13,16 @@ the spec states it:
   any 24 hours and bites at most an hour early.
 - calls in flight: members of a sorted set scored by the end of their lease, so a worker killed while holding a
   slot loses it after the lease instead of leaking it for good.
-- `defer_until` (Retry-After) and `observe_remaining` (remaining-quota headers) only ever add a wait; `meter`
-  feeds them from every answer the connector's HTTP client gets.
+- `defer_until` (Retry-After) and `observe_remaining` / `observe_day_remaining` (remaining-quota headers) only ever
+  add a wait; `meter` feeds them from every answer the connector's HTTP client gets.
+- a day reserve: a budget may stop short of the day's allowance (our count and the system's), leaving the rest to
+  others. Exports keep one, so a backlog never spends what imports, payment checks and lookups need that day.
 
 Every key expires once it would say no more than its absence does, so idle connections leave nothing behind.
 """
 
 import asyncio
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -41,6 +44,7 @@ from sync.constants import (
     BUDGET_MAX_WAIT_SECONDS,
     BUDGET_REFUSAL_CODE,
     DAY_BUCKET_SECONDS,
+    DAY_REMAINING_WINDOW_SECONDS,
     DAY_WINDOW_SECONDS,
     HTTP_TOO_MANY_REQUESTS,
     RATE_WINDOW_GUARD_SECONDS,
@@ -56,7 +60,7 @@ __all__ = ["Clock", "Permit", "RateBudget"]
 Clock = Callable[[], float]
 """Seconds since the epoch. Only tests bring their own; production reads Redis's clock."""
 
-_KEY_PARTS = ("pace", "day", "slots", "defer", "quota")
+_KEY_PARTS = ("pace", "day", "slots", "defer", "quota", "day_quota")
 """The keys of a connection's budget, in the order the acquire script takes them."""
 CONFIGURABLE_LIMITS = frozenset({"per_minute", "per_day", "concurrency"})
 """The limits a connection's settings may set (`RateBudget.from_spec`)."""
@@ -74,9 +78,10 @@ local function ms(seconds) return math.max(1, math.ceil(seconds * 1000)) end
 _ACQUIRE = (
     _NOW
     + """
--- KEYS: pace, day, slots, defer, quota
+-- KEYS: pace, day, slots, defer, quota, day quota
 -- ARGV: now, interval, day cap, concurrency, lease, slot token, slot retry, idle ttl, day bucket, day buckets,
---       counted (1: a call that counts against the rates and the reported quota; 0: a concurrency slot only)
+--       counted (1: a call that counts against the rates and the reported quota; 0: a concurrency slot only),
+--       day reserve (calls of the system's reported day remaining left to others)
 local now = now_from(ARGV[1])
 local interval = tonumber(ARGV[2])
 local counted = ARGV[11] ~= '0'
@@ -94,6 +99,12 @@ if deferred > now then wait = deferred - now end
 local quota = redis.call('HMGET', KEYS[5], 'remaining', 'until')
 local quota_active = counted and quota[1] and tonumber(quota[2]) > now
 if quota_active and tonumber(quota[1]) < 1 then wait = math.max(wait, tonumber(quota[2]) - now) end
+
+local day_quota = redis.call('HMGET', KEYS[6], 'remaining', 'until')
+local day_quota_active = counted and day_quota[1] and tonumber(day_quota[2]) > now
+if day_quota_active and tonumber(day_quota[1]) - tonumber(ARGV[12]) < 1 then
+  wait = math.max(wait, tonumber(day_quota[2]) - now)
+end
 
 -- The bucket of capacity one is kept as the moment its token is back.
 local ready = now
@@ -136,6 +147,7 @@ if day_cap > 0 then
   redis.call('PEXPIRE', KEYS[2], ms(buckets * bucket + idle))
 end
 if quota_active then redis.call('HINCRBY', KEYS[5], 'remaining', -1) end
+if day_quota_active then redis.call('HINCRBY', KEYS[6], 'remaining', -1) end
 if concurrency > 0 then
   redis.call('ZADD', KEYS[3], now + lease, ARGV[6])
   local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
@@ -193,14 +205,18 @@ class RateBudget:
         per_minute: int | None = None,
         per_day: int | None = None,
         concurrency: int | None = None,
+        day_reserve: int = 0,
         lease_seconds: float = SLOT_LEASE_SECONDS,
         clock: Clock | None = None,
     ) -> None:
+        """`day_reserve`: calls of each day this budget leaves to other callers of the connection, stopping that
+        many short of `per_day` in its own count and of the day's remaining calls the system reports."""
         self.redis = redis
         self.connection_id = connection_id
         self.per_minute = per_minute
         self.per_day = per_day
         self.concurrency = concurrency
+        self.day_reserve = day_reserve
         self.lease_seconds = lease_seconds
         self._clock = clock
         self._keys = {part: BUDGET_KEY.format(connection_id=connection_id, part=part) for part in _KEY_PARTS}
@@ -215,16 +231,29 @@ class RateBudget:
         connection_id: uuid.UUID,
         spec: RateLimitSpec,
         configured: Mapping[str, Any] | None = None,
+        *,
+        day_reserve_share: float = 0.0,
+        clock: Clock | None = None,
     ) -> "RateBudget":
         """The limits a connector's spec states; one it leaves unset is not enforced at all.
 
         `configured` (a connection's `settings["rate_limit"]`) replaces the spec's numbers: some systems limit by
         the customer's contract (Intacct's performance tier), which only the connection can say.
+        `day_reserve_share`: the share of the day's allowance this budget leaves to others (`day_reserve`).
         """
         limits = {key: value for key, value in (configured or {}).items() if key in CONFIGURABLE_LIMITS}
         if limits:
             spec = RateLimitSpec.model_validate({**spec.model_dump(), **limits})
-        return cls(redis, connection_id, per_minute=spec.per_minute, per_day=spec.per_day, concurrency=spec.concurrency)
+        reserve = math.ceil(spec.per_day * day_reserve_share) if spec.per_day else 0
+        return cls(
+            redis,
+            connection_id,
+            per_minute=spec.per_minute,
+            per_day=spec.per_day,
+            concurrency=spec.concurrency,
+            day_reserve=reserve,
+            clock=clock,
+        )
 
     def _now_arg(self) -> str:
         return "" if self._clock is None else repr(self._clock())
@@ -248,7 +277,7 @@ class RateBudget:
             args=[
                 self._now_arg(),
                 repr(interval),
-                (self.per_day or 0) if counted else 0,
+                max(1, (self.per_day or 0) - self.day_reserve) if counted and self.per_day else 0,
                 concurrency,
                 repr(self.lease_seconds),
                 token,
@@ -257,6 +286,7 @@ class RateBudget:
                 DAY_BUCKET_SECONDS,
                 DAY_WINDOW_SECONDS // DAY_BUCKET_SECONDS + 1,
                 int(counted),
+                self.day_reserve,
             ],
         )
         if not granted:
@@ -323,6 +353,15 @@ class RateBudget:
                 keys=[self._keys["quota"]], args=[self._now_arg(), max(0, remaining), repr(window_seconds)]
             )
 
+    async def observe_day_remaining(self, remaining: int) -> None:
+        """The system says `remaining` calls are left in its day (e.g. `X-DayLimit-Remaining`). Taken as good for
+        `DAY_REMAINING_WINDOW_SECONDS`: every answer renews it, and at zero a call after that window asks again
+        (a 429 then says until when). A budget with a `day_reserve` stops that many short of it."""
+        await self._observe(
+            keys=[self._keys["day_quota"]],
+            args=[self._now_arg(), max(0, remaining), repr(DAY_REMAINING_WINDOW_SECONDS)],
+        )
+
     def meter(self, client: httpx.AsyncClient, limits: RateLimitSpec) -> None:
         """Every request `client` sends waits for its turn in the rates; every answer tightens the budget.
 
@@ -354,7 +393,14 @@ class _Observer:
             when = retry_at(response, self.limits)
             await self.budget.defer_until(when or datetime.now(UTC) + timedelta(seconds=UNSAID_RETRY_AFTER_SECONDS))
             return
-        header = self.limits.remaining_header
-        value = response.headers.get(header) if header else None
-        if value is not None and value.strip().isdigit():
-            await self.budget.observe_remaining(int(value), REMAINING_WINDOW_SECONDS)
+        minute = _count(response, self.limits.remaining_header)
+        if minute is not None:
+            await self.budget.observe_remaining(minute, REMAINING_WINDOW_SECONDS)
+        day = _count(response, self.limits.day_remaining_header)
+        if day is not None:
+            await self.budget.observe_day_remaining(day)
+
+
+def _count(response: httpx.Response, header: str | None) -> int | None:
+    value = response.headers.get(header) if header else None
+    return int(value) if value is not None and value.strip().isdigit() else None

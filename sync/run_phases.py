@@ -24,12 +24,18 @@ from core.errors import AuthError
 from core.models import Connection, ConnectionRole, ConnectionStatus, ExportItem, ExportState, SyncRun
 from core.settings import Settings
 from sync.connection_settings import dimension_pushes
-from sync.constants import PUSH_DIMENSIONS_SETTING, RECORD_SOURCE_PAYMENTS_SETTING, RUN_POLL_SECONDS
+from sync.constants import (
+    PUSH_DIMENSIONS_SETTING,
+    RATE_LIMIT_SETTING,
+    RECORD_SOURCE_PAYMENTS_SETTING,
+    RUN_POLL_SECONDS,
+)
 from sync.grouping_run import regroup_tenant
 from sync.import_engine import import_dimensions, push_dimensions_to_source
 from sync.payment_engine import sync_payments
 from sync.pull_engine import pull_expenses
 from sync.queue import Queue
+from sync.rate_budget import RateBudget
 from sync.reconciler import ring_export_bell
 from sync.runs import RunPhase, log_line
 from sync.source_payments import SourcePaymentSettings, record_source_payments
@@ -74,10 +80,15 @@ class RunContext:
         return await self._stack.enter_async_context(connector)
 
     async def destination(self) -> DestinationConnector:
+        """The run's destination, every call it sends taking its turn in the connection's rate budget (the one its
+        exports share, without their day reserve), so imports and payment checks never burst past the limits."""
         if self._destination is None:
             connector = await self._open(self.connection_id)
             if not isinstance(connector, DestinationConnector):
                 raise TypeError(f"connection {self.connection_id} is not a destination")
+            configured = connector.context.settings.get(RATE_LIMIT_SETTING)
+            budget = RateBudget.from_spec(self.queue.redis, self.connection_id, connector.spec.rate_limit, configured)
+            budget.meter(connector.http, connector.spec.rate_limit)
             self._destination = connector
         return self._destination
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -23,6 +24,7 @@ from core.errors import RateLimited
 from sync.constants import (
     BUDGET_KEY,
     DAY_BUCKET_SECONDS,
+    DAY_REMAINING_WINDOW_SECONDS,
     RATE_WINDOW_GUARD_SECONDS,
     RATE_WINDOW_SECONDS,
     SLOT_RETRY_SECONDS,
@@ -284,11 +286,62 @@ async def test_every_key_of_a_budget_expires(redis: Redis, connection_id: uuid.U
     assert isinstance(permit, Permit) and permit.slot is not None
     await budget.defer_until(datetime.fromtimestamp(time.time() + 60, UTC))
     await budget.observe_remaining(10, 60)
+    await budget.observe_day_remaining(1000)
 
     pattern = BUDGET_KEY.format(connection_id=connection_id, part="*")
     keys = [key async for key in redis.scan_iter(match=pattern)]
-    assert len(keys) == 5
+    assert len(keys) == 6
     for key in keys:
         assert await redis.pttl(key) > 0, key
     await budget.release(permit)
-    assert len([key async for key in redis.scan_iter(match=pattern)]) == 4  # the last slot back: its set is gone
+    assert len([key async for key in redis.scan_iter(match=pattern)]) == 5  # the last slot back: its set is gone
+
+
+async def test_a_budget_with_a_day_reserve_leaves_it_to_the_connections_other_callers(
+    redis: Redis, other_redis: Redis, connection_id: uuid.UUID
+) -> None:
+    clock = SharedClock()
+    spec = RateLimitSpec(per_day=10)
+    exports = RateBudget.from_spec(redis, connection_id, spec, day_reserve_share=0.2, clock=clock)
+    runs = RateBudget.from_spec(other_redis, connection_id, spec, clock=clock)
+    assert exports.day_reserve == 2
+
+    granted = [await exports.acquire() for _ in range(9)]
+    assert all(isinstance(outcome, Permit) for outcome in granted[:8])
+    assert isinstance(granted[8], float) and granted[8] > 0  # the export backlog stops at 8 of 10
+    assert isinstance(await runs.acquire(), Permit)
+    assert isinstance(await runs.acquire(), Permit)
+    assert isinstance(await runs.acquire(), float)  # the day is spent, by nobody beyond it
+
+
+async def test_the_systems_day_remaining_stops_a_budget_short_of_its_reserve(
+    redis: Redis, other_redis: Redis, connection_id: uuid.UUID
+) -> None:
+    """The system's count wins over ours (a Redis that forgot, calls of another process): at 3 left, exports with a
+    reserve of 2 take 1, the others the last 2."""
+    clock = SharedClock()
+    spec = RateLimitSpec(per_day=5000)
+    exports = RateBudget.from_spec(redis, connection_id, spec, day_reserve_share=0.2, clock=clock)
+    runs = RateBudget.from_spec(other_redis, connection_id, spec, clock=clock)
+    await runs.observe_day_remaining(1003)
+
+    for _ in range(3):
+        assert isinstance(await exports.acquire(), Permit)
+    assert await exports.acquire() == pytest.approx(DAY_REMAINING_WINDOW_SECONDS, abs=1e-3)
+    assert isinstance(await runs.acquire(), Permit)
+    clock.now += DAY_REMAINING_WINDOW_SECONDS
+    assert isinstance(await exports.acquire(), Permit)  # nothing newer said: it asks the system again
+
+
+async def test_the_meter_reads_both_remaining_headers_from_every_answer(redis: Redis, connection_id: uuid.UUID) -> None:
+    limits = RateLimitSpec(remaining_header="X-Minute-Left", day_remaining_header="X-Day-Left")
+    budget = RateBudget(redis, connection_id, day_reserve=5)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"X-Minute-Left": "59", "X-Day-Left": "5"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        budget.meter(client, limits)
+        await client.get("https://system.test/")
+        with pytest.raises(RateLimited):  # 5 left in the day, all of them reserved for others
+            await budget.wait(max_wait=0.1)
