@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from connectors.base import (
+    AuthorizedAccount,
     BookedDocument,
     DestinationConnector,
     PaymentToRecord,
@@ -137,6 +138,13 @@ class QuickBooksConnector(DestinationConnector):
             )
         await self._company_info(realm)
         return {names.REALM_ID_SETTING: realm}
+
+    async def authorized_accounts(self, callback: Mapping[str, str]) -> list[AuthorizedAccount]:
+        """The one company the consent names, by its id: re-authorizing a connection through another company is then
+        refused instead of re-pointing it at books that hold none of its documents."""
+        settings = await self.settings_after_authorization(callback)
+        realm = settings[names.REALM_ID_SETTING]
+        return [AuthorizedAccount(account_id=realm, name=f"company {realm}", settings=settings)]
 
     async def check(self) -> None:
         await self._company_info(self.realm)

@@ -64,14 +64,15 @@ async def api(connecting_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def consent(authorize_url: str, decision: str) -> str:
-    """What the user does on Fyle's consent page; returns where Fyle sends the browser back to."""
+def consent(authorize_url: str, decision: str, *, extra: dict[str, str] | None = None) -> str:
+    """What the user does on a consent page (`extra`: choices besides its hidden fields); returns where the system
+    sends the browser back to."""
     with httpx.Client(timeout=10) as browser:
         page = browser.get(authorize_url)
         assert page.status_code == 200, page.text
         fields = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page.text)}
         action = urlparse(authorize_url)._replace(query="").geturl()
-        answer = browser.post(action, data={**fields, "decision": decision})
+        answer = browser.post(action, data={**fields, "decision": decision, **(extra or {})})
     assert answer.status_code == 302
     return answer.headers["location"]
 

@@ -14,7 +14,7 @@ from core.db import Database
 from core.models import Connection
 from core.settings import Settings
 from ledgerline.app import create_app
-from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, MAIN_REALM
+from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, MAIN_REALM, UK_REALM
 from tests.api.test_connecting import consent, local_path
 from tests.conftest import TenantFixture
 from tests.sandbox_fixtures import RunningSandbox
@@ -77,3 +77,23 @@ async def test_a_callback_naming_a_company_the_grant_does_not_cover_stores_nothi
     refused = await api.get(local_path(back).replace(f"realmId={MAIN_REALM}", "realmId=9341453050807721"))
     assert refused.status_code == 503
     assert await _connections(database, tenant) == []
+
+
+async def test_re_authorizing_through_another_company_is_refused_and_keeps_the_connection_as_it_was(
+    api: httpx.AsyncClient, tenant: TenantFixture, database: Database
+) -> None:
+    """Its exports name documents of the first company; pointed at another, every lookup would prove them absent and
+    every one would be created again there. A new connection is the way to another company."""
+    started = await api.get("/v1/connections/quickbooks/authorize", params={"name": "books"}, headers=tenant.headers)
+    assert (await api.get(local_path(consent(started.headers["location"], "allow")))).status_code == 200
+    [before] = await _connections(database, tenant)
+
+    again = await api.get("/v1/connections/quickbooks/authorize", params={"name": "books"}, headers=tenant.headers)
+    back = consent(again.headers["location"], "allow", extra={"realmId": UK_REALM})
+    refused = await api.get(local_path(back))
+
+    assert refused.status_code == 409, refused.text
+    assert "books" in refused.json()["detail"] and "new connection" in refused.json()["detail"]
+    [after] = await _connections(database, tenant)
+    assert after.settings["realm_id"] == MAIN_REALM
+    assert after.credentials == before.credentials
