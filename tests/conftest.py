@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -35,7 +36,18 @@ SERVICES = find_or_start(
     os.environ.get("LEDGERLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
 )
 SERVER_URL = SERVICES.database_url
-REDIS_URL = SERVICES.redis_url
+
+
+def _worker_redis(url: str) -> str:
+    """Under pytest-xdist each worker keeps to a Redis database of its own (its queue, budgets, throttles and a test's
+    flush never reach another worker's); its PostgreSQL database is its session's own already."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    return urlsplit(url)._replace(path=f"/{1 + int(worker.removeprefix('gw'))}").geturl()
+
+
+REDIS_URL = _worker_redis(SERVICES.redis_url)
 LEDGERLINE_CLI = str(Path(sys.executable).with_name("ledgerline"))
 """The installed console script of the environment running the tests."""
 

@@ -61,7 +61,7 @@ async def test_workers_export_everything_once_although_redis_is_flushed(
         while time.monotonic() < deadline:
             current = await states(database, books)
             if current.get("succeeded", 0) > 0 and flushed == 0:
-                client.flushall()  # every queued job and arq's bookkeeping are gone mid-run
+                client.flushdb()  # every queued job and arq's bookkeeping are gone mid-run
                 flushed += 1
             if current == {"succeeded": 60}:
                 break
