@@ -150,6 +150,12 @@ class WebhookPart:
     deduplicates and two accounts' parts of one delivery do not."""
 
 
+@dataclass(frozen=True)
+class WebhookHandshake:
+    """A verified app-level delivery that carries no news and only asks to be answered: the sender checks that the
+    address is ours (Xero's intent-to-receive). It is answered 200 with an empty body and stores nothing."""
+
+
 class Connector:
     """Common to every connector: the client, the one classification hook, and the request helper."""
 
@@ -202,9 +208,10 @@ class Connector:
         return []
 
     @classmethod
-    def webhook_parts(cls, payload: Any) -> list[WebhookPart]:
+    def webhook_parts(cls, payload: Any) -> list[WebhookPart] | WebhookHandshake:
         """A verified delivery to the app-level address (spec `webhook_address: app`) split by the account each part
-        is about, so each part is stored with the connection(s) of that account only; none for other systems."""
+        is about, so each part is stored with the connection(s) of that account only; none for other systems. A
+        `WebhookHandshake` when the delivery is the sender checking the address (answered, never stored)."""
         return []
 
     async def check(self) -> None:

@@ -11,7 +11,9 @@ problem+json and never a 500:
    source address and overall (`webhooks.failure_limit`); once a budget is spent an unverifiable delivery is 429 with
    Retry-After, while deliveries that verify keep being taken.
 3. the JSON is parsed only once the signature holds (malformed → 400), then the connector splits it by account
-   (`Connector.webhook_parts`); a shape it cannot read is 400.
+   (`Connector.webhook_parts`); a shape it cannot read is 400. A delivery the connector calls a handshake (the sender
+   checking the address before it sends events: Xero's intent-to-receive) is answered 200 with an empty body at once,
+   with no database work, and stores nothing; a mis-signed one was already refused (401) as any forgery.
 4. one transaction (`webhooks.store`): every connection of the named accounts is found across tenants by the
    owner-run lookup, then for each one the transaction acts for its tenant (row-level security checks the insert) and
    stores that account's part only, under an id of its own, with `ON CONFLICT DO NOTHING`; one `COMMIT` before the
@@ -34,7 +36,7 @@ from typing import Any, Final
 
 from psycopg import AsyncConnection
 
-from connectors.base import WebhookPart
+from connectors.base import WebhookHandshake, WebhookPart
 from connectors.spec import WebhookAddress
 from core.log import get_logger
 from core.metrics import WEBHOOKS
@@ -86,6 +88,8 @@ class AppReceipt:
     unclaimed: tuple[str, ...] = ()
     """Accounts no connection holds."""
     retry_after: int | None = None
+    handshake: bool = False
+    """A verified handshake: answered 200 with an empty body."""
 
     def as_body(self) -> dict[str, Any]:
         return {
@@ -159,6 +163,9 @@ class AppWebhookIngress:
             raise
         payload, _ = parse_json(delivery.body)
         parts = self._parts(provider, payload)
+        if isinstance(parts, WebhookHandshake):
+            log.info("webhook_handshake", provider=provider.name)
+            return AppReceipt(status=200, outcome="handshake", handshake=True)
         if not parts:
             return AppReceipt(status=200, outcome="ignored")
         return await self.ingress.guarded(provider.name, lambda: self._store(provider, parts))
@@ -193,12 +200,14 @@ class AppWebhookIngress:
             raise _refuse(400, "This delivery is a handshake, which this address does not take.", problem="handshake")
         return verdict
 
-    def _parts(self, provider: WebhookProvider, payload: Any) -> list[WebhookPart]:
+    def _parts(self, provider: WebhookProvider, payload: Any) -> list[WebhookPart] | WebhookHandshake:
         try:
             parts = provider.parts(payload)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.info("webhook_unreadable", provider=provider.name, error=type(exc).__name__)
             parts = None
+        if isinstance(parts, WebhookHandshake):
+            return parts
         if parts is None or len(parts) > MAX_PARTS_PER_DELIVERY:
             raise _refuse(
                 400,

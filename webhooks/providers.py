@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from connectors.base import Connector, WebhookPart
+from connectors.base import Connector, WebhookHandshake, WebhookPart
 from connectors.registry import available_systems, connector_class
 from connectors.spec import WebhookAddress
 from sync.constants import GENERIC_SENDER
@@ -20,7 +20,7 @@ from webhooks.constants import MAX_EVENT_TYPE_LENGTH, STANDARD_WEBHOOKS_SCHEME
 from webhooks.verifiers import VERIFIERS, Verifier
 
 
-def _no_parts(payload: Any) -> list[WebhookPart]:
+def _no_parts(payload: Any) -> list[WebhookPart] | WebhookHandshake:
     return []
 
 
@@ -34,8 +34,8 @@ class WebhookProvider:
     """App-level systems: the connection setting holding the account id a delivery names."""
     secret_field: str | None = None
     """App-level systems: the app credential (`Settings.connector_app`) holding the signing secret."""
-    parts: Callable[[Any], list[WebhookPart]] = _no_parts
-    """App-level systems: a verified payload split by account (`Connector.webhook_parts`)."""
+    parts: Callable[[Any], list[WebhookPart] | WebhookHandshake] = _no_parts
+    """App-level systems: a verified payload split by account, or a handshake (`Connector.webhook_parts`)."""
 
     @property
     def verifier(self) -> Verifier:

@@ -85,7 +85,10 @@ async def receive_webhook(provider: str, connection_key: str, request: Request) 
     "(QuickBooks Online: register `{base}/webhooks/quickbooks` with Intuit). Each part of a delivery is stored as an "
     "event of the connections of the account it names; an account no connection holds is acknowledged and dropped.",
     responses={
-        200: {"description": "Nothing new: every part was stored before, or names an account no connection holds."},
+        200: {
+            "description": "Nothing new: every part was stored before or names an account no connection holds; or "
+            "the delivery is the sender checking the address (a handshake, answered with an empty body)."
+        },
         202: {"description": "Stored for the connections of the accounts it names; handled shortly."},
         400: {"description": "The body is not JSON, not a delivery of that system, or cannot be stored."},
         401: {"description": "Missing or wrong signature, or no secret configured for the system."},
@@ -122,6 +125,8 @@ async def receive_app_webhook(provider: str, request: Request) -> Response:
         WEBHOOKS.labels(counted, REFUSALS.get(refused.status, str(refused.status))).inc()
         raise
     WEBHOOKS.labels(counted, receipt.outcome).inc()
+    if receipt.handshake:  # the sender checks the address: it expects 200 and nothing in the body
+        return Response(status_code=200)
     announce = BackgroundTask(ingress.announce, receipt=receipt) if receipt.stored else None
     if receipt.retry_after is None:
         return JSONResponse(receipt.as_body(), status_code=receipt.status, background=announce)

@@ -10,9 +10,13 @@ from types import MappingProxyType
 from webhooks.verifiers.base import Accepted, Handshake, SignatureRejected, SignedRequest, Verdict, Verifier
 from webhooks.verifiers.intuit import IntuitSignatureVerifier
 from webhooks.verifiers.standard import StandardWebhooksVerifier
+from webhooks.verifiers.xero import XeroSignatureVerifier
 
 VERIFIERS: Mapping[str, Verifier] = MappingProxyType(
-    {verifier.scheme: verifier for verifier in (StandardWebhooksVerifier(), IntuitSignatureVerifier())}
+    {
+        verifier.scheme: verifier
+        for verifier in (StandardWebhooksVerifier(), IntuitSignatureVerifier(), XeroSignatureVerifier())
+    }
 )
 
 __all__ = [
@@ -25,4 +29,5 @@ __all__ = [
     "StandardWebhooksVerifier",
     "Verdict",
     "Verifier",
+    "XeroSignatureVerifier",
 ]
