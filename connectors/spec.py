@@ -93,6 +93,16 @@ class WebhookAddress(StrEnum):
     accounts it is about, found in the connection setting `webhook_account_setting`."""
 
 
+class WebhookAnswer(StrEnum):
+    """How the app-level address answers a delivery it took (stored, or a redelivery, or for no connection)."""
+
+    DETAILED = "detailed"
+    """202 when something was stored, else 200, with a JSON body counting what was stored."""
+    EMPTY = "empty"
+    """200 with an empty body, whatever was stored: for systems that refuse any other answer (Xero: "responds with
+    a 200 O.K status code", "there is no body in the response")."""
+
+
 class SettingField(_Spec):
     """A connection setting this connector reads, besides the shared ones every connection of its role takes
     (`sync.connection_settings`). A text value; `pattern` is what a person may give."""
@@ -261,6 +271,8 @@ class ConnectorSpec(_Spec):
     webhook_secret_field: str | None = None
     """With `webhook_address: app`: the secret app field (`auth.app_fields`) holding the app's signing secret, read
     from Ledgerline's settings (`connector_apps`)."""
+    webhook_answer: WebhookAnswer = WebhookAnswer.DETAILED
+    """With `webhook_address: app`: how a delivery taken is answered (refusals are problem+json either way)."""
 
     @model_validator(mode="after")
     def _sandbox_mirrors_urls(self) -> "ConnectorSpec":
@@ -286,8 +298,14 @@ class ConnectorSpec(_Spec):
 
     def _check_webhook_address(self) -> None:
         if self.webhook_address is WebhookAddress.CONNECTION:
-            if self.webhook_account_setting is not None or self.webhook_secret_field is not None:
-                raise ValueError("webhook_account_setting and webhook_secret_field need webhook_address: app")
+            if (
+                self.webhook_account_setting is not None
+                or self.webhook_secret_field is not None
+                or self.webhook_answer is not WebhookAnswer.DETAILED
+            ):
+                raise ValueError(
+                    "webhook_account_setting, webhook_secret_field and webhook_answer need webhook_address: app"
+                )
             return
         if self.webhook_scheme is None:
             raise ValueError("webhook_address: app needs a webhook_scheme")

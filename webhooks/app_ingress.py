@@ -13,7 +13,8 @@ problem+json and never a 500:
 3. the JSON is parsed only once the signature holds (malformed → 400), then the connector splits it by account
    (`Connector.webhook_parts`); a shape it cannot read is 400. A delivery the connector calls a handshake (the sender
    checking the address before it sends events: Xero's intent-to-receive) is answered 200 with an empty body at once,
-   with no database work, and stores nothing; a mis-signed one was already refused (401) as any forgery.
+   with no database work, and stores nothing; a mis-signed one was already refused (401) as any forgery. A system
+   whose spec says `webhook_answer: empty` has every delivery taken answered so too (Xero accepts nothing else).
 4. one transaction (`webhooks.store`): every connection of the named accounts is found across tenants by the
    owner-run lookup, then for each one the transaction acts for its tenant (row-level security checks the insert) and
    stores that account's part only, under an id of its own, with `ON CONFLICT DO NOTHING`; one `COMMIT` before the
@@ -30,14 +31,14 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from psycopg import AsyncConnection
 
 from connectors.base import WebhookHandshake, WebhookPart
-from connectors.spec import WebhookAddress
+from connectors.spec import WebhookAddress, WebhookAnswer
 from core.log import get_logger
 from core.metrics import WEBHOOKS
 from web.problems import Problem
@@ -88,8 +89,9 @@ class AppReceipt:
     unclaimed: tuple[str, ...] = ()
     """Accounts no connection holds."""
     retry_after: int | None = None
-    handshake: bool = False
-    """A verified handshake: answered 200 with an empty body."""
+    empty: bool = False
+    """Answered 200 with an empty body: a verified handshake, or any delivery taken from a system whose spec says
+    `webhook_answer: empty`."""
 
     def as_body(self) -> dict[str, Any]:
         return {
@@ -165,10 +167,14 @@ class AppWebhookIngress:
         parts = self._parts(provider, payload)
         if isinstance(parts, WebhookHandshake):
             log.info("webhook_handshake", provider=provider.name)
-            return AppReceipt(status=200, outcome="handshake", handshake=True)
+            return AppReceipt(status=200, outcome="handshake", empty=True)
         if not parts:
-            return AppReceipt(status=200, outcome="ignored")
-        return await self.ingress.guarded(provider.name, lambda: self._store(provider, parts))
+            receipt = AppReceipt(status=200, outcome="ignored")
+        else:
+            receipt = await self.ingress.guarded(provider.name, lambda: self._store(provider, parts))
+        if provider.answer is WebhookAnswer.EMPTY and receipt.retry_after is None:
+            return replace(receipt, status=200, empty=True)
+        return receipt
 
     def _verify(self, provider: WebhookProvider, delivery: AppDelivery, *, blocked: int | None) -> Accepted:
         secrets = self._secrets(provider)

@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import Connector, WebhookHandshake, WebhookPart
 from connectors.registry import available_systems, connector_class
-from connectors.spec import WebhookAddress
+from connectors.spec import WebhookAddress, WebhookAnswer
 from sync.constants import GENERIC_SENDER
 from sync.webhook_secrets import webhook_senders
 from webhooks.constants import MAX_EVENT_TYPE_LENGTH, STANDARD_WEBHOOKS_SCHEME
@@ -34,6 +34,8 @@ class WebhookProvider:
     """App-level systems: the connection setting holding the account id a delivery names."""
     secret_field: str | None = None
     """App-level systems: the app credential (`Settings.connector_app`) holding the signing secret."""
+    answer: WebhookAnswer = WebhookAnswer.DETAILED
+    """App-level systems: how a delivery taken is answered."""
     parts: Callable[[Any], list[WebhookPart] | WebhookHandshake] = _no_parts
     """App-level systems: a verified payload split by account, or a handshake (`Connector.webhook_parts`)."""
 
@@ -62,6 +64,7 @@ def _provider(sender: str) -> WebhookProvider:
         account_setting=spec.webhook_account_setting,
         secret_field=spec.webhook_secret_field,
         parts=connector.webhook_parts,
+        answer=spec.webhook_answer,
     )
 
 

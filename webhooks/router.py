@@ -125,8 +125,9 @@ async def receive_app_webhook(provider: str, request: Request) -> Response:
         WEBHOOKS.labels(counted, REFUSALS.get(refused.status, str(refused.status))).inc()
         raise
     WEBHOOKS.labels(counted, receipt.outcome).inc()
-    if receipt.handshake:  # the sender checks the address: it expects 200 and nothing in the body
-        return Response(status_code=200)
+    if receipt.empty:  # a handshake, or a system that takes 200 with no body and nothing else
+        announced = BackgroundTask(ingress.announce, receipt=receipt) if receipt.stored else None
+        return Response(status_code=200, background=announced)
     announce = BackgroundTask(ingress.announce, receipt=receipt) if receipt.stored else None
     if receipt.retry_after is None:
         return JSONResponse(receipt.as_body(), status_code=receipt.status, background=announce)

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.registry import available_systems, connector_class
-from connectors.spec import ConnectorSpec, SettingWriter, WebhookAddress
+from connectors.spec import ConnectorSpec, SettingWriter, WebhookAddress, WebhookAnswer
 from webhooks.verifiers import VERIFIERS
 
 
@@ -56,6 +56,16 @@ def test_an_app_level_spec_names_a_system_written_account_setting_and_a_secret_a
             pytest.fail(f"accepted {why}")
     plain = _spec(webhook_address="connection", webhook_account_setting=None, webhook_secret_field=None)
     assert ConnectorSpec.model_validate(plain).webhook_address is WebhookAddress.CONNECTION
+
+
+def test_an_empty_answer_is_declared_by_app_level_systems_only() -> None:
+    assert ConnectorSpec.model_validate(_spec()).webhook_answer is WebhookAnswer.DETAILED
+    assert ConnectorSpec.model_validate(_spec(webhook_answer="empty")).webhook_answer is WebhookAnswer.EMPTY
+    per_connection = _spec(
+        webhook_address="connection", webhook_account_setting=None, webhook_secret_field=None, webhook_answer="empty"
+    )
+    with pytest.raises(ValidationError, match="webhook_answer"):
+        ConnectorSpec.model_validate(per_connection)
 
 
 def test_every_installed_app_level_system_is_consistent_with_its_verifier_and_settings() -> None:
