@@ -153,7 +153,8 @@ class WebhookPart:
 @dataclass(frozen=True)
 class WebhookHandshake:
     """A verified app-level delivery that carries no news and only asks to be answered: the sender checks that the
-    address is ours (Xero's intent-to-receive). It is answered 200 with an empty body and stores nothing."""
+    address is ours before it sends events (an intent-to-receive check). It is answered 200 with an empty body and
+    stores nothing."""
 
 
 class Connector:

@@ -99,8 +99,8 @@ class WebhookAnswer(StrEnum):
     DETAILED = "detailed"
     """202 when something was stored, else 200, with a JSON body counting what was stored."""
     EMPTY = "empty"
-    """200 with an empty body, whatever was stored: for systems that refuse any other answer (Xero: "responds with
-    a 200 O.K status code", "there is no body in the response")."""
+    """200 with an empty body, whatever was stored: for systems whose senders count any other answer as a failure
+    (and retry it, then disable the subscription)."""
 
 
 class SettingField(_Spec):

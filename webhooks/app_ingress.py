@@ -12,9 +12,9 @@ problem+json and never a 500:
    Retry-After, while deliveries that verify keep being taken.
 3. the JSON is parsed only once the signature holds (malformed → 400), then the connector splits it by account
    (`Connector.webhook_parts`); a shape it cannot read is 400. A delivery the connector calls a handshake (the sender
-   checking the address before it sends events: Xero's intent-to-receive) is answered 200 with an empty body at once,
+   checking the address before it sends events, an intent-to-receive check) is answered 200 with an empty body at once,
    with no database work, and stores nothing; a mis-signed one was already refused (401) as any forgery. A system
-   whose spec says `webhook_answer: empty` has every delivery taken answered so too (Xero accepts nothing else).
+   whose spec says `webhook_answer: empty` has every delivery taken answered so too (its sender accepts nothing else).
 4. one transaction (`webhooks.store`): every connection of the named accounts is found across tenants by the
    owner-run lookup, then for each one the transaction acts for its tenant (row-level security checks the insert) and
    stores that account's part only, under an id of its own, with `ON CONFLICT DO NOTHING`; one `COMMIT` before the
@@ -202,7 +202,7 @@ class AppWebhookIngress:
                     problem="no-webhook-secret",
                 ) from None
             raise _refuse(401, exc.reason, problem=exc.problem) from None
-        if not isinstance(verdict, Accepted):  # app-level schemes have no handshake; refuse rather than guess
+        if not isinstance(verdict, Accepted):  # app-level handshakes are read from the parsed payload, not here
             raise _refuse(400, "This delivery is a handshake, which this address does not take.", problem="handshake")
         return verdict
 
