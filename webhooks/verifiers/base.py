@@ -4,8 +4,9 @@ A scheme is told the request and the connection's valid secrets, and answers one
 
 - `Accepted(event_id)`: the signature holds; store the event under this id (the sender's, so redeliveries
   deduplicate). Schemes without an id header derive one from the body, after its signature holds.
-- `Handshake(status)`: a protocol message that is answered, not stored (Xero's intent-to-receive: 200 when the
-  signature holds, 401 when it does not).
+- `Handshake(status)`: a protocol message that is answered, not stored, recognisable from the signed request alone.
+  (A handshake told apart only by its payload, such as an intent-to-receive check sending an empty batch, is the
+  connector's to recognise once parsed: `connectors.base.WebhookHandshake`; a mis-signed one is refused here.)
 
 or raises `SignatureRejected` with a human reason. Verification is pure (no I/O) and must compare in constant time.
 It sees the raw bytes only: nothing a sender has not proven is parsed (the ingress parses JSON after a verdict).
