@@ -163,9 +163,15 @@ class BenchTenant:
 
 
 async def make_tenant(
-    database: Database, settings: Settings, name: str, destination_system: SandboxDestination = INTACCT_DESTINATION
+    database: Database,
+    settings: Settings,
+    name: str,
+    destination_system: SandboxDestination = INTACCT_DESTINATION,
+    *,
+    export: ExportSettings = BILLS_PER_REPORT,
 ) -> BenchTenant:
-    """A tenant with both connections, settings, the imported chart and complete mappings."""
+    """A tenant with both connections, `export` settings (one bill per report unless told), the imported chart and
+    complete mappings."""
     assert settings.sandbox_url is not None
     vault = CredentialVault(settings.vault_key_list())
     tenant_id, source_id, destination_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -204,7 +210,7 @@ async def make_tenant(
         await save_settings(
             TenantRepository(session, tenant_id, ACTOR),
             destination=destination,
-            settings=BILLS_PER_REPORT,
+            settings=export,
             vocabulary=destination_vocabulary(destination_system.system),
         )
 

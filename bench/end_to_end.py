@@ -39,6 +39,7 @@ from bench.destinations import INTACCT_DESTINATION, SandboxDestination
 from bench.e2e_baseline import INTACCT_BATCH, run_baseline
 from bench.e2e_setup import (
     ACTOR,
+    BILLS_PER_REPORT,
     BenchTenant,
     create_database,
     drop_database,
@@ -50,6 +51,7 @@ from bench.e2e_setup import (
 from bench.sandbox_capacity import served
 from core.db import Database
 from core.models import Connection, ExportItem, ExportItemRecord, RunState, SourceRecord, SyncRun
+from mappings.settings import ExportSettings
 from sandbox.constants import CONTROL_PREFIX
 from sync.jobs import live_workers
 from sync.queue import Queue
@@ -201,8 +203,11 @@ async def measure_product(
     workers: int,
     logs: Path,
     destination: SandboxDestination = INTACCT_DESTINATION,
+    *,
+    export: ExportSettings = BILLS_PER_REPORT,
 ) -> Figures:
-    """W workers exporting to `destination` (Intacct unless another is named); its calls counted."""
+    """W workers exporting to `destination` (Intacct unless another is named) under `export` (one bill per report
+    unless told); its calls counted."""
     system = destination.system
     control = SandboxControl(url)
     control.generate(args.expenses, args.per_report, args.state)
@@ -211,7 +216,7 @@ async def measure_product(
     queue = await Queue.connect(settings.redis_url, settings.queue_name)
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        tenant = await make_tenant(database, settings, f"Bench{workers}w", destination)
+        tenant = await make_tenant(database, settings, f"Bench{workers}w", destination, export=export)
         env = product_env(settings)
         for index in range(workers):
             log = (logs / f"worker-{workers}w-{index}.log").open("wb")

@@ -43,7 +43,7 @@ async def play(scenario: Scenario, options: Options, logs: Path) -> Row:
             await configure_destination(world, **scenario.connection_settings)
             injected = await scenario.act(world, options)
             codes = world.stop_workers()
-            tally = await tally_sandbox(world.sandbox_url, world.destination)
+            tally = await tally_sandbox(world.sandbox_url, world.destination, wanted_if=scenario.exportable)
             row.problems = injected.problems + [
                 f"worker {index} exited with {code}" for index, code in enumerate(codes) if code != 0
             ]

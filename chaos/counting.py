@@ -5,7 +5,7 @@ inbox kept. Nothing here trusts Ledgerline's own bookkeeping of what it exported
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,14 +34,20 @@ class Tally:
     """Exportable expenses in no document."""
 
 
+Exportable = Callable[[dict[str, Any]], bool]
+"""Whether a Fyle expense (as the admin API lists it) is one the scenario's export settings must export."""
+
+
 def exportable(expense: dict[str, Any]) -> bool:
     """What the chaos tenant's settings export: reimbursable, in an exportable state, not zero to the cent."""
     amount = Decimal(str(expense.get("amount") or 0)).quantize(CENT)
     return bool(expense.get("is_reimbursable")) and expense.get("state") in DEFAULT_EXPORTABLE_STATES and amount != 0
 
 
-def tally(expenses: Iterable[dict[str, Any]], documents: Iterable[Booked]) -> Tally:
-    wanted = {expense["id"] for expense in expenses if exportable(expense)}
+def tally(
+    expenses: Iterable[dict[str, Any]], documents: Iterable[Booked], *, wanted_if: Exportable = exportable
+) -> Tally:
+    wanted = {expense["id"] for expense in expenses if wanted_if(expense)}
     listed = list(documents)
     references = Counter(document.reference for document in listed)
     under: defaultdict[str, set[str]] = defaultdict(set)
@@ -52,13 +58,16 @@ def tally(expenses: Iterable[dict[str, Any]], documents: Iterable[Booked]) -> Ta
     return Tally(expenses=len(wanted), documents=len(listed), duplicates=duplicates, missing=len(wanted - under.keys()))
 
 
-async def tally_sandbox(sandbox_url: str, destination: SandboxDestination) -> Tally:
-    """Every expense of the Fyle simulator against every document of the destination's simulator."""
+async def tally_sandbox(
+    sandbox_url: str, destination: SandboxDestination, *, wanted_if: Exportable = exportable
+) -> Tally:
+    """Every expense of the Fyle simulator (those `wanted_if` says must be exported) against every document of the
+    destination's simulator."""
     tokens, _ = fyle_grant(sandbox_url)
     expenses = fyle_listing(sandbox_url, tokens["access_token"], "expenses")
     async with httpx.AsyncClient(base_url=f"{sandbox_url}{CONTROL_PREFIX}", timeout=120) as control:
         documents = await destination.documents(control)
-    return tally(expenses, documents)
+    return tally(expenses, documents, wanted_if=wanted_if)
 
 
 async def lost_webhooks(

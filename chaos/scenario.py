@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from bench.destinations import INTACCT
 from chaos.constants import FLOOD_FACTOR, FLOOD_SENDERS, FLOOD_SERVERS, NORMAL_WEBHOOK_RATE
+from chaos.counting import Exportable, exportable
 from chaos.world import Recovery, World
 
 RedisFlush = Literal["all", "db"]
@@ -49,3 +50,6 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     destination: str = INTACCT
     """The system exported to, as `bench.destinations.DESTINATIONS` names it."""
+    exportable: Exportable = exportable
+    """Which Fyle expenses the scenario's export settings export (reimbursable ones unless its act saves others):
+    the expenses counted missing when in no document."""

@@ -203,15 +203,17 @@ class World:
         )
 
 
-async def configure_destination(world: World, **connection_settings: Any) -> None:
-    """Bills per report whose lines carry their expense id; plus connection settings (`rate_limit`, …)."""
+async def configure_destination(
+    world: World, *, export: ExportSettings = CHAOS_SETTINGS, **connection_settings: Any
+) -> None:
+    """Bills per report whose lines carry their expense id (or `export`); plus connection settings (`rate_limit`, …)."""
     async with world.database.tenant_session(world.tenant.tenant_id) as session:
         destination = await session.get(Connection, world.tenant.destination_id)
         assert destination is not None
         await save_settings(
             TenantRepository(session, world.tenant.tenant_id, ACTOR),
             destination=destination,
-            settings=CHAOS_SETTINGS,
+            settings=export,
             vocabulary=destination_vocabulary(destination.provider),
         )
         if connection_settings:
