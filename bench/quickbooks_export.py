@@ -11,18 +11,15 @@ spec, and QuickBooks' document calls held to the goal ≤ 1.1/batch_size.
 """
 
 import argparse
-import asyncio
 import json
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from pathlib import Path
 
-from bench.destinations import INTACCT_DESTINATION, QUICKBOOKS_DESTINATION, SandboxDestination
+from bench.destinations import INTACCT_DESTINATION, QUICKBOOKS_DESTINATION
 from bench.e2e_setup import create_database, drop_database
-from bench.end_to_end import SANDBOX_APP, Figures, measure_product
-from bench.sandbox_capacity import served
-from connectors.registry import connector_class
+from bench.export_runs import ExportRun, measure_export
 
 GOAL_FACTOR = 1.1
 """Calls creating documents, per exported document, may be at most this many batches' worth: 1.1 / batch_size.
@@ -31,42 +28,15 @@ no receipt is attached twice however often a document is sent or adopted."""
 GOAL_SYSTEM = QUICKBOOKS_DESTINATION.system
 
 
-@dataclass(frozen=True)
-class Row:
-    system: str
-    figures: Figures
-    batch_size: int
-    receipt_calls: int
-
-    @property
-    def document_calls_per_document(self) -> float:
-        documents = self.figures.documents
-        return (self.figures.destination_calls - self.receipt_calls) / documents if documents else float("nan")
-
-    @property
-    def goal(self) -> float:
-        return GOAL_FACTOR / self.batch_size
-
-    @property
-    def met(self) -> bool:
-        return self.document_calls_per_document <= self.goal
+def goal(row: ExportRun) -> float:
+    return GOAL_FACTOR / row.batch_size
 
 
-def measure(destination: SandboxDestination, database_url: str, args: argparse.Namespace, logs: Path) -> Row:
-    with served(SANDBOX_APP) as url:
-        try:
-            figures = asyncio.run(measure_product(url, database_url, args, args.workers, logs, destination))
-        except Exception:
-            for log in sorted(logs.iterdir()):
-                print(f"--- {log.name}\n{log.read_text()[-3000:]}", file=sys.stderr)
-            raise
-    name = f"{destination.system}, {args.workers} worker{'s' if args.workers > 1 else ''}"
-    receipts = sum(figures.destination_operations.get(operation, 0) for operation in destination.receipt_operations)
-    batch_size = connector_class(destination.system).spec.batch_size
-    return Row(destination.system, replace(figures, name=name), batch_size, receipts)
+def met(row: ExportRun) -> bool:
+    return row.document_calls_per_document <= goal(row)
 
 
-def print_table(rows: list[Row], args: argparse.Namespace) -> None:
+def print_table(rows: list[ExportRun], args: argparse.Namespace) -> None:
     base = rows[0].figures
     print(
         f"\n{args.expenses} generated expenses ({args.state}, {args.per_report} per report) + the seed; one bill per "
@@ -79,12 +49,12 @@ def print_table(rows: list[Row], args: argparse.Namespace) -> None:
     )
     for row in rows:
         figures = row.figures
-        met = ("yes" if row.met else "NO") if row.system == GOAL_SYSTEM else "-"
+        verdict = ("yes" if met(row) else "NO") if row.system == GOAL_SYSTEM else "-"
         print(
             f"{figures.name:24} {figures.seconds:8.1f} {figures.expenses:8d} {figures.per_second:8.0f} "
             f"{figures.per_second / base.per_second:8.2f} {figures.documents:6d} {figures.destination_calls:6d} "
             f"{row.receipt_calls:8d} {figures.calls_per_document:10.4f} {row.document_calls_per_document:13.4f} "
-            f"{row.batch_size:6d} {1 / row.batch_size:7.4f} {row.goal:7.4f} {met:>5}"
+            f"{row.batch_size:6d} {1 / row.batch_size:7.4f} {goal(row):7.4f} {verdict:>5}"
         )
     for row in rows:
         print(f"\n{row.figures.name}: operations {row.figures.destination_operations}")
@@ -106,7 +76,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="ledgerline-qbo-") as logs_dir:
             rows = [
-                measure(destination, database_url, args, Path(logs_dir))
+                measure_export(destination, database_url, args, Path(logs_dir))
                 for destination in (INTACCT_DESTINATION, QUICKBOOKS_DESTINATION)
             ]
     finally:
@@ -122,13 +92,13 @@ def main() -> None:
                 "receipt_calls": row.receipt_calls,
                 "document_calls_per_document": row.document_calls_per_document,
                 "batch_size": row.batch_size,
-                "goal": row.goal,
-                "met": row.met,
+                "goal": goal(row),
+                "met": met(row),
             }
             for row in rows
         ]
         args.json.write_text(json.dumps({"benchmark": "quickbooks_export", "results": payload}, indent=2))
-    if not rows[-1].met:
+    if not met(rows[-1]):
         sys.exit(1)
 
 
