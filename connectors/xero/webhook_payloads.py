@@ -31,8 +31,8 @@ EVENT_ID_FIELDS: Final = ("tenantId", "eventCategory", "eventType", "resourceId"
 the batch's sequence numbers and entropy are not the event's)."""
 
 CONTACTS: Final = "CONTACT"
-CONTACT_ATTRIBUTE_TYPE: Final = "vendor"
-"""Xero's contacts are imported as the vendors bills are made out to."""
+CONTACT_ATTRIBUTE_TYPE: Final = "contact"
+"""The attribute type Xero's contacts are imported as (`spec.yaml` streams)."""
 INVOICES: Final = "INVOICE"
 CHANGED: Final = frozenset({"CREATE", "UPDATE"})
 PAID_ON: Final = "UPDATE"

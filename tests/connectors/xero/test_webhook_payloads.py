@@ -87,9 +87,9 @@ def test_an_invoice_update_says_that_bill_may_be_paid_and_a_creation_says_nothin
 
 
 @pytest.mark.parametrize("kind", ["CREATE", "UPDATE"])
-def test_a_contact_created_or_changed_asks_for_an_import_of_vendors(kind: str) -> None:
+def test_a_contact_created_or_changed_asks_for_an_import_of_contacts(kind: str) -> None:
     part = {"events": [_event(ORG_A, "CONTACT", kind, "c1")]}
-    assert webhook_payloads.events(part) == [DestinationRecordsChanged(attribute_types=("vendor",))]
+    assert webhook_payloads.events(part) == [DestinationRecordsChanged(attribute_types=("contact",))]
     assert webhook_payloads.event_type(part) == f"CONTACT.{kind}"
 
 
