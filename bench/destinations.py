@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from mappings.settings import ExportSettings
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, MAIN_REALM, SEEDED_REFRESH_TOKEN_PREFIX
 
@@ -47,6 +48,14 @@ class SandboxDestination:
     """Sandbox URL → remote id of the vendor every employee is mapped to; None: the first active imported one."""
     receipt_operations: frozenset[str] = frozenset()
     """The sandbox operations that carry receipts rather than documents (counted apart in the benchmarks)."""
+    counterparty_type: str = "vendor"
+    """The attribute type employees are mapped to (`employee_as`): a vendor, or Xero's contact."""
+    card_account: Callable[[str], str | None] = lambda url: None
+    """Sandbox URL → remote id of the account card transactions are paid from (None: card expenses not exported)."""
+
+    def export_settings(self, export: ExportSettings) -> ExportSettings:
+        """`export` with employees mapped to this system's counterparty type."""
+        return export.model_copy(update={"employee_as": self.counterparty_type})
 
 
 # -- Sage Intacct ----------------------------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ async def make_tenant(
         await save_settings(
             TenantRepository(session, tenant_id, ACTOR),
             destination=destination,
-            settings=export,
+            settings=destination_system.export_settings(export),
             vocabulary=destination_vocabulary(destination_system.system),
         )
 
@@ -252,10 +252,11 @@ async def make_tenant(
 
         url = settings.sandbox_url
         (account_id, account) = await first("account", destination_system.account(url))
-        (vendor_id, vendor) = await first("vendor", destination_system.vendor(url))
+        counterparty = destination_system.counterparty_type
+        (vendor_id, vendor) = await first(counterparty, destination_system.vendor(url))
         changes = [
             *(MappingChange("category", value, "account", account_id) for value in sorted(categories)),
-            *(MappingChange("employee", value, "vendor", vendor_id) for value in sorted(employees)),
+            *(MappingChange("employee", value, counterparty, vendor_id) for value in sorted(employees)),
         ]
         await set_mappings(
             TenantRepository(session, tenant_id, ACTOR),
