@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
+
 from core.domain import DocumentLine, RemoteDocument
 from core.errors import DestinationRejected, OutcomeUnknown, PeriodClosed, Transient, ValidationError
 from tests.connectors.xero.documents import CONTACT, RECEIPT, TRAVEL, bill, journal, spend
