@@ -29,15 +29,13 @@ from tests.webhooks.xero_support import (
     batch,
     encode,
     event,
-    installed,
     organisation,
     signed,
     xero_connection,
     xero_ingress,
-    xero_installed,
 )
 
-__all__ = ["tidy", "xero_ingress", "xero_installed"]  # fixtures, imported so pytest finds them
+__all__ = ["tidy", "xero_ingress"]  # fixtures, imported so pytest finds them
 
 pytestmark = pytest.mark.usefixtures("xero_ingress", "tidy")
 
@@ -219,9 +217,8 @@ async def test_the_simulators_check_fails_when_ledgerline_has_another_key(app: F
     assert not report.passed and [check.status_code for check in report.checks] == [401, 401]
 
 
-@pytest.mark.skipif(not installed(), reason="needs the Xero connector's spec (connectors/xero/spec.yaml)")
 async def test_a_person_cannot_set_the_organisation_a_connection_receives_news_for(
-    client: httpx.AsyncClient, tenant: TenantFixture
+    client: httpx.AsyncClient, database: Database, tenant: TenantFixture
 ) -> None:
     theirs = organisation()
     created = await client.post(
@@ -231,3 +228,12 @@ async def test_a_person_cannot_set_the_organisation_a_connection_receives_news_f
     )
     assert created.status_code == 422, created.text
     assert "tenant_id" in created.json()["detail"]
+    mine = organisation()
+    connection = await xero_connection(database, tenant.id, mine)
+    repointed = await client.patch(
+        f"/v1/connections/{connection}", json={"settings": {"tenant_id": theirs}}, headers=tenant.headers
+    )
+    assert repointed.status_code == 422, repointed.text
+    assert "tenant_id" in repointed.json()["detail"]
+    read = await client.get(f"/v1/connections/{connection}", headers=tenant.headers)
+    assert read.json()["settings"]["tenant_id"] == mine

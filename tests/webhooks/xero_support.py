@@ -1,10 +1,5 @@
 """Shared helpers of Xero's app-level webhook tests: Xero connections holding an organisation (written as the connect
-flow writes it), batches signed as Xero signs them, and the app's ingress knowing the app's webhook key.
-
-Until the Xero connector is installed (`connectors/xero/`, built beside these tests), `xero_installed` stands in for
-the registry's reading of it with the very pieces the connector delegates to (`connectors.xero.webhook_payloads`,
-the `x-xero-signature` verifier) and the spec's webhook keys; once it is installed the real one is used unchanged.
-"""
+flow writes it), batches signed as Xero signs them, and the app's ingress knowing the app's webhook key."""
 
 import base64
 import hashlib
@@ -18,16 +13,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from connectors.registry import available_systems, connector_class
-from connectors.spec import WebhookAddress, WebhookAnswer
-from connectors.xero import webhook_payloads
 from core.db import Database
-from core.domain import WebhookNews
 from core.models import Connection
 from tests.webhooks.app_support import TENANTS
 from webhooks.app_ingress import AppWebhookIngress
-from webhooks.providers import PROVIDERS, WebhookProvider
-from webhooks.verifiers.xero import XERO_SIGNATURE_HEADER, XERO_SIGNATURE_SCHEME
+from webhooks.verifiers.xero import XERO_SIGNATURE_HEADER
 
 SYSTEM = "xero"
 PATH = f"/webhooks/{SYSTEM}"
@@ -35,10 +25,6 @@ ACCOUNT_SETTING = "tenant_id"
 SECRET_FIELD = "webhook_key"
 WEBHOOK_KEY = base64.b64encode(b"x" * 64).decode()
 """The app's webhook key in these tests (Xero's are 64 random bytes in base64)."""
-
-
-def installed() -> bool:
-    return SYSTEM in available_systems()
 
 
 def app_credentials(system: str) -> dict[str, str]:
@@ -104,40 +90,8 @@ async def xero_connection(database: Database, tenant_id: uuid.UUID, org: str, *,
     return connection.id
 
 
-class _WebhooksOnly:
-    """What the handler asks of the connector while the real one is not installed."""
-
-    @classmethod
-    def webhook_events(cls, payload: Mapping[str, Any]) -> Sequence[WebhookNews]:
-        return webhook_payloads.events(payload)
-
-
 @pytest.fixture
-def xero_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Xero known to the ingress and the handler: the real connector when installed, else the stand-in."""
-    if installed():
-        return
-    provider = WebhookProvider(
-        SYSTEM,
-        XERO_SIGNATURE_SCHEME,
-        webhook_payloads.event_type,
-        address=WebhookAddress.APP,
-        account_setting=ACCOUNT_SETTING,
-        secret_field=SECRET_FIELD,
-        parts=webhook_payloads.by_account,
-        answer=WebhookAnswer.EMPTY,
-    )
-    known = {**PROVIDERS, SYSTEM: provider}
-    monkeypatch.setattr("webhooks.app_ingress.PROVIDERS", known)
-    monkeypatch.setattr("webhooks.router.PROVIDERS", known)
-    monkeypatch.setattr(
-        "sync.webhook_handling.connector_class",
-        lambda system: _WebhooksOnly if system == SYSTEM else connector_class(system),
-    )
-
-
-@pytest.fixture
-def xero_ingress(app: FastAPI, xero_installed: None) -> Iterator[AppWebhookIngress]:
+def xero_ingress(app: FastAPI) -> Iterator[AppWebhookIngress]:
     """The app's app-level ingress, knowing the test webhook key; put back afterwards."""
     before: AppWebhookIngress = app.state.app_webhook_ingress
     app.state.app_webhook_ingress = AppWebhookIngress(app.state.webhook_ingress, app_credentials=app_credentials)
