@@ -17,10 +17,18 @@ from typing import Any
 
 import httpx
 
-from connectors.base import AuthorizedAccount, BookedDocument, PaymentToRecord, RecordedPayment
+from connectors.base import (
+    AuthorizedAccount,
+    BookedDocument,
+    PaymentToRecord,
+    RecordedPayment,
+    WebhookHandshake,
+    WebhookPart,
+)
 from connectors.http import response_excerpt
 from connectors.pagination import Page, PageRequest, Paginator
 from connectors.xero import constants as names
+from connectors.xero import webhook_payloads
 from connectors.xero.attachments import attachment_names, attachment_path
 from connectors.xero.books import booked, booked_filter, is_live
 from connectors.xero.dimensions import (
@@ -37,7 +45,7 @@ from connectors.xero.payments import status_of
 from connectors.xero.pushing import XeroPushing
 from connectors.xero.references import idempotency_key
 from connectors.xero.wire import decimal_of, is_guid
-from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument
+from core.domain import DimensionValue, Document, DocumentKind, PaymentStatus, RemoteDocument, WebhookNews
 from core.errors import (
     AuthError,
     DestinationRejected,
@@ -59,6 +67,18 @@ class XeroConnector(XeroPushing):
         if response.is_success or response.status_code == httpx.codes.NOT_MODIFIED:
             return None
         return classify_response(response) or super().classify(response)
+
+    @classmethod
+    def webhook_event_type(cls, payload: Mapping[str, Any]) -> str | None:
+        return webhook_payloads.event_type(payload)
+
+    @classmethod
+    def webhook_events(cls, payload: Mapping[str, Any]) -> Sequence[WebhookNews]:
+        return webhook_payloads.events(payload)
+
+    @classmethod
+    def webhook_parts(cls, payload: Any) -> list[WebhookPart] | WebhookHandshake:
+        return webhook_payloads.by_account(payload)
 
     async def authorized_accounts(self, callback: Mapping[str, str]) -> list[AuthorizedAccount]:
         """Every organisation the consent covers, by tenant id: GET /connections with the new token."""
