@@ -37,6 +37,7 @@ SIGNATURE_HEADER: Final = "x-xero-signature"
 API_BASE: Final = "https://api.xero.com/api.xro/2.0"
 RESOURCE_PATHS: Final = {"INVOICE": "Invoices", "CONTACT": "Contacts"}
 """`eventCategory` → the collection in `resourceUrl`."""
+EVENT_TYPES: Final = frozenset({"CREATE", "UPDATE"})
 TENANT_TYPE: Final = "ORGANISATION"
 ENTROPY_LENGTH: Final = 20
 ENTROPY_ALPHABET: Final = string.ascii_uppercase
@@ -50,8 +51,6 @@ BATCH_SECONDS: Final = 1.0
 DELIVERY_LOG_SIZE: Final = 2000
 MAX_RETRIES: Final = 20
 
-Resource = Literal["INVOICE", "CONTACT"]
-EventType = Literal["CREATE", "UPDATE"]
 DeliveryKind = Literal["events", "intent_to_receive_signed", "intent_to_receive_mis_signed"]
 
 
@@ -217,10 +216,12 @@ class XeroWebhookDispatcher:
 
     # -- events --------------------------------------------------------------------------------------------------
 
-    def publish(self, tenant_id: str, resource: Resource, event: EventType, resource_id: str) -> None:
-        """A change in one organisation, as the store's listener reports it; sent with the organisation's next batch."""
+    def publish(self, tenant_id: str, resource: str, event: str, resource_id: str) -> None:
+        """A change in one organisation, as the store's listener reports it (`resource` one of `RESOURCE_PATHS`,
+        `event` one of `EVENT_TYPES`; others are not Xero's and are not sent); sent with the organisation's next
+        batch."""
         config = self.config
-        if config is None:
+        if config is None or resource not in RESOURCE_PATHS or event not in EVENT_TYPES:
             return
         if not config.verified:
             self.skipped += 1

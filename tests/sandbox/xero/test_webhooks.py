@@ -59,6 +59,8 @@ async def test_changes_are_batched_per_organisation_in_xeros_payload_and_signed_
     dispatcher.publish(ORG_A, "INVOICE", "UPDATE", "bill-1")
     dispatcher.publish(ORG_B, "CONTACT", "CREATE", "contact-1")
     dispatcher.publish(ORG_A, "CONTACT", "UPDATE", "contact-2")
+    dispatcher.publish(ORG_A, "PAYMENT", "CREATE", "not a category this subscription has")
+    dispatcher.publish(ORG_A, "CONTACT", "DELETE", "not an event type Xero sends")
     assert dispatcher.pending() == {ORG_A: 2, ORG_B: 1} and receiver.requests == []
 
     records = await dispatcher.flush()
