@@ -130,7 +130,7 @@ class XeroConnector(XeroPushing):
 
     async def import_dimensions(self, attribute_type: str, *, since: datetime | None) -> AsyncIterator[DimensionValue]:
         listed = list_of(attribute_type)
-        headers = since_header(since)
+        headers = since_header(listed, since)
         if attribute_type not in LISTS:  # a tracking category's options
             body = await self._get(listed.path, params={"includeArchived": "true"}, **headers)
             for option in tracking_values(attribute_type, self._rows(body, listed.collection)):

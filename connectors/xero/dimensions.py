@@ -36,13 +36,15 @@ class ListObject:
     id_field: str
     paged: bool = False
     archived_param: bool = False
+    incremental: bool = False
+    """Xero answers If-Modified-Since for it (tax rates and tracking categories, short lists, are read whole)."""
 
 
 LISTS = {
-    "account": ListObject(ACCOUNTS_PATH, "Accounts", "AccountID"),
-    "contact": ListObject(CONTACTS_PATH, "Contacts", "ContactID", paged=True, archived_param=True),
+    "account": ListObject(ACCOUNTS_PATH, "Accounts", "AccountID", incremental=True),
+    "contact": ListObject(CONTACTS_PATH, "Contacts", "ContactID", paged=True, archived_param=True, incremental=True),
     "tax_rate": ListObject(TAX_RATES_PATH, "TaxRates", "TaxType"),
-    "item": ListObject(ITEMS_PATH, "Items", "Code"),
+    "item": ListObject(ITEMS_PATH, "Items", "Code", incremental=True),
 }
 TRACKING = ListObject(TRACKING_PATH, "TrackingCategories", "TrackingCategoryID", archived_param=True)
 
@@ -140,6 +142,6 @@ def tracking_options(categories: list[dict[str, Any]]) -> dict[str, TrackingOpti
     return options
 
 
-def since_header(since: datetime | None) -> dict[str, str]:
-    """Only what changed since the cursor (Xero answers If-Modified-Since for every list here)."""
-    return {IF_MODIFIED_SINCE: http_date(since)} if since is not None else {}
+def since_header(listed: ListObject, since: datetime | None) -> dict[str, str]:
+    """Only what changed since the cursor, where Xero can say so; else the whole (short) list."""
+    return {IF_MODIFIED_SINCE: http_date(since)} if since is not None and listed.incremental else {}

@@ -231,3 +231,15 @@ async def test_the_books_read_back_lines_tax_included_without_deleted_documents(
     assert [(line.amount, line.trace) for line in booked[0].lines] == [(Decimal(115), "tx1 Flight")]
     where = fake.sent("GET", "/Invoices")[0].url.params["where"]
     assert where == 'Type=="ACCPAY" AND Date >= DateTime(2026, 11, 01)'
+
+
+async def test_short_lists_without_if_modified_since_are_read_whole() -> None:
+    fake = FakeXero()
+    fake.lists["TaxRates"] = [
+        {"TaxType": "INPUT", "Name": "Tax on Purchases", "Status": "ACTIVE", "EffectiveRate": 8.5},
+        {"TaxType": "OLD", "Name": "Old rate", "Status": "DELETED"},
+    ]
+    async with fake.connector() as connector:
+        values = [value async for value in connector.import_dimensions("tax_rate", since=datetime.now(UTC))]
+    assert [(value.remote_id, value.active) for value in values] == [("INPUT", True), ("OLD", False)]
+    assert "If-Modified-Since" not in fake.sent("GET", "/TaxRates")[0].headers
