@@ -86,6 +86,10 @@ CODE_NO_TENANT: Final = "no_tenant"
 CODE_DAY_LIMIT: Final = "day_limit"
 CODE_UNREADABLE: Final = "unreadable_answer"
 CODE_MISSING_FROM_ANSWER: Final = "missing_from_answer"
+CODE_KEY_REUSED: Final = "idempotency_key_reused"
+KEY_REUSED_WORDS: Final = "idempotency key"
+"""Xero refuses a request under a key used before for a different request ("The idempotency key has already been
+used for a different request."): nothing ran, and the key's first request may or may not hold the documents."""
 LOCK_DATE_WORDS: Final = "lock date"
 """Xero refuses a date in a locked period with "The document date cannot be before the period lock date, currently
 set at 30-Nov-2018" (or "… end of year lock date …")."""

@@ -11,6 +11,8 @@
   - anything else → `ValidationError` (the document cannot be valid as sent).
 - 401 (token refused after the auth flow refreshed) and 403 (the organisation disconnected the app:
   AuthorizationUnsuccessful) → `AuthError`.
+- 400 for a key used before with another request → `ValidationError` coded `idempotency_key_reused`, which the push
+  settles by looking its documents up (`pushing.py`);
 - 429 → `RateLimited` until Retry-After; a day limit (`X-Rate-Limit-Problem: day`) until the day's allowance returns
   (Retry-After, else the next UTC midnight), so the engine defers the connection rather than burning attempts.
 """
@@ -27,9 +29,11 @@ from connectors.http import request_excerpt, response_excerpt
 from connectors.xero.constants import (
     CODE_DAY_LIMIT,
     CODE_INVALID_DOCUMENT,
+    CODE_KEY_REUSED,
     CODE_REJECTED,
     DAY_PROBLEM,
     DISPLAY_NAME,
+    KEY_REUSED_WORDS,
     LOCK_DATE_WORDS,
     RATE_PROBLEM_HEADER,
 )
@@ -131,6 +135,10 @@ def classify_response(response: httpx.Response) -> LedgerlineError | None:
         messages = validation_messages(body)
         if not messages and isinstance(body, Mapping) and body.get("Message"):
             messages = [str(body["Message"])]
+        if any(KEY_REUSED_WORDS in message.lower() for message in messages):
+            return ValidationError(
+                f"{DISPLAY_NAME}: {'; '.join(messages)}", code=CODE_KEY_REUSED, request=sent, response=answer
+            )
         return classify_messages(messages, request=sent, response=answer)
     if status == httpx.codes.FORBIDDEN:
         return AuthError(

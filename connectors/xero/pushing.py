@@ -4,8 +4,8 @@ answer read back per document by the reference it holds, receipts attached after
 Answers are matched by reference, never by position: a resend under an Idempotency-Key already used is answered
 with the first request's stored response, which may list documents the resend does not carry (or leave out one it
 does). A document an answer does not mention is looked up: found, adopted; proved absent, it goes again under a
-key derived from both; a failed lookup leaves it unknown. A PUT refused for reusing its key with another body (409)
-is read the same way for every document it carried.
+key derived from both; a failed lookup leaves it unknown. A PUT refused for reusing its key for another request (a
+resend of part of a batch, or of a document built anew) is read the same way for every document it carried.
 """
 
 from collections.abc import Sequence
@@ -28,8 +28,6 @@ from core.log import get_logger
 
 Outcome = RemoteDocument | LedgerlineError
 log = get_logger(__name__)
-KEY_REUSED = httpx.codes.CONFLICT
-"""Xero refuses a request whose Idempotency-Key was used with another body."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +75,7 @@ class XeroPushing(XeroApi):
             )
             answered = self._answered(response, collection)
         except LedgerlineError as error:
-            if error.provider_code == str(KEY_REUSED.value) and not rekeyed:
+            if _key_reused(error) and not rekeyed:
                 return await self._send_unmentioned(collection, planned, header)
             return await self._after_failure(planned, error)
         outcomes: dict[int, Outcome] = {}
@@ -229,3 +227,7 @@ def _missing(document: Document, why: str | None = None) -> OutcomeUnknown:
         code=names.CODE_MISSING_FROM_ANSWER,
         hint="Before sending again, Ledgerline looks the document up by its reference.",
     )
+
+
+def _key_reused(error: LedgerlineError) -> bool:
+    return error.code == names.CODE_KEY_REUSED or error.provider_code == str(httpx.codes.CONFLICT.value)

@@ -221,3 +221,32 @@ async def test_a_foreign_bill_states_its_currency_and_rate() -> None:
     assert not fake.sent("PUT", "/ManualJournals")
     [sent] = body_of(fake.sent("PUT", "/Invoices")[0])["Invoices"]
     assert sent["CurrencyCode"] == "USD" and sent["CurrencyRate"] == 0.625
+
+
+async def test_part_of_a_batch_resent_under_its_key_is_looked_up_not_refused() -> None:
+    fake = FakeXero()
+    refused = {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "The idempotency key has already been used for a different request.",
+    }
+    async with fake.connector() as connector:
+        documents = [bill("p1"), bill("p2")]
+        key = connector.request_keys(documents)[0]
+        [created, _] = await connector.push(documents)
+        fake.hooks.append(
+            lambda request: (
+                httpx.Response(400, json=refused)
+                if request.method == "PUT" and request.headers["Idempotency-Key"].startswith(key)
+                else None
+            )
+        )
+        fake.documents["Invoices"] = fake.documents["Invoices"][:1]  # p2 never made it
+        outcomes = await connector.push([replace(document, request_key=key) for document in documents])
+    assert isinstance(outcomes[0], RemoteDocument) and outcomes[0].adopted
+    assert isinstance(created, RemoteDocument) and outcomes[0].remote_id == created.remote_id
+    assert isinstance(outcomes[1], RemoteDocument) and not outcomes[1].adopted
+    last = fake.sent("PUT", "/Invoices")[-1]
+    assert [item["InvoiceNumber"] for item in body_of(last)["Invoices"]] == ["p2"]
+    assert not last.headers["Idempotency-Key"].startswith(key)
+    assert len(fake.documents["Invoices"]) == 2
