@@ -66,9 +66,13 @@ def _text(row: dict[str, Any], name: str) -> str | None:
 
 
 def dimension_value(attribute_type: str, row: dict[str, Any]) -> DimensionValue | None:
-    """One listed row as a value; None for a row without its id (nothing can name it)."""
+    """One listed row as a value; None for a row without its id (nothing can name it). An account is named by its
+    code, as line items name it (`AccountCode`), and by its id when it has none (a bank account may not), which
+    `AccountID` and a bank account's or payment's `{"AccountID"}` take."""
     found = LISTS[attribute_type]
     remote_id = _text(row, found.id_field)
+    if attribute_type == "account":
+        remote_id = _text(row, "Code") or remote_id
     if remote_id is None:
         return None
     status = row.get("ContactStatus") if attribute_type == "contact" else row.get("Status")
@@ -86,6 +90,8 @@ def dimension_value(attribute_type: str, row: dict[str, Any]) -> DimensionValue 
     }
     if attribute_type == "item":
         detail["item_id"] = _text(row, "ItemID")
+    if attribute_type == "account":
+        detail["account_id"] = _text(row, "AccountID")
     return DimensionValue(
         attribute_type=attribute_type,
         remote_id=remote_id,

@@ -250,3 +250,15 @@ async def test_part_of_a_batch_resent_under_its_key_is_looked_up_not_refused() -
     assert [item["InvoiceNumber"] for item in body_of(last)["Invoices"]] == ["p2"]
     assert not last.headers["Idempotency-Key"].startswith(key)
     assert len(fake.documents["Invoices"]) == 2
+
+
+async def test_an_account_imported_by_code_is_named_by_code() -> None:
+    fake = FakeXero()
+    line = DocumentLine(amount=Decimal("9.99"), account="420", source_ids=("tx7",))
+    async with fake.connector() as connector:
+        await connector.push([bill("a1", lines=(line,)), spend("a2", account="090")])
+    [sent] = body_of(fake.sent("PUT", "/Invoices")[0])["Invoices"]
+    assert sent["LineItems"] == [{"AccountCode": "420", "Description": "tx7", "Quantity": 1, "UnitAmount": 9.99}]
+    assert sent["LineAmountTypes"] == "NoTax"
+    [spent] = body_of(fake.sent("PUT", "/BankTransactions")[0])["BankTransactions"]
+    assert spent["BankAccount"] == {"Code": "090"}

@@ -112,11 +112,11 @@ async def test_a_full_pass_sends_no_cursor_and_reads_archived_accounts_inactive(
     async with fake.connector() as connector:
         values = [value async for value in connector.import_dimensions("account", since=None)]
     assert [(value.remote_id, value.code, value.active) for value in values] == [
-        (TRAVEL, "420", True),
+        ("420", "420", True),
         (CARD, None, True),
-        ("old", "999", False),
+        ("999", "999", False),
     ]
-    assert values[1].detail["account_type"] == "BANK"
+    assert values[1].detail["account_type"] == "BANK" and values[0].detail["account_id"] == TRAVEL
     assert "If-Modified-Since" not in fake.sent("GET", "/Accounts")[0].headers
 
 
