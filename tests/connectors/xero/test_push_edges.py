@@ -262,3 +262,20 @@ async def test_an_account_imported_by_code_is_named_by_code() -> None:
     assert sent["LineAmountTypes"] == "NoTax"
     [spent] = body_of(fake.sent("PUT", "/BankTransactions")[0])["BankTransactions"]
     assert spent["BankAccount"] == {"Code": "090"}
+
+
+async def test_a_whole_request_refused_fails_each_document_without_a_lookup() -> None:
+    fake = FakeXero()
+    elements = [{"ValidationErrors": [{"Message": "The Contact is archived."}]}]
+    refused = {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "A validation exception",
+        "Elements": elements,
+    }
+    fake.hooks.append(lambda request: httpx.Response(400, json=refused) if request.method == "PUT" else None)
+    async with fake.connector() as connector:
+        outcomes = await connector.push([bill("w1"), bill("w2")])
+    assert all(isinstance(outcome, DestinationRejected) for outcome in outcomes)
+    assert "archived" in outcomes[0].message  # type: ignore[union-attr]
+    assert not fake.sent("GET", "/Invoices")
