@@ -17,12 +17,14 @@ from sandbox.quickbooks import QuickBooksSimulator
 from sandbox.ratelimit import RateLimiter, RateLimitSpec
 from sandbox.requestlog import RequestLog
 from sandbox.system import SimulatedSystem
+from sandbox.xero import XeroSimulator
 
 SystemFactory = Callable[..., SimulatedSystem]
 SYSTEMS: dict[str, SystemFactory] = {
     "fyle": FyleSimulator,
     "intacct": IntacctSimulator,
     "quickbooks": QuickBooksSimulator,
+    "xero": XeroSimulator,
 }
 
 
