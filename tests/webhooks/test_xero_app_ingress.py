@@ -17,6 +17,7 @@ from core.db import Database
 from core.models import SyncRun
 from core.settings import Settings
 from sandbox.clock import SandboxClock
+from sandbox.xero.state import XeroState
 from sandbox.xero.webhooks import XeroWebhookDispatcher
 from sync.queue import Queue
 from sync.webhook_events import process_webhook_event
@@ -237,3 +238,23 @@ async def test_a_person_cannot_set_the_organisation_a_connection_receives_news_f
     assert "tenant_id" in repointed.json()["detail"]
     read = await client.get(f"/v1/connections/{connection}", headers=tenant.headers)
     assert read.json()["settings"]["tenant_id"] == mine
+
+
+async def test_a_change_in_the_xero_simulators_books_reaches_that_organisations_connection_only(
+    app: FastAPI, database: Database, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    simulator = XeroState(clock=SandboxClock(), seed=7)
+    first, second = list(simulator.orgs)[:2]
+    connection = await xero_connection(database, tenant.id, first)
+    other = await xero_connection(database, other_tenant.id, second)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    simulator.dispatcher.transport = transport
+    simulator.dispatcher.configure(url=f"http://ledgerline.test{PATH}", key=WEBHOOK_KEY, batch_seconds=60)
+    assert (await simulator.dispatcher.intent_to_receive()).passed
+
+    contact = simulator.orgs[first].put("Contacts", {"Name": f"Hooked {uuid.uuid4().hex[:6]}"}, created=True)
+    [delivery] = await simulator.dispatcher.flush()
+    assert (delivery.tenant_id, delivery.status_code) == (first, 200)
+    [stored] = await events_of(database, tenant.id, connection)
+    assert stored.event_type == "CONTACT.CREATE" and contact["ContactID"] in str(stored.payload)
+    assert await events_of(database, other_tenant.id, other) == []
