@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from connectors.base import PaymentToRecord, RecordedPayment
 from connectors.xero import XeroConnector
 from core.domain import Attachment, Document, DocumentKind, DocumentLine, PaymentState, RemoteDocument
 from core.errors import AuthError
+from sandbox.xero.constants import MAIN_TENANT
 from tests.connectors.xero.conftest import XeroWorld, bill_of
 
 RECEIPT = Attachment(name="receipt.pdf", content_type="application/pdf", content=b"%PDF-1.4 a receipt")
@@ -129,3 +131,41 @@ async def test_an_organisation_the_grant_does_not_cover_is_an_auth_error(world: 
     async with connector, stranger:
         with pytest.raises(AuthError):
             await stranger.check()
+
+
+async def test_an_import_since_a_cursor_reads_only_what_changed(connector: XeroConnector, world: XeroWorld) -> None:
+    everyone = [value async for value in connector.import_dimensions("contact", since=None)]
+    cursor = max(value.updated_at for value in everyone if value.updated_at is not None) + timedelta(seconds=1)
+    with world.sandbox.control() as clock:  # the changes come after the cursor, whose header counts whole seconds
+        clock.put("/clock", json={"advance_seconds": 5}).raise_for_status()
+    async with httpx.AsyncClient(base_url=f"{world.sandbox.url}/_sandbox/xero", timeout=10) as control:
+        added = await control.post(f"/organisations/{MAIN_TENANT}/dimensions/Contacts", json={"name": "New Supplier"})
+        added.raise_for_status()
+        archived = await control.patch(
+            f"/organisations/{MAIN_TENANT}/dimensions/Contacts/{world.seeded.supplier}", json={"status": "ARCHIVED"}
+        )
+        archived.raise_for_status()
+    changed = [value async for value in connector.import_dimensions("contact", since=cursor)]
+    assert {(value.name, value.active) for value in changed} >= {("New Supplier", True)}
+    assert (world.seeded.supplier, False) in {(value.remote_id, value.active) for value in changed}
+    assert len(changed) < len(everyone)
+
+
+async def test_a_line_names_its_tracking_option_and_a_foreign_bill_its_rate(
+    connector: XeroConnector, world: XeroWorld
+) -> None:
+    regions = [value async for value in connector.import_dimensions("tracking:Region", since=None)]
+    north = next(value for value in regions if value.name == "North")
+    line = DocumentLine(
+        amount=Decimal("100.00"),
+        account=world.seeded.travel,
+        dimensions={"tracking:Region": north.remote_id},
+        source_ids=("tx3",),
+        base_amount=Decimal("110.00"),
+    )
+    document = bill_of(world.seeded, "sim-t-1", currency="EUR", lines=(line,))
+    [created] = await connector.push([document])
+    assert isinstance(created, RemoteDocument), created
+    [stored] = world.get(f"/Invoices/{created.remote_id}")["Invoices"]
+    assert stored["CurrencyCode"] == "EUR" and Decimal(str(stored["CurrencyRate"])) == Decimal("0.909091")
+    assert stored["LineItems"][0]["Tracking"][0]["Option"] == "North"
