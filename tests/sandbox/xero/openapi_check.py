@@ -4,6 +4,7 @@ any document) and adding Xero's one extension that matters on the wire: `x-is-ms
 strings are `/Date(…)/` values."""
 
 import re
+from datetime import datetime
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,11 +31,26 @@ def load(name: str) -> dict[str, Any]:
 
 
 class XeroChecker(Checker):
+    """`sending`: a request body, where Xero (and its SDKs) send these dates as ISO 8601 (`2024-01-31`)."""
+
+    def __init__(self, document: dict[str, Any], *, sending: bool = False) -> None:
+        super().__init__(document)
+        self.sending = sending
+
+    def _iso(self, value: str) -> bool:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return self.sending
+
     def problems(self, value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
         if isinstance(value, str):
             resolved = self._merged(schema)
             if resolved.get("x-is-msdate") or resolved.get("x-is-msdate-time"):
-                return [] if MS_DATE.match(value) else [f"{path}: {value!r} is not a /Date(…)/ value"]
+                return (
+                    [] if MS_DATE.match(value) or self._iso(value) else [f"{path}: {value!r} is not a /Date(…)/ value"]
+                )
         return super().problems(value, schema, path)
 
 
@@ -100,7 +116,7 @@ def request_problems(method: str, path: str, body: Any) -> list[str] | None:
     schema = _json_schema(spec_operation.get("requestBody"))
     if schema is None:
         return None
-    return XeroChecker(document).problems(body, schema)
+    return XeroChecker(document, sending=True).problems(body, schema)
 
 
 @dataclass
