@@ -4,8 +4,8 @@ any document) and adding Xero's one extension that matters on the wire: `x-is-ms
 strings are `/Date(…)/` values."""
 
 import re
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
