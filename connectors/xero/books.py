@@ -7,7 +7,6 @@ debit lines are read back: they are the expenses'.
 """
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from connectors.base import BookedDocument, BookedLine
@@ -70,7 +69,3 @@ def booked(kind: DocumentKind, row: dict[str, Any], id_field: str, base_currency
         transaction_date=day,
         lines=_lines(kind, row),
     )
-
-
-def total_of(lines: tuple[BookedLine, ...]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal(0))

@@ -70,8 +70,9 @@ def contact_ref(value: str) -> Json:
 
 
 def currency_rate_of(document: Document) -> Decimal | None:
-    """Xero's CurrencyRate is foreign units per one unit of the base currency. The rate that makes Xero's base total
-    what the source booked (the lines' base amounts), else the inverse of the source's own; None at home."""
+    """Xero's CurrencyRate is foreign units per one unit of the base currency (its own examples: an NZD invoice in a
+    USD organisation at 1.547150), so Xero's base total is the total divided by it. The rate that makes that base
+    total what the source booked (the lines' base amounts), else the inverse of the source's own; None at home."""
     if not document.is_foreign:
         return None
     lines = [line for line in document.lines if line.debit]
