@@ -77,6 +77,8 @@ class XeroPushing(XeroApi):
         except LedgerlineError as error:
             if _key_reused(error) and not rekeyed:
                 return await self._send_unmentioned(collection, planned, header)
+            if _key_reused(error):  # nothing ran, and the lookup proved them absent: they go again later
+                error = Transient(error.message, code=error.code, request=error.request, response=error.response)
             return await self._after_failure(planned, error)
         outcomes: dict[int, Outcome] = {}
         unmentioned = [item for item in planned if self._key_of(item) not in answered]

@@ -279,3 +279,17 @@ async def test_a_whole_request_refused_fails_each_document_without_a_lookup() ->
     assert all(isinstance(outcome, DestinationRejected) for outcome in outcomes)
     assert "archived" in outcomes[0].message  # type: ignore[union-attr]
     assert not fake.sent("GET", "/Invoices")
+
+
+async def test_a_derived_key_refused_too_leaves_the_documents_to_send_again_later() -> None:
+    fake = FakeXero()
+    refused = {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "The idempotency key has already been used for a different request.",
+    }
+    fake.hooks.append(lambda request: httpx.Response(400, json=refused) if request.method == "PUT" else None)
+    async with fake.connector() as connector:
+        [outcome] = await connector.push([bill("z1")])
+    assert isinstance(outcome, Transient) and not isinstance(outcome, OutcomeUnknown)
+    assert len(fake.sent("PUT", "/Invoices")) == 2  # the key, then one derived from it; never a third
