@@ -122,7 +122,7 @@ async def write(call: Call) -> Response:
     if collection is None or collection.name not in BUILDERS:
         raise not_found()
     name, id_field = collection.name, collection.id_field
-    if call.request.method == "POST" and name == "Payments":
+    if call.request.method == "POST" and name == "Payments" and call.request.path_params.get("object_id"):
         return await _payment_status(call)
     raws = _documents(call, name)
     path_id = call.request.path_params.get("object_id")
@@ -172,7 +172,8 @@ async def write(call: Call) -> Response:
 
 
 async def _payment_status(call: Call) -> Response:
-    """POST /Payments/{id} `{"Status": "DELETED"}`: Xero's only change to a payment; the bill owes again."""
+    """POST /Payments/{id} `{"Status": "DELETED"}`: Xero's only change to a payment; the bill owes again. (POST
+    /Payments without an id creates, as PUT does; the SDK's `create_payment` uses it.)"""
     payment_id = call.request.path_params.get("object_id")
     payment = call.store.get("Payments", payment_id or "")
     if payment is None:
