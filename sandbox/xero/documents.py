@@ -17,12 +17,13 @@ from sandbox.xero.wiredates import parse_date
 
 CREATABLE_INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 RATES_TO_BASE = {
-    ("EUR", "USD"): Decimal("1.085"),
-    ("USD", "GBP"): Decimal("0.79"),
-    ("GBP", "USD"): Decimal("1.27"),
-    ("EUR", "GBP"): Decimal("0.86"),
+    ("EUR", "USD"): Decimal("0.92"),
+    ("USD", "GBP"): Decimal("1.27"),
+    ("GBP", "USD"): Decimal("0.79"),
+    ("EUR", "GBP"): Decimal("1.17"),
 }
-"""Foreign → base: what Xero's XE feed would supply when a client sends no CurrencyRate."""
+"""(foreign, base) → Xero's CurrencyRate, foreign units per one unit of the base currency (Xero's own example: an
+NZD invoice in a USD organisation at 1.547150): what Xero's XE feed would supply when a client sends no rate."""
 LOCK_FORMAT = "%d-%b-%Y"
 
 

@@ -148,7 +148,7 @@ def test_multi_currency_bill_carries_its_rate(xero: Xero) -> None:
         invoice = created["Invoices"][0]
         assert invoice["CurrencyCode"] == "USD" and invoice["CurrencyRate"] == 0.8
         default_rate = ok(uk.put("/Invoices", json={"Invoices": [bill(contact, CurrencyCode="USD")]}))
-        assert default_rate["Invoices"][0]["CurrencyRate"] == 0.79
+        assert default_rate["Invoices"][0]["CurrencyRate"] == 1.27  # USD per GBP
         refused = uk.put("/Invoices", json={"Invoices": [bill(contact, CurrencyCode="JPY")]})
         assert "Organisation is not subscribed to currency JPY" in refused.text
         ok(uk.put("/Currencies", json={"Code": "JPY", "Description": "Yen"}))
