@@ -15,8 +15,10 @@ import httpx
 from pydantic import SecretStr
 
 from mappings.settings import ExportSettings
+from sandbox.constants import CONTROL_PREFIX
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from sandbox.quickbooks.constants import CLIENT_ID, CLIENT_SECRET, MAIN_REALM, SEEDED_REFRESH_TOKEN_PREFIX
+from sandbox.xero import constants as xero
 
 HTTP_TIMEOUT_SECONDS = 120.0
 
@@ -50,12 +52,16 @@ class SandboxDestination:
     """The sandbox operations that carry receipts rather than documents (counted apart in the benchmarks)."""
     counterparty_type: str = "vendor"
     """The attribute type employees are mapped to (`employee_as`): a vendor, or Xero's contact."""
-    card_account: Callable[[str], str | None] = lambda url: None
-    """Sandbox URL → remote id of the account card transactions are paid from (None: card expenses not exported)."""
 
-    def export_settings(self, export: ExportSettings) -> ExportSettings:
-        """`export` with employees mapped to this system's counterparty type."""
-        return export.model_copy(update={"employee_as": self.counterparty_type})
+    def export_settings(self, export: "ExportSettings | ExportPlan", url: str) -> ExportSettings:
+        """`export` (or what it plans for the sandbox at `url`) with employees mapped to this system's counterparty
+        type."""
+        chosen = export if isinstance(export, ExportSettings) else export(url)
+        return chosen.model_copy(update={"employee_as": self.counterparty_type})
+
+
+ExportPlan = Callable[[str], ExportSettings]
+"""Sandbox URL → export settings, for settings naming ids only the running simulator knows (a card account)."""
 
 
 # -- Sage Intacct ----------------------------------------------------------------------------------------------------
@@ -160,4 +166,90 @@ QUICKBOOKS_DESTINATION = SandboxDestination(
     receipt_operations=frozenset({"POST upload"}),
 )
 
-DESTINATIONS = {destination.system: destination for destination in (INTACCT_DESTINATION, QUICKBOOKS_DESTINATION)}
+# -- Xero -----------------------------------------------------------------------------------------------------------
+
+XERO = "xero"
+XERO_BASE_CURRENCY = "USD"
+"""The main organisation's."""
+XERO_EXPENSE_ACCOUNT = "Travel - National"
+XERO_CARD_ACCOUNT = "Company Credit Card"
+XERO_BANK_ACCOUNT = "Business Bank Account"
+XERO_OBJECTS = (("Invoices", "InvoiceNumber"), ("BankTransactions", "Reference"))
+"""What bills and card expenses are created as, and the field holding each one's reference."""
+XERO_GONE = frozenset({"DELETED", "VOIDED"})
+"""Statuses of a document that no longer counts (nor holds its reference)."""
+XERO_CONTROL_PATH = f"/xero/organisations/{xero.MAIN_TENANT}"
+"""The main organisation in the control API, under `/_sandbox`."""
+
+
+def xero_tokens(url: str) -> dict[str, Any]:
+    """Tokens of a refresh grant with the seeded refresh token (it covers every seeded organisation), as the connect
+    flow stores them. The refresh token rotates: the seeded one is spent by this call."""
+    response = httpx.post(
+        f"{url}/xero{xero.TOKEN_PATH}",
+        data={"grant_type": "refresh_token", "refresh_token": xero.SEEDED_REFRESH_TOKEN},
+        auth=(xero.CLIENT_ID, xero.CLIENT_SECRET),
+        timeout=HTTP_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
+    issued = response.json()
+    return {
+        "access_token": issued["access_token"],
+        "refresh_token": issued["refresh_token"],
+        "expires_at": (datetime.now(UTC) + timedelta(seconds=issued["expires_in"])).isoformat(),
+    }
+
+
+def xero_listed(url: str, collection: str) -> list[dict[str, Any]]:
+    """One collection of the main organisation as Xero renders it, through the control API (no token spent, no call
+    counted against the organisation's limits)."""
+    with httpx.Client(base_url=f"{url}{CONTROL_PREFIX}", timeout=HTTP_TIMEOUT_SECONDS) as control:
+        response = control.get(f"{XERO_CONTROL_PATH}/documents", params={"collection": collection})
+    response.raise_for_status()
+    rows: list[dict[str, Any]] = response.json()["items"]
+    return rows
+
+
+def xero_account(url: str, name: str) -> str:
+    """The account's code: what the connector imports as its id, and what Xero takes wherever an account is named."""
+    [account] = [row for row in xero_listed(url, "Accounts") if row["Name"] == name]
+    return str(account["Code"])
+
+
+def _xero_contact(url: str) -> str:
+    """An active supplier in the base currency: a bill's currency must be one its contact may be billed in."""
+    return min(
+        str(row["ContactID"])
+        for row in xero_listed(url, "Contacts")
+        if row.get("ContactStatus") == "ACTIVE" and row.get("DefaultCurrency") in (None, XERO_BASE_CURRENCY)
+    )
+
+
+async def _xero_documents(control: httpx.AsyncClient) -> list[Booked]:
+    booked = []
+    for collection, reference_field in XERO_OBJECTS:
+        response = await control.get(f"{XERO_CONTROL_PATH}/documents", params={"collection": collection})
+        response.raise_for_status()
+        booked += [
+            Booked(str(row.get(reference_field)), tuple(str(line.get("Description")) for line in row["LineItems"]))
+            for row in response.json()["items"]
+            if row.get("Status") not in XERO_GONE
+        ]
+    return booked
+
+
+XERO_DESTINATION = SandboxDestination(
+    system=XERO,
+    app={"client_id": SecretStr(xero.CLIENT_ID), "client_secret": SecretStr(xero.CLIENT_SECRET)},
+    credentials=xero_tokens,
+    settings={"tenant_id": xero.MAIN_TENANT},
+    account=lambda url: xero_account(url, XERO_EXPENSE_ACCOUNT),
+    vendor=_xero_contact,
+    counterparty_type="contact",
+    documents=_xero_documents,
+    receipt_operations=frozenset({"PUT Invoices/{id}/Attachments", "PUT BankTransactions/{id}/Attachments"}),
+)
+
+DESTINATIONS = {
+    destination.system: destination for destination in (INTACCT_DESTINATION, QUICKBOOKS_DESTINATION, XERO_DESTINATION)
+}

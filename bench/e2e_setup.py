@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.pool import NullPool
 
-from bench.destinations import DESTINATIONS, INTACCT_DESTINATION, SandboxDestination
+from bench.destinations import DESTINATIONS, INTACCT_DESTINATION, ExportPlan, SandboxDestination
 from connectors.base import DestinationConnector
 from connectors.factory import open_connector
 from connectors.registry import destination_vocabulary
@@ -168,7 +168,7 @@ async def make_tenant(
     name: str,
     destination_system: SandboxDestination = INTACCT_DESTINATION,
     *,
-    export: ExportSettings = BILLS_PER_REPORT,
+    export: ExportSettings | ExportPlan = BILLS_PER_REPORT,
 ) -> BenchTenant:
     """A tenant with both connections, `export` settings (one bill per report unless told), the imported chart and
     complete mappings."""
@@ -206,13 +206,6 @@ async def make_tenant(
             webhook_key=secrets.token_hex(8),
         )
         session.add(destination)
-        await session.flush()
-        await save_settings(
-            TenantRepository(session, tenant_id, ACTOR),
-            destination=destination,
-            settings=destination_system.export_settings(export),
-            vocabulary=destination_vocabulary(destination_system.system),
-        )
 
     connector = await open_connector(
         database=database, vault=vault, settings=settings, tenant_id=tenant_id, connection_id=destination_id
@@ -258,10 +251,16 @@ async def make_tenant(
             *(MappingChange("category", value, "account", account_id) for value in sorted(categories)),
             *(MappingChange("employee", value, counterparty, vendor_id) for value in sorted(employees)),
         ]
-        await set_mappings(
-            TenantRepository(session, tenant_id, ACTOR),
-            destination_connection_id=destination_id,
-            changes=changes,
-            vocabulary=destination_vocabulary(destination_system.system),
+        repository = TenantRepository(session, tenant_id, ACTOR)
+        vocabulary = destination_vocabulary(destination_system.system)
+        await set_mappings(repository, destination_connection_id=destination_id, changes=changes, vocabulary=vocabulary)
+        # After the import: the settings may name imported accounts, which saving checks.
+        connection = await session.get(Connection, destination_id)
+        assert connection is not None
+        await save_settings(
+            repository,
+            destination=connection,
+            settings=destination_system.export_settings(export, settings.sandbox_url),
+            vocabulary=vocabulary,
         )
     return BenchTenant(tenant_id, source_id, destination_id, account, vendor, len(changes))

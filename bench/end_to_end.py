@@ -35,7 +35,7 @@ from typing import IO
 import httpx
 from sqlalchemy import func, select
 
-from bench.destinations import INTACCT_DESTINATION, SandboxDestination
+from bench.destinations import INTACCT_DESTINATION, ExportPlan, SandboxDestination
 from bench.e2e_baseline import INTACCT_BATCH, run_baseline
 from bench.e2e_setup import (
     ACTOR,
@@ -204,7 +204,7 @@ async def measure_product(
     logs: Path,
     destination: SandboxDestination = INTACCT_DESTINATION,
     *,
-    export: ExportSettings = BILLS_PER_REPORT,
+    export: ExportSettings | ExportPlan = BILLS_PER_REPORT,
 ) -> Figures:
     """W workers exporting to `destination` (Intacct unless another is named) under `export` (one bill per report
     unless told); its calls counted."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.destinations import SandboxDestination
+from bench.destinations import ExportPlan, SandboxDestination
 from bench.e2e_setup import BILLS_PER_REPORT
 from bench.end_to_end import SANDBOX_APP, Figures, measure_product
 from bench.sandbox_capacity import served
@@ -54,7 +54,7 @@ def measure_export(
     logs: Path,
     *,
     app: str = SANDBOX_APP,
-    export: ExportSettings = BILLS_PER_REPORT,
+    export: ExportSettings | ExportPlan = BILLS_PER_REPORT,
     observe: Observe | None = None,
 ) -> ExportRun:
     """`args` as `measure_product` reads them (expenses, per_report, state, profile); workers from `args.workers`."""

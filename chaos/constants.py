@@ -71,6 +71,15 @@ COMBINED_PULL_ERRORS: Final = 2
 """A 503 on any page fails the whole pull attempt and a run gives up after a few: more than a couple of pull errors
 (10 % of pages was tried) fail the run before anything is exported, which tests nothing about exactly-once."""
 
+# Xero: commit-then-fail on every write, a 429 storm and the SIGKILL loop at once
+XERO_EXPENSES: Final = 2000
+"""Approved expenses, one report each: about 2,000 documents, 40 PUTs of 50 at Xero's 60 calls a minute, so the
+export lasts about a minute before the faults stretch it."""
+XERO_REIMBURSED_EXPENSES: Final = 60
+"""Expenses in reports Fyle has already reimbursed, one report each: their bills get a Xero Payment each."""
+XERO_STORM_CALLS: Final = 15
+"""Consecutive Xero calls answered 429 (Retry-After `RATE_LIMIT_RETRY_AFTER`) once the export is under way."""
+
 # Webhook flood
 NORMAL_WEBHOOK_RATE: Final = 500.0
 """Deliveries per second the ingress is built for (issue 7: p99 ≤ 50 ms at 500/s)."""

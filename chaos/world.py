@@ -213,7 +213,7 @@ async def configure_destination(
         await save_settings(
             TenantRepository(session, world.tenant.tenant_id, ACTOR),
             destination=destination,
-            settings=world.destination.export_settings(export),
+            settings=world.destination.export_settings(export, world.sandbox_url),
             vocabulary=destination_vocabulary(destination.provider),
         )
         if connection_settings:

@@ -9,6 +9,7 @@ from chaos.scenarios import (
     simulator_faults,
     webhook_flood,
     worker_kills,
+    xero,
 )
 
 SCENARIOS: list[Scenario] = [
@@ -20,6 +21,7 @@ SCENARIOS: list[Scenario] = [
     combined.SCENARIO,
     webhook_flood.SCENARIO,
     quickbooks.SCENARIO,
+    xero.SCENARIO,
 ]
 
 __all__ = ["SCENARIOS"]
