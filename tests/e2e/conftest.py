@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, DestinationAttribute, SourceRecord
+from core.models import Connection, DestinationAttribute, ExportItem, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.mapping_store import MappingChange, set_mappings
@@ -24,6 +25,8 @@ from sandbox.fyle.constants import FYLE_SANDBOX_CLIENT_ID, FYLE_SANDBOX_CLIENT_S
 from sandbox.intacct.constants import SENDER_ID, SENDER_PASSWORD, SINGLE_ENTITY_COMPANY, USER_ID, USER_PASSWORD
 from sandbox.quickbooks.constants import CLIENT_ID as QUICKBOOKS_CLIENT_ID
 from sandbox.quickbooks.constants import CLIENT_SECRET as QUICKBOOKS_CLIENT_SECRET
+from sandbox.xero.constants import CLIENT_ID as XERO_CLIENT_ID
+from sandbox.xero.constants import CLIENT_SECRET as XERO_CLIENT_SECRET
 from tests.conftest import LEDGERLINE_CLI, settings_env
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import REIMBURSABLE_BILLS, FyleSource, make_source
@@ -43,6 +46,7 @@ def product_settings(settings: Settings, sandbox: RunningSandbox) -> Settings:
             "client_id": SecretStr(QUICKBOOKS_CLIENT_ID),
             "client_secret": SecretStr(QUICKBOOKS_CLIENT_SECRET),
         },
+        "xero": {"client_id": SecretStr(XERO_CLIENT_ID), "client_secret": SecretStr(XERO_CLIENT_SECRET)},
     }
     return settings.model_copy(update={"sandbox_url": sandbox.url, "connector_apps": apps})
 
@@ -156,3 +160,35 @@ async def map_everything(database: Database, source: FyleSource, destination_id:
             vocabulary=INTACCT,
         )
     return len(changes)
+
+
+async def exported_items(database: Database, tenant_id: uuid.UUID, destination_id: uuid.UUID) -> list[ExportItem]:
+    """The destination's export items, oldest first, detached from their session."""
+    async with database.tenant_session(tenant_id) as session:
+        items = (
+            await session.scalars(
+                select(ExportItem)
+                .where(ExportItem.destination_connection_id == destination_id)
+                .order_by(ExportItem.created_at, ExportItem.id)
+            )
+        ).all()
+        session.expunge_all()
+    return list(items)
+
+
+def source_ids(item: ExportItem) -> set[str]:
+    """The expenses an item's document carries."""
+    assert item.document is not None
+    return {source_id for line in item.document["lines"] for source_id in line["source_ids"]}
+
+
+def reports_of(records: list[dict[str, Any]], item: ExportItem) -> set[str]:
+    ids = source_ids(item)
+    return {str(row["report_id"]) for row in records if row["id"] in ids and row.get("report_id")}
+
+
+def fyle_writes(sandbox: RunningSandbox, kind: str) -> list[dict[str, Any]]:
+    """What the product wrote to the Fyle simulator, of one kind (`expense_export_summaries`, `reports_mark_paid`)."""
+    with sandbox.control() as control:
+        rows: list[dict[str, Any]] = control.get("/fyle/writes", params={"kind": kind}).json()["data"]
+    return rows

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from connectors.quickbooks.references import doc_number
 from core.crypto import CredentialVault
 from core.db import Database
-from core.models import Connection, ConnectionRole, DestinationAttribute, ExportItem, SourceRecord
+from core.models import Connection, ConnectionRole, DestinationAttribute, SourceRecord
 from core.repository import TenantRepository
 from core.settings import Settings
 from mappings.mapping_store import MappingChange, set_mappings
@@ -27,7 +27,7 @@ from mappings.settings_store import save_settings
 from sandbox.quickbooks.constants import MAIN_REALM
 from sync.constants import RECORD_SOURCE_PAYMENTS_SETTING
 from tests.connectors.quickbooks.conftest import sandbox_tokens
-from tests.e2e.conftest import tail
+from tests.e2e.conftest import exported_items, fyle_writes, reports_of, tail
 from tests.e2e.test_books_agree import books_check
 from tests.e2e.test_sync_run import sync
 from tests.sandbox_fixtures import RunningSandbox
@@ -150,25 +150,6 @@ async def map_and_configure(
     return export
 
 
-async def exported_items(database: Database, tenant_id: uuid.UUID, destination_id: uuid.UUID) -> list[ExportItem]:
-    async with database.tenant_session(tenant_id) as session:
-        items = (
-            await session.scalars(
-                select(ExportItem)
-                .where(ExportItem.destination_connection_id == destination_id)
-                .order_by(ExportItem.created_at, ExportItem.id)
-            )
-        ).all()
-        session.expunge_all()
-    return list(items)
-
-
-def reports_of(records: list[dict[str, Any]], item: ExportItem) -> set[str]:
-    assert item.document is not None
-    ids = {source_id for line in item.document["lines"] for source_id in line["source_ids"]}
-    return {str(row["report_id"]) for row in records if row["id"] in ids and row.get("report_id")}
-
-
 def bill_payments_of(sandbox: RunningSandbox, bill_id: str) -> list[dict[str, Any]]:
     return [
         payment
@@ -177,12 +158,6 @@ def bill_payments_of(sandbox: RunningSandbox, bill_id: str) -> list[dict[str, An
             linked.get("TxnId") == bill_id for line in payment.get("Line", []) for linked in line.get("LinkedTxn", [])
         )
     ]
-
-
-def fyle_writes(sandbox: RunningSandbox, kind: str) -> list[dict[str, Any]]:
-    with sandbox.control() as control:
-        rows: list[dict[str, Any]] = control.get("/fyle/writes", params={"kind": kind}).json()["data"]
-    return rows
 
 
 async def test_approved_fyle_expenses_become_quickbooks_bills_and_card_purchases_with_receipts_paid_both_ways(
