@@ -10,6 +10,8 @@ DEMO_ACTOR: Final = "demo"
 """How the audit log names what the demo set up."""
 DEMO_SEEDED_ACTION: Final = "demo.seeded"
 """The audit event that says a tenant's demo data exists, carrying what was arranged to fail."""
+DEMO_SHARE_RULE_NAME: Final = "another destination's employees (demo)"
+"""The skip rule by which destinations share the demo's expenses (`ledgerline.demo_seed`)."""
 DEMO_ADMIN_KEY_NAME: Final = "demo admin"
 DEMO_SUPPORT_KEY_NAME: Final = "demo support"
 DEMO_FAILURE_SHARE: Final = 0.15
@@ -28,6 +30,7 @@ __all__ = [
     "DEMO_FAILURE_SHARE",
     "DEMO_MIN_FAILURES",
     "DEMO_SEEDED_ACTION",
+    "DEMO_SHARE_RULE_NAME",
     "DEMO_STARTUP_WAIT_SECONDS",
     "DEMO_SUPPORT_KEY_NAME",
     "DEMO_TENANT_NAME",

@@ -6,8 +6,9 @@ Registry-driven: the systems are the registry's, each one's role is its spec's, 
 (its companies, accounts, vendors, sensible settings) comes from its demo hook (`ledgerline.demo_simulators`).
 
 An expense belongs to one live export item, so destinations share the expenses: the first (in the registry's
-order) takes every expense its settings export, the next what is left (with the simulators' settings, Intacct the
-reimbursable bills and QuickBooks the card purchases).
+order) takes every expense its settings export, and the later ones deal the employees among themselves (a skip rule
+added to the settings of each but the last), the last taking whatever is left (with the simulators' settings,
+Intacct the reimbursable bills, QuickBooks and Xero the card purchases).
 
 Idempotent: the first run records an audit event (`demo.seeded`) holding what it arranged to fail; a later run
 finds it, re-authorizes what no longer opens its system and arranges the same failures in the (fresh, in-memory)
@@ -30,8 +31,8 @@ from core.audit import append_event
 from core.crypto import CredentialVault
 from core.db import Database
 from core.destination_vocabulary import DestinationVocabulary
-from core.domain import Fund
-from core.models import AuditEvent, Connection, DestinationAttribute, ExportItem, ExportState, Tenant
+from core.domain import Fund, RecordKind
+from core.models import AuditEvent, Connection, DestinationAttribute, ExportItem, ExportState, SourceRecord, Tenant
 from core.repository import TenantRepository
 from core.settings import Settings
 from ledgerline.constants import (
@@ -39,6 +40,7 @@ from ledgerline.constants import (
     DEMO_FAILURE_SHARE,
     DEMO_MIN_FAILURES,
     DEMO_SEEDED_ACTION,
+    DEMO_SHARE_RULE_NAME,
     DEMO_TENANT_NAME,
 )
 from ledgerline.demo_connections import DemoConnection, connect_demo_systems
@@ -51,6 +53,8 @@ from mappings.preview import preview_items
 from mappings.requirements import Role
 from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings, save_settings
+from mappings.skip_rules import Condition, SkipRule
+from mappings.source_expenses import read_expenses
 from mappings.unmapped import open_expenses, unmapped_needs
 from sync.grouping_run import regroup_tenant
 from sync.import_engine import import_dimensions
@@ -154,12 +158,13 @@ async def seed_demo(
     for connection in connections:
         if connection.role is ConnectorRole.SOURCE:
             await book.pull(connection)
+    await book.share_expenses(destinations)
+    await regroup_tenant(database, tenant_id=tenant_id, actor=DEMO_ACTOR)
     arranged, counterparties = [], []
     for connection in destinations:
         unmapped, mapped_counterparties = await book.map_most(connection, seeds[connection.system])
         arranged.append(Arranged(connection.system, str(connection.id), unmapped=unmapped))
         counterparties.append(mapped_counterparties)
-    await regroup_tenant(database, tenant_id=tenant_id, actor=DEMO_ACTOR)
     for connection, entry, mapped_counterparties in zip(destinations, arranged, counterparties, strict=True):
         await book.arrange_failures(connection, entry, simulators, counterparties=mapped_counterparties)
     runs = await book.request_exports(destinations, queue)
@@ -233,6 +238,42 @@ class _Book:
             await pull_expenses(
                 self.database, connector, tenant_id=self.tenant_id, connection_id=connection.id, actor=DEMO_ACTOR
             )
+
+    async def share_expenses(self, destinations: list[DemoConnection]) -> None:
+        """The first destination keeps every expense it exports; the employees, busiest first, are dealt over the
+        later ones, each but the last skipping the others' employees, so that every destination shows documents."""
+        later = destinations[1:]
+        if len(later) < 2:
+            return
+        async with self.database.tenant_session(self.tenant_id) as session:
+            repository = self._repository(session)
+            records = (
+                await session.scalars(
+                    repository.scoped(SourceRecord).where(SourceRecord.kind == RecordKind.EXPENSE.value)
+                )
+            ).all()
+            expenses = await read_expenses(repository, {record.id: record.fingerprint for record in records})
+            spent = Counter(e.employee_email for e, _ in expenses.values() if e is not None and e.employee_email)
+            employees = sorted(spent, key=lambda email: (-spent[email], email))
+            for index, connection in enumerate(later[:-1]):
+                saved = await current_settings(repository, connection.id)
+                others = [email for n, email in enumerate(employees) if n % len(later) != index]
+                if saved is None or not others:
+                    continue
+                rule = SkipRule(
+                    name=DEMO_SHARE_RULE_NAME,
+                    conditions=[Condition(field="employee_email", operator="in", value=others)],
+                )
+                destination = await session.get(Connection, connection.id)
+                assert destination is not None
+                spec = connector_class(connection.system).spec
+                await save_settings(
+                    repository,
+                    destination=destination,
+                    settings=saved.settings.model_copy(update={"skip_rules": [*saved.settings.skip_rules, rule]}),
+                    vocabulary=destination_vocabulary(connection.system),
+                    creates={fund: spec.export_kinds(fund) for fund in Fund},
+                )
 
     async def map_most(
         self, connection: DemoConnection, seed: SimulatorSeed

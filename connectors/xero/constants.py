@@ -43,8 +43,9 @@ MAX_REFERENCE_LENGTH: Final = 255
 """InvoiceNumber, a bank transaction's and a payment's Reference hold 255 characters."""
 REFERENCE_DIGEST_PREFIX: Final = "LL"
 IDEMPOTENCY_PREFIX: Final = "ll-x-"
-IDEMPOTENCY_HEX: Final = 64
-"""Idempotency-Key = prefix + 64 hex characters of a digest: 69 characters, under Xero's 128."""
+IDEMPOTENCY_HEX: Final = 59
+"""Request key = prefix + 59 hex characters of a digest: 64 characters, what an export item's request key holds;
+the header adds the collection and stays under Xero's 128."""
 MAX_DESCRIPTION_LENGTH: Final = 4000
 MAX_NARRATION_LENGTH: Final = 4000
 

@@ -43,7 +43,7 @@ def demo_seed(state: XeroState) -> DemoSeed:
         export_settings={
             "reimbursable": {"export_type": "bill", "grouping": {"by": "report"}, "date": "last_spent"},
             "card": {"export_type": "charge_card_transaction", "grouping": {"by": "expense"}, "date": "spent"},
-            "employee_as": "vendor",
+            "employee_as": "contact",
             "defaults": {"charge_card_account": CARD_ACCOUNT_CODE, "payment_account": BANK_ACCOUNT_CODE},
             "skip_rules": [CARD_CREDITS_SKIPPED],
         },

@@ -108,7 +108,7 @@ def test_demo_serves_ready_on_embedded_services_and_stops_cleanly(demo_env: dict
         code, output = _stop(process, signal.SIGINT)
     assert code == 0, output
     assert "Database: embedded; Redis: embedded; sandbox: started at http://127.0.0.1:" in output
-    assert "Tenant 'demo': fyle → intacct, quickbooks (set up now; its first export is running)." in output
+    assert "Tenant 'demo': fyle → intacct, quickbooks, xero (set up now; its first export is running)." in output
     for who in ("the tenant admin", "support"):
         assert re.search(
             rf"Sign in as {who} \(link works once\): +http://127\.0\.0\.1:{port}/dashboard/sign-in/\S+", output
