@@ -118,7 +118,8 @@ async def authorize(
         {
             400: "The state is unknown, used or expired, or the system did not authorize the connection.",
             403: "The flow was started in another browser, or its session has ended; nothing is stored.",
-            409: "The named connection belongs to another system.",
+            409: "The named connection belongs to another system or to books the consent does not cover, or the "
+            "consent's only organisation is already connected under another name.",
             503: "The system could not be reached to exchange the code, or has no OAuth client configured.",
         }
     ),
@@ -247,12 +248,14 @@ async def _account_to_connect(
     repository: TenantRepository, *, spec: ConnectorSpec, name: str, accounts: list[AuthorizedAccount]
 ) -> AuthorizedAccount | None:
     """The one account the named connection becomes or stays; None when the admin must pick among several. A
-    connection exporting to an account the consent does not cover is not re-pointed: 409."""
+    connection exporting to an account the consent does not cover is not re-pointed, and a new one to books another
+    connection exports to is not made: 409."""
     if any(account.account_id for account in accounts):
         try:
             return await connection_holding(repository, spec=spec, name=name, accounts=accounts)
         except ChoiceRefused as exc:
-            raise Problem(409, exc.problems[""], problem="other-books") from exc
+            kind = "other-books" if "" in exc.problems else "already-connected"
+            raise Problem(409, next(iter(exc.problems.values())), problem=kind) from exc
     return accounts[0] if len(accounts) == 1 else None
 
 

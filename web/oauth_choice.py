@@ -197,11 +197,25 @@ async def connection_holding(
     """When the consent names its accounts: the one the connection `name` becomes or stays. A new connection becomes
     the consent's only account, or None when the admin must pick among several; an existing one stays on the account
     it already exports to, and `ChoiceRefused` (conflict) when the consent does not cover it: re-pointing a connection
-    at other books would leave its exports pointing at documents the new books do not hold."""
+    at other books would leave its exports pointing at documents the new books do not hold. A new connection to books
+    another connection already exports to is refused as a choice refuses it (keyed by the account's id): both would
+    create every document there."""
     query = repository.scoped(Connection).where(Connection.name == name, Connection.provider == spec.system)
     row = (await repository.session.scalars(query)).first()
     if row is None:
-        return accounts[0] if len(accounts) == 1 else None
+        if len(accounts) != 1:
+            return None
+        [account] = accounts
+        same_system = repository.scoped(Connection).where(Connection.provider == spec.system)
+        holder = next(
+            (other for other in await repository.session.scalars(same_system) if _holds(other, account)), None
+        )
+        if holder is not None:
+            raise ChoiceRefused(
+                {account.account_id: f"{account.name} is already connected as {holder.name!r}; reconnect that one."},
+                conflict=True,
+            )
+        return account
     held = next((account for account in accounts if _holds(row, account)), None)
     if held is None and any(key in row.settings for account in accounts for key in account.settings):
         covered = ", ".join(account.name for account in accounts)
