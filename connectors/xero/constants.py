@@ -88,6 +88,7 @@ CODE_DAY_LIMIT: Final = "day_limit"
 CODE_UNREADABLE: Final = "unreadable_answer"
 CODE_MISSING_FROM_ANSWER: Final = "missing_from_answer"
 CODE_KEY_REUSED: Final = "idempotency_key_reused"
+CODE_KEY_IN_PROGRESS: Final = "idempotency_key_in_progress"
 KEY_REUSED_WORDS: Final = "idempotency key"
 """Xero refuses a request under a key used before for a different request ("The idempotency key has already been
 used for a different request."): nothing ran, and the key's first request may or may not hold the documents."""

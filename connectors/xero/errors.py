@@ -13,6 +13,8 @@
   AuthorizationUnsuccessful) → `AuthError`.
 - 400 for a key used before with another request → `ValidationError` coded `idempotency_key_reused`, which the push
   settles by looking its documents up (`pushing.py`);
+- 409 → `Transient` coded `idempotency_key_in_progress` (a write's: `OutcomeUnknown`): a request under the same key
+  is still running, so its documents may yet be created and no lookup can prove them absent now;
 - 429 → `RateLimited` until Retry-After; a day limit (`X-Rate-Limit-Problem: day`) until the day's allowance returns
   (Retry-After, else the next UTC midnight), so the engine defers the connection rather than burning attempts.
 """
@@ -29,6 +31,7 @@ from connectors.http import request_excerpt, response_excerpt
 from connectors.xero.constants import (
     CODE_DAY_LIMIT,
     CODE_INVALID_DOCUMENT,
+    CODE_KEY_IN_PROGRESS,
     CODE_KEY_REUSED,
     CODE_REJECTED,
     DAY_PROBLEM,
@@ -44,6 +47,7 @@ from core.errors import (
     LedgerlineError,
     PeriodClosed,
     RateLimited,
+    Transient,
     ValidationError,
 )
 
@@ -140,6 +144,15 @@ def classify_response(response: httpx.Response) -> LedgerlineError | None:
                 f"{DISPLAY_NAME}: {'; '.join(messages)}", code=CODE_KEY_REUSED, request=sent, response=answer
             )
         return classify_messages(messages, request=sent, response=answer)
+    if status == httpx.codes.CONFLICT:
+        return Transient(
+            f"{DISPLAY_NAME} is still working on a request under the same Idempotency-Key (409).",
+            code=CODE_KEY_IN_PROGRESS,
+            provider_code=str(status),
+            hint="Ledgerline looks the documents up again before sending them, under the same key.",
+            request=sent,
+            response=answer,
+        )
     if status == httpx.codes.FORBIDDEN:
         return AuthError(
             f"{DISPLAY_NAME} refused access to the organisation (403): the app was disconnected from it, or the user "

@@ -232,4 +232,6 @@ def _missing(document: Document, why: str | None = None) -> OutcomeUnknown:
 
 
 def _key_reused(error: LedgerlineError) -> bool:
-    return error.code == names.CODE_KEY_REUSED or error.provider_code == str(httpx.codes.CONFLICT.value)
+    """Refused for a key another request used. Not a 409: that request is still running, so its documents are
+    unknown (`errors.classify_response`) and go again only under the same key."""
+    return error.code == names.CODE_KEY_REUSED
