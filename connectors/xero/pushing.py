@@ -18,7 +18,7 @@ import httpx
 from connectors.http import response_excerpt
 from connectors.xero import constants as names
 from connectors.xero.api import REFERENCE_FIELDS, XeroApi
-from connectors.xero.attachments import attachment_key, attachment_path
+from connectors.xero.attachments import attachment_key, attachment_path, file_names
 from connectors.xero.documents import document_body, needs_tracking
 from connectors.xero.errors import classify_messages, validation_messages, with_first_open_day
 from connectors.xero.references import for_collection, idempotency_key, stored_reference
@@ -194,15 +194,17 @@ class XeroPushing(XeroApi):
                 await self.upload_receipts(item.document, created.remote_id)
 
     async def upload_receipts(self, document: Document, remote_id: str, *, skip: frozenset[str] = frozenset()) -> None:
-        """Each receipt under its own Idempotency-Key (a repeat attaches nothing twice); a failure is logged and the
+        """Each receipt under its own Idempotency-Key (a repeat attaches nothing twice) and a file name of its own
+        (`file_names`); those `skip` names (the document has them) are not sent again. A failure is logged and the
         document stands."""
-        for index, attachment in enumerate(document.attachments):
-            if attachment.name in skip:
+        attached = {name.lower() for name in skip}
+        for index, (attachment, file_name) in enumerate(zip(document.attachments, file_names(document), strict=True)):
+            if file_name.lower() in attached:
                 continue
             try:
                 await self.request(
                     "PUT",
-                    self._url(attachment_path(document.kind, remote_id, attachment.name)),
+                    self._url(attachment_path(document.kind, remote_id, file_name)),
                     idempotent=False,
                     headers=self._headers(
                         **{
