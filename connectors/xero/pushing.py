@@ -3,9 +3,10 @@ answer read back per document by the reference it holds, receipts attached after
 
 Answers are matched by reference, never by position: a resend under an Idempotency-Key already used is answered
 with the first request's stored response, which may list documents the resend does not carry (or leave out one it
-does). A document an answer does not mention is looked up: found, adopted; proved absent, it goes again under a
-key derived from both; a failed lookup leaves it unknown. A PUT refused for reusing its key for another request (a
-resend of part of a batch, or of a document built anew) is read the same way for every document it carried.
+does). A document an answer does not mention is looked up: found, adopted (its receipts attached after it); proved
+absent, it goes again under a key derived from both; a failed lookup leaves it unknown. A PUT refused for reusing
+its key for another request (a resend of part of a batch, or of a document built anew) is read the same way for
+every document it carried.
 """
 
 from collections.abc import Sequence
@@ -158,13 +159,16 @@ class XeroPushing(XeroApi):
             found = [error] * len(unmentioned)
         outcomes: dict[int, Outcome] = {}
         absent: list[Planned] = []
+        adopted: list[tuple[Document, RemoteDocument]] = []
         for item, match in zip(unmentioned, found, strict=True):
             if isinstance(match, RemoteDocument):
                 outcomes[item.position] = match
+                adopted.append((item.document, match))
             elif match is None:
                 absent.append(item)
             else:
                 outcomes[item.position] = _missing(item.document, match.message)
+        await self.attach_to_adopted(adopted)  # the request that created them may have stopped before their receipts
         if absent:
             members = [(f"{header}:{item.document.reference}", item.document.generation) for item in absent]
             again = for_collection(idempotency_key(members), collection)
