@@ -107,12 +107,12 @@ HTTP_TOO_MANY_REQUESTS: Final = 429
 UNSAID_RETRY_AFTER_SECONDS: Final = 5.0
 """How long a 429 that names no retry moment defers the connection."""
 REMAINING_WINDOW_SECONDS: Final = RATE_WINDOW_SECONDS
+"""The window a remaining-quota header speaks of. Specs do not say (yet); the systems we know report per minute."""
 DAY_REMAINING_WINDOW_SECONDS: Final = DAY_BUCKET_SECONDS
 """How long a system's report of the day's remaining calls is trusted without a newer one (every answer renews it)."""
 EXPORT_DAY_RESERVE_SHARE: Final = 0.2
 """The share of a connection's daily allowance exports leave to imports, payment checks and lookups, so a backlog
 never spends a day's calls alone."""
-"""The window a remaining-quota header speaks of. Specs do not say (yet); the systems we know report per minute."""
 RATE_LIMIT_SETTING: Final = "rate_limit"
 """The connection setting whose `per_minute` / `per_day` / `concurrency` replace the spec's (Intacct's limits
 depend on the customer's performance tier)."""

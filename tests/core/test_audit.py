@@ -52,9 +52,16 @@ def _tamper(settings: Settings, statement: str, params: dict[str, object]) -> No
     engine.dispose()
 
 
+WIDE_TERMINAL = 1000
+
+
 def _audit_cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [LEDGERLINE_CLI, "audit", *arguments], env=settings_env(settings), capture_output=True, text=True, timeout=60
+        [LEDGERLINE_CLI, "audit", *arguments],
+        env=settings_env(settings) | {"COLUMNS": str(WIDE_TERMINAL)},  # a long path is never cut across lines
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
