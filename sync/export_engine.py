@@ -526,12 +526,13 @@ class ExportEngine:
                 batch=transitions,
             )
             attempts: list[dict[str, Any]] = []
+            history: list[dict[str, Any]] = []
             for unit, finish, outcome in decided:
                 item, result, target = unit.item, unit.result, finish.target
                 assert result is not None
                 if item.id not in finished:  # another claim holds it now: what this one did is history only
                     report.lost_lease += 1
-                    attempts.append(_attempt(item, self.owner, outcome, result, now))
+                    history.append(_attempt(item, self.owner, outcome, result, now))
                     continue
                 if "attempt_count" not in finish.values:  # an item that kept its attempt has no attempt row
                     attempts.append(_attempt(item, self.owner, outcome, result, now))
@@ -545,6 +546,11 @@ class ExportEngine:
                     report.needs_action += 1
             await insert_rows(session, Attempt, attempts)  # with the items' states, in one statement
             await record_transitions(session, tenant_id=tenant_id, actor=self.actor, transitions=transitions)
+        if history:
+            # Apart, after the finish: an attempt row key-locks its item, which the claim holding it now may be
+            # finishing while it waits on an item this finish locked (a deadlock).
+            async with self.database.tenant_session(tenant_id) as session:
+                await insert_rows(session, Attempt, history)
         for unit, finish, _ in decided:  # counted once committed: a rolled-back finish decided nothing
             result, state = unit.result, finish.target.value if unit.item.id in finished else None
             error = result if isinstance(result, LedgerlineError) else None

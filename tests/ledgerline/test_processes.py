@@ -24,6 +24,8 @@ from sandbox.app import SYSTEMS
 from tests.conftest import LEDGERLINE_CLI, REDIS_URL, create_database, drop_database, settings_env
 
 STARTUP_SECONDS = 90
+HEARTBEAT_DEADLINE_SECONDS = 60
+"""A first heartbeat comes within a cron period of start-up (10 s); a loaded machine (parallel tests) starts slower."""
 
 
 def _free_port() -> int:
@@ -67,7 +69,7 @@ def test_a_worker_process_reports_its_heartbeat_and_stops_on_sigterm(settings: S
     client = redis.Redis.from_url(REDIS_URL)
     try:
         # Workers of earlier tests on this queue may still have live heartbeats: look for this process's own.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + HEARTBEAT_DEADLINE_SECONDS
         ours: list[dict[str, str]] = []
         while time.monotonic() < deadline and not ours:
             beats = [
