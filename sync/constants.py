@@ -36,6 +36,10 @@ RATE_WINDOW_SECONDS: Final = 60.0
 RATE_WINDOW_GUARD_SECONDS: Final = 1.0
 """Calls are spread as if a minute lasted this much longer, so network jitter short of it cannot bunch N + 1 calls
 into the system's rolling minute. Costs 1/61 of the rate."""
+RATE_UNSPENT_CALLS: Final = 1
+"""Calls of each minute's allowance left unspent. A rolling minute paced at its limit holds all N calls at the N-th,
+and its remaining-quota header then says 0 — which the budget must read as 'none until the window ends' (a fixed
+window's meaning), a minute lost; one call short, the header never reaches 0 from our own pace."""
 DAY_WINDOW_SECONDS: Final = 24 * 3600
 DAY_BUCKET_SECONDS: Final = 3600
 """Granularity of the daily count: the cap holds over any rolling day and may bite up to this much early."""

@@ -47,6 +47,7 @@ from sync.constants import (
     DAY_REMAINING_WINDOW_SECONDS,
     DAY_WINDOW_SECONDS,
     HTTP_TOO_MANY_REQUESTS,
+    RATE_UNSPENT_CALLS,
     RATE_WINDOW_GUARD_SECONDS,
     RATE_WINDOW_SECONDS,
     REMAINING_WINDOW_SECONDS,
@@ -269,7 +270,7 @@ class RateBudget:
         """
         interval = 0.0
         if counted and self.per_minute:
-            interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / self.per_minute
+            interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / max(1, self.per_minute - RATE_UNSPENT_CALLS)
         concurrency = (self.concurrency or 0) if hold else 0
         token = uuid.uuid4().hex
         granted, wait = await self._acquire(

@@ -25,6 +25,7 @@ from sync.constants import (
     BUDGET_KEY,
     DAY_BUCKET_SECONDS,
     DAY_REMAINING_WINDOW_SECONDS,
+    RATE_UNSPENT_CALLS,
     RATE_WINDOW_GUARD_SECONDS,
     RATE_WINDOW_SECONDS,
     SLOT_RETRY_SECONDS,
@@ -126,7 +127,7 @@ async def test_two_workers_share_the_rate_in_real_time(
     redis: Redis, other_redis: Redis, connection_id: uuid.UUID
 ) -> None:
     per_minute, seconds = 600, 1.0
-    interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / per_minute
+    interval = (RATE_WINDOW_SECONDS + RATE_WINDOW_GUARD_SECONDS) / (per_minute - RATE_UNSPENT_CALLS)
     started = time.monotonic()
     moments: list[float] = []
 
@@ -345,3 +346,24 @@ async def test_the_meter_reads_both_remaining_headers_from_every_answer(redis: R
         await client.get("https://system.test/")
         with pytest.raises(RateLimited):  # 5 left in the day, all of them reserved for others
             await budget.wait(max_wait=0.1)
+
+
+async def test_paced_at_a_rolling_minutes_limit_its_remaining_header_never_says_zero(
+    redis: Redis, connection_id: uuid.UUID
+) -> None:
+    """A system counting a rolling minute (Xero) reports what is left after each call; the budget reads 0 as 'none
+    until the window ends', so its own pace must never fill the window — or every full minute costs another."""
+    per_minute, minutes = 60, 5
+    clock = SharedClock()
+    budget = RateBudget(redis, connection_id, per_minute=per_minute, clock=clock)
+    start, answered = clock.now, []
+    while clock.now < start + minutes * RATE_WINDOW_SECONDS:
+        outcome = await budget.acquire()
+        if isinstance(outcome, Permit):
+            answered.append(clock.now)
+            in_window = len(answered) - bisect.bisect_left(answered, clock.now - RATE_WINDOW_SECONDS)
+            await budget.observe_remaining(per_minute - in_window, RATE_WINDOW_SECONDS)
+            assert in_window < per_minute, f"the rolling minute filled at call {len(answered)}"
+        else:
+            clock.now += outcome
+    assert len(answered) >= 0.95 * per_minute * minutes
