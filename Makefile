@@ -23,8 +23,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Chromium first: the suite holds the browser tests, and `make -j test` must not start it without one.
+# Tests run in TEST_WORKERS processes (pytest-xdist): most of the suite waits on workers, simulators and rate
+# limits rather than the CPU, so four share two cores well; each process has its own databases and Redis database.
+TEST_WORKERS ?= 4
 unit: $(STAMP) chromium
-	LEDGERLINE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+	LEDGERLINE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 test: chromium lint typecheck unit
 
