@@ -56,13 +56,16 @@ def measure_export(
     app: str = SANDBOX_APP,
     export: ExportSettings | ExportPlan = BILLS_PER_REPORT,
     observe: Observe | None = None,
+    quiet_seconds: float = 0.0,
 ) -> ExportRun:
     """`args` as `measure_product` reads them (expenses, per_report, state, profile); workers from `args.workers`."""
     observed: dict[str, Any] = {}
     with served(app) as url:
         try:
             figures = asyncio.run(
-                measure_product(url, database_url, args, args.workers, logs, destination, export=export)
+                measure_product(
+                    url, database_url, args, args.workers, logs, destination, export=export, quiet_seconds=quiet_seconds
+                )
             )
             if observe is not None:
                 observed = observe(url, figures)

@@ -13,7 +13,8 @@ expense (its card transactions need a card account of their own, so its card exp
 Figures, read from the Xero simulator's own clock of the calls it answered (`bench.timed_sandbox`):
 - calls per minute achieved as a share of the 60 allowed, over the export's calls from the first to the last, and
   minute by minute (goal ≥ 0.90);
-- 429 answers after the first minute (goal 0; the first minute may still hold the set-up's import calls);
+- 429 answers after the first minute (goal 0); the set-up's calls (its import, paced by no budget) are a minute
+  behind when the timed run starts, so Xero's rolling minute holds only the run's own;
 - documents per document call (receipts apart) beside the spec's batch size, the ceiling;
 - expenses per second against Intacct's in this run: a ratio, never a pass criterion (the limit sets Xero's pace).
 
@@ -167,7 +168,14 @@ def main() -> None:
             logs = Path(logs_dir)
             base = measure_export(INTACCT_DESTINATION, database_url, args, logs, export=PER_EXPENSE_BILLS)
             xero = measure_export(
-                XERO_DESTINATION, database_url, args, logs, app=TIMED_APP, export=per_expense_both, observe=observe_pace
+                XERO_DESTINATION,
+                database_url,
+                args,
+                logs,
+                app=TIMED_APP,
+                export=per_expense_both,
+                observe=observe_pace,
+                quiet_seconds=MINUTE,
             )
     finally:
         drop_database(database_url)
