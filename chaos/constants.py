@@ -17,6 +17,9 @@ POLL_SECONDS: Final = 0.25
 RECOVERY_DEADLINE_SECONDS: Final = 240.0
 """After the fault ends, everything must be done within this; longer counts as a failure (and shows as missing)."""
 STOP_SECONDS: Final = 60
+BOOKS_RATE_LIMIT_TRIES: Final = 10
+UNSAID_RETRY_SECONDS: Final = 5.0
+"""How long the books check waits on a rate limit that names no moment."""
 CONTROL_TIMEOUT_SECONDS: Final = 120.0
 
 EXPENSES: Final = 2000
@@ -79,6 +82,9 @@ XERO_REIMBURSED_EXPENSES: Final = 60
 """Expenses in reports Fyle has already reimbursed, one report each: their bills get a Xero Payment each."""
 XERO_STORM_CALLS: Final = 15
 """Consecutive Xero calls answered 429 (Retry-After `RATE_LIMIT_RETRY_AFTER`) once the export is under way."""
+XERO_DEADLINE_SECONDS: Final = 600.0
+"""The kills' and the recovery's deadline for Xero: at 58 calls a minute, the export, the lookups after each kill
+and lost answer, the receipts and the payments take minutes where Intacct takes seconds."""
 
 # Webhook flood
 NORMAL_WEBHOOK_RATE: Final = 500.0

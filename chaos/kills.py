@@ -43,11 +43,13 @@ def victim(world: World, draw: random.Random) -> int | None:
     return draw.choice(ready) if ready else None
 
 
-async def paced_kills(world: World, *, kills: int, seed: int) -> Kills:
+async def paced_kills(
+    world: World, *, kills: int, seed: int, deadline_seconds: float = RECOVERY_DEADLINE_SECONDS
+) -> Kills:
     """SIGKILL and restart workers `kills` times over the export; call once the first document is exported."""
     draw = random.Random(seed)
     tally = Kills(wanted=kills)
-    deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
+    deadline = time.monotonic() + deadline_seconds
     while tally.landed < kills and time.monotonic() < deadline:
         progress = await world.safe_progress()
         if progress is not None:

@@ -178,8 +178,8 @@ class World:
         except (DBAPIError, OSError):
             return None
 
-    async def recover(self, fault_end: float) -> Recovery:
-        """Follow the work from the fault's end until it is done or the deadline passes."""
+    async def recover(self, fault_end: float, deadline_seconds: float = RECOVERY_DEADLINE_SECONDS) -> Recovery:
+        """Follow the work from the fault's end until it is done or `deadline_seconds` pass."""
         start = await self.safe_progress()
         resumed: float | None = None
         while True:
@@ -192,7 +192,7 @@ class World:
                     if start is not None and start.done:
                         resumed = None  # the work was over before the fault was
                     return Recovery(resumed, elapsed, current)
-            if elapsed > RECOVERY_DEADLINE_SECONDS:
+            if elapsed > deadline_seconds:
                 return Recovery(resumed, None, current or Progress({}, None))
             await asyncio.sleep(POLL_SECONDS)
 

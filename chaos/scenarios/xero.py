@@ -30,6 +30,7 @@ from chaos.constants import (
     KILLS,
     RATE_LIMIT_RETRY_AFTER,
     WORKERS,
+    XERO_DEADLINE_SECONDS,
     XERO_EXPENSES,
     XERO_REIMBURSED_EXPENSES,
     XERO_STORM_CALLS,
@@ -133,11 +134,11 @@ async def act(world: World, options: Options) -> Injected:
         await world.start_workers(WORKERS)
         await world.start_run(RunKind.SYNC)
         armed += await storm_once_exporting(world, control)
-        kills = await paced_kills(world, kills=KILLS, seed=KILL_SEED)
+        kills = await paced_kills(world, kills=KILLS, seed=KILL_SEED, deadline_seconds=XERO_DEADLINE_SECONDS)
         await hold(world, control, armed)
         fired = fired_by_write(armed, await disarm(control, armed))
     fault_end = time.monotonic()
-    recovery = await world.recover(fault_end)
+    recovery = await world.recover(fault_end, XERO_DEADLINE_SECONDS)
     payments, paid_twice, unpaid = await payment_counts(world)
     problems = kills.problems() + [f"{name} never fired" for name, count in fired.items() if not count]
     if paid_twice:
