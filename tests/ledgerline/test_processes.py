@@ -224,7 +224,7 @@ def test_a_worker_serves_its_own_metrics_when_given_a_port(settings: Settings) -
         text=True,
     )
     try:
-        deadline, body = time.monotonic() + 30, ""
+        deadline, body = time.monotonic() + HEARTBEAT_DEADLINE_SECONDS, ""
         # The heartbeat cron runs at start-up: its outcome is counted by this process, so only its endpoint has it.
         while time.monotonic() < deadline and 'function="record_heartbeat",outcome="succeeded"' not in body:
             with suppress(httpx.TransportError):
