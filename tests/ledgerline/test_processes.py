@@ -18,6 +18,7 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from core import migrate
 from core.db import sqlalchemy_url
 from core.settings import Settings
 from sandbox.app import SYSTEMS
@@ -214,11 +215,26 @@ def test_the_sandbox_command_refuses_unknown_systems(demo_env: dict[str, str]) -
     assert "unknown systems ['netsuite']" in result.stdout
 
 
-def test_a_worker_serves_its_own_metrics_when_given_a_port(settings: Settings) -> None:
+@pytest.fixture
+def quiet_database() -> Iterator[str]:
+    """A migrated database of its own: a worker started on the session's would first take up the due work other
+    tests left there, and its heartbeat job could wait behind it."""
+    url = create_database("ledgerline_worker")
+    migrate.upgrade(url)
+    yield url
+    drop_database(url)
+
+
+def test_a_worker_serves_its_own_metrics_when_given_a_port(settings: Settings, quiet_database: str) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [LEDGERLINE_CLI, "worker"],
-        env={**settings_env(settings), "LEDGERLINE_WORKER_METRICS_PORT": str(port)},
+        env={
+            **settings_env(settings),
+            "LEDGERLINE_DATABASE_URL": quiet_database,
+            "LEDGERLINE_QUEUE_NAME": f"{settings.queue_name}:metrics",
+            "LEDGERLINE_WORKER_METRICS_PORT": str(port),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
