@@ -14,8 +14,6 @@ TIMESTAMP_TOLERANCE_SECONDS: Final = 5 * 60
 MAX_SIGNATURES_PER_HEADER: Final = 16
 """A sender rotating its secrets sends a few; more than this is noise, and each costs a comparison."""
 # Intuit (QuickBooks Online): base64(HMAC-SHA256(verifier token, raw body)), no id and no timestamp
-INTUIT_SIGNATURE_SCHEME: Final = "intuit-signature"
-INTUIT_SIGNATURE_HEADER: Final = "intuit-signature"
 MAX_SIGNATURE_HEADER_LENGTH: Final = 256
 """A SHA-256 digest in base64 is 44 characters; a longer header is refused before decoding it."""
 BODY_DIGEST_PREFIX: Final = "sha256:"

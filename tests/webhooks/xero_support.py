@@ -17,7 +17,6 @@ from core.db import Database
 from core.models import Connection
 from tests.webhooks.app_support import TENANTS
 from webhooks.app_ingress import AppWebhookIngress
-from webhooks.verifiers.xero import XERO_SIGNATURE_HEADER
 
 SYSTEM = "xero"
 PATH = f"/webhooks/{SYSTEM}"
@@ -36,7 +35,7 @@ def xero_signature(body: bytes, key: str = WEBHOOK_KEY) -> str:
 
 
 def signed(body: bytes, key: str = WEBHOOK_KEY) -> dict[str, str]:
-    return {"content-type": "application/json", XERO_SIGNATURE_HEADER: xero_signature(body, key)}
+    return {"content-type": "application/json", "x-xero-signature": xero_signature(body, key)}
 
 
 def encode(payload: Any) -> bytes:
