@@ -59,23 +59,37 @@ def _stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str]:
     return process.returncode, output
 
 
-def test_a_worker_process_reports_its_heartbeat_and_stops_on_sigterm(settings: Settings) -> None:
+@pytest.fixture
+def quiet_database() -> Iterator[str]:
+    """A migrated database of its own: a worker started on the session's would first take up the due work other
+    tests left there, and its heartbeat job could wait behind it."""
+    url = create_database("ledgerline_worker")
+    migrate.upgrade(url)
+    yield url
+    drop_database(url)
+
+
+def test_a_worker_process_reports_its_heartbeat_and_stops_on_sigterm(settings: Settings, quiet_database: str) -> None:
     process = subprocess.Popen(
         [LEDGERLINE_CLI, "worker"],
-        env=settings_env(settings),
+        env={
+            **settings_env(settings),
+            "LEDGERLINE_DATABASE_URL": quiet_database,
+            "LEDGERLINE_QUEUE_NAME": f"{settings.queue_name}:heartbeat",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        # Workers of earlier tests on this queue may still have live heartbeats: look for this process's own.
+        # The queue is this test's own, but look for this process's heartbeat all the same.
         deadline = time.monotonic() + HEARTBEAT_DEADLINE_SECONDS
         ours: list[dict[str, str]] = []
         while time.monotonic() < deadline and not ours:
             beats = [
                 json.loads(client.get(key) or b"{}")
-                for key in client.scan_iter(match=f"{settings.queue_name}:worker:*")
+                for key in client.scan_iter(match=f"{settings.queue_name}:heartbeat:worker:*")
             ]
             ours = [beat for beat in beats if beat.get("worker_id", "").split(":")[1:2] == [str(process.pid)]]
             time.sleep(0.2)
@@ -213,16 +227,6 @@ def test_the_sandbox_command_refuses_unknown_systems(demo_env: dict[str, str]) -
     )
     assert result.returncode == 2
     assert "unknown systems ['netsuite']" in result.stdout
-
-
-@pytest.fixture
-def quiet_database() -> Iterator[str]:
-    """A migrated database of its own: a worker started on the session's would first take up the due work other
-    tests left there, and its heartbeat job could wait behind it."""
-    url = create_database("ledgerline_worker")
-    migrate.upgrade(url)
-    yield url
-    drop_database(url)
 
 
 def test_a_worker_serves_its_own_metrics_when_given_a_port(settings: Settings, quiet_database: str) -> None:
