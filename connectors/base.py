@@ -24,7 +24,7 @@ import httpx
 
 from connectors.answer_urls import check_answer_url
 from connectors.capped_body import IDENTITY, UnreadableEncoding, capped_body
-from connectors.constants import TOO_LARGE_CODE, UNREADABLE_FILE_CODE
+from connectors.constants import RECEIPTS_INCOMPLETE_CODE, TOO_LARGE_CODE, UNREADABLE_FILE_CODE
 from connectors.http import (
     build_client,
     rate_limited,
@@ -46,7 +46,7 @@ from core.domain import (
     SourceItem,
     WebhookNews,
 )
-from core.errors import AuthError, EngineAction, LedgerlineError, Transient, ValidationError
+from core.errors import AuthError, EngineAction, LedgerlineError, OutcomeUnknown, Transient, ValidationError
 
 
 @dataclass(frozen=True)
@@ -390,12 +390,15 @@ class DestinationConnector(Connector):
         document; a system whose token belongs to a request of many documents overrides it."""
         return [f"{document.reference}:{document.generation}" for document in documents]
 
-    async def attach_to_adopted(self, adopted: Sequence[tuple[Document, RemoteDocument]]) -> None:
+    async def attach_to_adopted(
+        self, adopted: Sequence[tuple[Document, RemoteDocument]]
+    ) -> list[LedgerlineError | None]:
         """Attach the receipts (`Document.attachments`) of documents adopted after an unknown send — found by their
         reference rather than created by a push — in case the send that created them stopped before its receipts
-        went. Each document's at most once, however often this is asked. Default: nothing, for a system whose
-        receipts travel in the request that creates the document (Intacct): an adopted document has them."""
-        return None
+        went. Each document's at most once, however often this is asked. Per document, None once it has them all,
+        or `receipts_incomplete`'s error. Default: nothing to do, for a system whose receipts travel in the request
+        that creates the document (Intacct): an adopted document has them."""
+        return [None] * len(adopted)
 
     async def find_by_reference(self, kind: DocumentKind, reference: str) -> RemoteDocument | None:
         """The document created earlier with this reference, if any (adopted instead of created twice)."""
@@ -431,3 +434,21 @@ class DestinationConnector(Connector):
             f"{self.spec.display_name} cannot record payments made in the source.",
             hint="Pay the documents in the destination; Ledgerline then tells the source.",
         )
+
+
+def receipts_incomplete(document: Document, remote_id: str, cause: LedgerlineError) -> LedgerlineError | None:
+    """What a document that is in the destination but whose receipt upload failed with `cause` comes to.
+
+    A failure that may pass (a 5xx, a timeout, a rate limit, credentials to renew) keeps the item unsettled: it is
+    `OutcomeUnknown`, so the next attempt looks the document up, adopts it and attaches the receipts it still lacks
+    (`attach_to_adopted`) — the document itself never goes twice, and no receipt is lost. A refusal of the file
+    itself (None here) changes nothing by waiting: the document stands without it, and the connector logs why."""
+    if cause.action is EngineAction.NEEDS_ACTION and not isinstance(cause, OutcomeUnknown):
+        return None
+    return OutcomeUnknown(
+        f"{document.reference} is in the destination as {remote_id}, but its receipts are not all attached yet "
+        f"({cause.message}).",
+        code=RECEIPTS_INCOMPLETE_CODE,
+        provider_code=cause.provider_code,
+        hint="Ledgerline tries again: it finds the document by its reference and attaches only the receipts it lacks.",
+    )

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import DestinationConnector
+from connectors.base import DestinationConnector, receipts_incomplete
 from connectors.registry import destination_vocabulary
 from core.bulk import insert_rows
 from core.connection_status import mark_needs_reauth
@@ -343,7 +343,8 @@ class ExportEngine:
 
     async def _attach_adopted(self, call: "_Calls", work: Sequence[_Work], receipts: ReceiptFetcher | None) -> None:
         """Receipts of the documents just adopted: the send that created one may have stopped before its receipts
-        went (`DestinationConnector.attach_to_adopted`). A failure here is logged; the adoption stands."""
+        went (`DestinationConnector.attach_to_adopted`). One whose receipts cannot all be fetched or attached now
+        stays unsettled (its error, still unknown: the next attempt adopts it again and attaches what it lacks)."""
         adopted = [
             unit
             for unit in work
@@ -359,15 +360,20 @@ class ExportEngine:
             if isinstance(connector, LedgerlineError):
                 continue
             filled = await receipts.attach([(unit.item.id, unit.document) for unit in group if unit.document])
-            pairs = [
-                (document, unit.result)
-                for unit, document in zip(group, filled, strict=True)
-                if isinstance(document, Document) and isinstance(unit.result, RemoteDocument)
-            ]
-            try:
-                await call.attach_to_adopted(entity, connector, pairs)
-            except LedgerlineError as error:
-                log.warning("receipts_of_adopted_not_attached", count=len(pairs), error_class=error.error_class)
+            ready: list[tuple[_Work, Document, RemoteDocument]] = []
+            for unit, document in zip(group, filled, strict=True):
+                if isinstance(document, LedgerlineError):
+                    unit.result = document  # the source failed: fetched and attached on the next attempt
+                elif isinstance(unit.result, RemoteDocument):
+                    ready.append((unit, document, unit.result))
+            attached = await call.attach_to_adopted(
+                entity, connector, [(document, found) for _, document, found in ready]
+            )
+            for (unit, document, found), outcome in zip(ready, attached, strict=True):
+                if isinstance(outcome, OutcomeUnknown):
+                    unit.result = outcome
+                elif outcome is not None:  # the call as a whole failed: unsettled, unless waiting cannot help
+                    unit.result = receipts_incomplete(document, found.remote_id, outcome) or unit.result
 
     async def _push(
         self,
@@ -683,12 +689,14 @@ class _Calls:
 
     async def attach_to_adopted(
         self, entity: str | None, connector: DestinationConnector, adopted: Sequence[tuple[Document, RemoteDocument]]
-    ) -> None:
-        async def attach() -> list[None]:
-            await connector.attach_to_adopted(adopted)
-            return []
-
-        await self._guarded(attach, operation="attach", entity=entity, count=0)
+    ) -> list[LedgerlineError | None]:
+        """Per document, None once it has its receipts, else why not: a failure of the whole call is each one's."""
+        try:
+            return await self._guarded(
+                lambda: connector.attach_to_adopted(adopted), operation="attach", entity=entity, count=len(adopted)
+            )
+        except LedgerlineError as error:
+            return [error] * len(adopted)
 
     async def push(
         self, entity: str | None, connector: DestinationConnector, documents: Sequence[Document]

@@ -24,6 +24,7 @@ from connectors.base import (
     PaymentToRecord,
     RecordedPayment,
     WebhookPart,
+    receipts_incomplete,
 )
 from connectors.http import request_excerpt, response_excerpt
 from connectors.pagination import Page, PageRequest, Paginator
@@ -396,18 +397,26 @@ class QuickBooksConnector(DestinationConnector):
         for item in planned:
             created = outcomes.get(item.position)
             if item.document.attachments and isinstance(created, RemoteDocument):
-                await self._upload_receipts(item.document, item.object_name, created.remote_id)
+                incomplete = await self._upload_receipts(item.document, item.object_name, created.remote_id)
+                if incomplete is not None:
+                    outcomes[item.position] = incomplete
 
-    async def attach_to_adopted(self, adopted: Sequence[tuple[Document, RemoteDocument]]) -> None:
+    async def attach_to_adopted(
+        self, adopted: Sequence[tuple[Document, RemoteDocument]]
+    ) -> list[LedgerlineError | None]:
         """Receipts go after their document, so a send that stopped between the two left it without: uploaded now,
         under the same request id as ever, so a document that has them gets none twice."""
-        for document, found in adopted:
-            if document.attachments:
-                await self._upload_receipts(document, self._object(document.kind), found.remote_id)
+        return [
+            await self._upload_receipts(document, self._object(document.kind), found.remote_id)
+            if document.attachments
+            else None
+            for document, found in adopted
+        ]
 
-    async def _upload_receipts(self, document: Document, object_name: str, remote_id: str) -> None:
+    async def _upload_receipts(self, document: Document, object_name: str, remote_id: str) -> LedgerlineError | None:
         """One upload of a document's receipts, linked to it, under a `requestid` derived from the document's, so
-        that a repeat never attaches a file twice. A failure is logged; the document stands."""
+        that a repeat never attaches a file twice. None once it is done (or refused for good: logged, and the
+        document stands without them); else the document's outcome (`receipts_incomplete`)."""
         key = request_id([(f"{document.reference}:attachments", document.generation)])
         try:
             await self.request(
@@ -425,6 +434,8 @@ class QuickBooksConnector(DestinationConnector):
                 error_class=error.error_class,
                 error=error.message,
             )
+            return receipts_incomplete(document, remote_id, error)
+        return None
 
     async def _closing_date(self) -> date | None:
         """The company's closing date (books locked through it), or None when it has none or it cannot be read."""

@@ -179,17 +179,22 @@ class XeroConnector(XeroPushing):
             outcomes.update(zip(positions, sent, strict=True))
         return [outcomes[position] for position in range(len(documents))]
 
-    async def attach_to_adopted(self, adopted: Sequence[tuple[Document, RemoteDocument]]) -> None:
+    async def attach_to_adopted(
+        self, adopted: Sequence[tuple[Document, RemoteDocument]]
+    ) -> list[LedgerlineError | None]:
         """Receipts of documents adopted after an unknown send: the files the document already has (read first) are
         not sent again, the others under the same keys as ever."""
+        outcomes: list[LedgerlineError | None] = []
         for document, found in adopted:
             if not document.attachments:
+                outcomes.append(None)
                 continue
             try:
                 listed = await self._get(attachment_path(document.kind, found.remote_id, "").rstrip("/"))
             except LedgerlineError:
-                listed = {}
-            await self.upload_receipts(document, found.remote_id, skip=attachment_names(listed))
+                listed = {}  # each file goes under its own key as ever: one it has is not attached twice
+            outcomes.append(await self.upload_receipts(document, found.remote_id, skip=attachment_names(listed)))
+        return outcomes
 
     async def payment_status(self, kind: DocumentKind, remote_ids: Sequence[str]) -> list[PaymentStatus]:
         if kind is not DocumentKind.BILL:

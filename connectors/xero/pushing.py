@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from connectors.base import receipts_incomplete
 from connectors.http import response_excerpt
 from connectors.xero import constants as names
 from connectors.xero.api import REFERENCE_FIELDS, XeroApi
@@ -159,16 +160,20 @@ class XeroPushing(XeroApi):
             found = [error] * len(unmentioned)
         outcomes: dict[int, Outcome] = {}
         absent: list[Planned] = []
-        adopted: list[tuple[Document, RemoteDocument]] = []
+        adopted: list[tuple[Planned, RemoteDocument]] = []
         for item, match in zip(unmentioned, found, strict=True):
             if isinstance(match, RemoteDocument):
                 outcomes[item.position] = match
-                adopted.append((item.document, match))
+                adopted.append((item, match))
             elif match is None:
                 absent.append(item)
             else:
                 outcomes[item.position] = _missing(item.document, match.message)
-        await self.attach_to_adopted(adopted)  # the request that created them may have stopped before their receipts
+        # The request that created them may have stopped before their receipts.
+        attached = await self.attach_to_adopted([(item.document, match) for item, match in adopted])
+        for (item, _), incomplete in zip(adopted, attached, strict=True):
+            if incomplete is not None:
+                outcomes[item.position] = incomplete
         if absent:
             members = [(f"{header}:{item.document.reference}", item.document.generation) for item in absent]
             again = for_collection(idempotency_key(members), collection)
@@ -195,12 +200,17 @@ class XeroPushing(XeroApi):
         for item in planned:
             created = outcomes.get(item.position)
             if item.document.attachments and isinstance(created, RemoteDocument):
-                await self.upload_receipts(item.document, created.remote_id)
+                incomplete = await self.upload_receipts(item.document, created.remote_id)
+                if incomplete is not None:
+                    outcomes[item.position] = incomplete
 
-    async def upload_receipts(self, document: Document, remote_id: str, *, skip: frozenset[str] = frozenset()) -> None:
+    async def upload_receipts(
+        self, document: Document, remote_id: str, *, skip: frozenset[str] = frozenset()
+    ) -> LedgerlineError | None:
         """Each receipt under its own Idempotency-Key (a repeat attaches nothing twice) and a file name of its own
-        (`file_names`); those `skip` names (the document has them) are not sent again. A failure is logged and the
-        document stands."""
+        (`file_names`); those `skip` names (the document has them) are not sent again. None once the document has
+        them (a file refused for good is logged, and the document stands without it); else the document's outcome
+        (`receipts_incomplete`), the first failure that may pass stopping the rest until the item's next attempt."""
         attached = {name.lower() for name in skip}
         for index, (attachment, file_name) in enumerate(zip(document.attachments, file_names(document), strict=True)):
             if file_name.lower() in attached:
@@ -226,6 +236,10 @@ class XeroPushing(XeroApi):
                     error_class=error.error_class,
                     error=error.message,
                 )
+                incomplete = receipts_incomplete(document, remote_id, error)
+                if incomplete is not None:
+                    return incomplete
+        return None
 
 
 def _missing(document: Document, why: str | None = None) -> OutcomeUnknown:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from connectors.base import DestinationConnector
+from connectors.constants import RECEIPTS_INCOMPLETE_CODE
 from connectors.factory import open_connector
 from core.crypto import CredentialVault
 from core.db import Database
@@ -101,3 +102,41 @@ async def test_a_document_adopted_after_its_send_stopped_gets_its_receipts_once(
         document_id = created[item.idempotency_key]
         assert states[item.id][1] == document_id
         assert len(attachables_of(sandbox, document_id)) == len(item.document["attachment_ids"])
+
+
+async def test_a_receipt_upload_failing_after_its_document_was_created_is_attached_on_a_later_attempt(
+    database: Database, sandbox: RunningSandbox, world: tuple[FyleSource, DestinationConnector, ReceiptFetcher]
+) -> None:
+    """The bill is created, then its upload fails (here twice: once after the push, once after the adoption that
+    follows). The item must not count as done without its receipts, nor go again as a second bill."""
+    source, connector, receipts = world
+    engine = ExportEngine(database, owner="w1")
+    inject(sandbox, system="quickbooks", operation="POST upload", mode="error", status=503, times=2)
+    destination_id = connector.context.connection_id
+    await engine.run_batch(connector, tenant_id=source.tenant_id, connection_id=destination_id, receipts=receipts)
+    async with database.tenant_session(source.tenant_id) as session:
+        items = (await session.scalars(select(ExportItem))).all()
+        session.expunge_all()
+    with_receipts = [item for item in items if item.document and item.document.get("attachment_ids")]
+    incomplete = [item for item in with_receipts if item.error_code == RECEIPTS_INCOMPLETE_CODE]
+    assert incomplete, "a receipt upload failed after its document was created"
+    assert all(item.state == "pending" and item.outcome_unknown for item in incomplete)
+
+    for _ in range(3):
+        async with database.tenant_session(source.tenant_id) as session:
+            await session.execute(update(ExportItem).values(next_attempt_at=func.now()))
+        await engine.run_batch(connector, tenant_id=source.tenant_id, connection_id=destination_id, receipts=receipts)
+    async with database.tenant_session(source.tenant_id) as session:
+        settled = {
+            item.id: item
+            for item in (
+                await session.scalars(select(ExportItem).where(ExportItem.id.in_([i.id for i in with_receipts])))
+            ).all()
+        }
+    assert {item.state for item in settled.values()} == {"succeeded"}
+    created = [row["PrivateNote"].split()[1] for row in [*listed(sandbox, "Bill"), *listed(sandbox, "Purchase")]]
+    for item in with_receipts:
+        assert created.count(item.idempotency_key) == 1
+        remote_id = settled[item.id].remote_id
+        assert remote_id is not None
+        assert len(attachables_of(sandbox, remote_id)) == len(item.document["attachment_ids"])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from connectors.base import PaymentToRecord, RecordedPayment
+from connectors.constants import RECEIPTS_INCOMPLETE_CODE
 from connectors.xero import XeroConnector
 from core.domain import Attachment, Document, DocumentKind, DocumentLine, RemoteDocument
 from core.errors import LedgerlineError, OutcomeUnknown
@@ -151,10 +152,30 @@ async def test_a_receipt_that_committed_then_failed_is_attached_once(
 ) -> None:
     document = bill_of(world.seeded, "adv-a-1", attachments=(RECEIPT,))
     inject(world.sandbox, system="xero", operation="PUT Invoices/{id}/Attachments", mode="commit_then_fail", times=1)
-    [created] = await connector.push([document])
-    assert isinstance(created, RemoteDocument)
-    await connector.attach_to_adopted([(document, replace(created, adopted=True))])
+    [outcome] = await connector.push([document])
+    assert isinstance(outcome, OutcomeUnknown) and outcome.code == RECEIPTS_INCOMPLETE_CODE, outcome
+    found = await connector.find_by_reference(document.kind, document.reference)  # the engine's next attempt
+    assert found is not None
+    assert await connector.attach_to_adopted([(document, found)]) == [None]
     assert [item["file_name"] for item in attachments(world)] == ["receipt.pdf"]
+
+
+async def test_a_receipt_upload_refused_by_the_rate_limit_is_attached_on_the_next_attempt(
+    connector: XeroConnector, world: XeroWorld
+) -> None:
+    """Under load a receipt meets a 429 after its bill was created: the bill must not be left without it."""
+    document = bill_of(world.seeded, "adv-a-3", attachments=(RECEIPT,))
+    inject(world.sandbox, system="xero", operation="PUT Invoices/{id}/Attachments", mode="error", status=429, times=2)
+    [outcome] = await connector.push([document])
+    assert isinstance(outcome, OutcomeUnknown) and outcome.code == RECEIPTS_INCOMPLETE_CODE, outcome
+    assert attachments(world) == []
+    found = await connector.find_by_reference(document.kind, document.reference)
+    assert found is not None
+    [again] = await connector.attach_to_adopted([(document, found)])
+    assert isinstance(again, OutcomeUnknown), again
+    assert await connector.attach_to_adopted([(document, found)]) == [None]
+    assert [item["file_name"] for item in attachments(world)] == ["receipt.pdf"]
+    assert counts(world)["invoice_numbers"]["adv-a-3"] == 1
 
 
 async def test_two_receipts_named_alike_are_both_attached(connector: XeroConnector, world: XeroWorld) -> None:
