@@ -117,6 +117,9 @@ class Attachment:
     name: str
     content_type: str
     content: bytes
+    source_id: str | None = None
+    """The source's file id (one of `Document.attachment_ids`): a receipt's identity that does not move when the
+    source stops serving another receipt of the same document, so destinations key each upload by it."""
 
 
 @dataclass(frozen=True, slots=True)

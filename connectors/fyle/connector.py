@@ -105,7 +105,7 @@ class FyleConnector(SourceConnector):
         url = self.answered_url(file["download_url"], what="a file download URL")
         # The signed URL is its own authorization: the bearer token must not travel with it (S3 refuses both).
         _, content = await self.download(url, name=file["name"], max_bytes=max_bytes, auth=None)
-        return Attachment(name=file["name"], content_type=file["content_type"], content=content)
+        return Attachment(name=file["name"], content_type=file["content_type"], content=content, source_id=file_id)
 
     async def push_dimensions(self, attribute_type: str, values: Sequence[DimensionValue]) -> None:
         """`attribute_type` is Fyle's name for the dimension: categories, projects or cost_centers."""

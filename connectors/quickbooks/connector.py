@@ -303,9 +303,11 @@ class QuickBooksConnector(DestinationConnector):
             found = [error] * len(unmentioned)
         outcomes: dict[int, RemoteDocument | LedgerlineError] = {}
         absent: list[Planned] = []
+        adopted: list[Planned] = []
         for item, match in zip(unmentioned, found, strict=True):
             if isinstance(match, RemoteDocument):
                 outcomes[item.position] = match
+                adopted.append(item)
             elif match is None:
                 absent.append(item)
             else:
@@ -315,6 +317,7 @@ class QuickBooksConnector(DestinationConnector):
                     code="missing_from_answer",
                     hint="Before sending again, Ledgerline looks the document up by its reference.",
                 )
+        await self._attach(adopted, outcomes)  # the request that created them may have stopped before their receipts
         if absent:
             members = [(f"{key}:{item.document.reference}", item.document.generation) for item in absent]
             again = plan([item.document for item in absent], self.objects)

@@ -222,13 +222,15 @@ class XeroPushing(XeroApi):
                     idempotent=False,
                     headers=self._headers(
                         **{
-                            names.IDEMPOTENCY_HEADER: attachment_key(document, index),
+                            names.IDEMPOTENCY_HEADER: attachment_key(document, attachment, index),
                             "Content-Type": attachment.content_type,
                         }
                     ),
                     content=attachment.content,
                 )
             except LedgerlineError as error:
+                if attachment.source_id is not None and _key_reused(error):  # this file's key: it went, named otherwise
+                    continue
                 log.warning(
                     "receipt not attached",
                     reference=document.reference,
