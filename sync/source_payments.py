@@ -7,7 +7,9 @@ the item's idempotency key, so the destination records it at most once: after a 
 commit, the next run finds nothing due or has the replayed request refused, and adopts it. The item then gets
 `paid_at` and `paid_written_back_at` at once (the source already knows), audited. A refused payment leaves its item
 owed, its reason counted in the run, and a new generation (`payment_generation`), so that the next run's send is a
-new request rather than a replay of the refused one.
+new request rather than a replay of the refused one. A rate limit is raised to the run, which waits for the
+allowance and repeats the phase: under a busy allowance (Xero's 60 calls a minute) the payments would otherwise wait
+for a next run that nobody may ask for.
 """
 
 import uuid
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connectors.base import DestinationConnector, PaymentsUnsupported, PaymentToRecord, RecordedPayment
 from core.db import Database
 from core.domain import DocumentKind
-from core.errors import LedgerlineError, OutcomeUnknown
+from core.errors import LedgerlineError, OutcomeUnknown, RateLimited
 from core.log import get_logger
 from core.models import ExportItem, ExportState, SourceRecord
 from sync.constants import (
@@ -120,12 +122,17 @@ async def record_source_payments(
                 report.unsupported = exc.message
                 log.info("source_payments_unsupported", connection_id=str(destination_connection_id))
                 return report
+            except RateLimited:
+                raise  # the run waits for the allowance and repeats the phase: what went is found by its reference
             except LedgerlineError as exc:  # the whole call failed: its items stay owed for the next run
                 _failed(report, exc, [row.id for row in rows])
                 if entity is None:
                     return report
                 continue  # one entity's failure does not hold the others up
             await _settle(database, tenant_id, rows, outcomes, settings, actor, report)
+            limited = next((outcome for outcome in outcomes if isinstance(outcome, RateLimited)), None)
+            if limited is not None:
+                raise limited  # as above, once the payments that went are written down
 
 
 async def _settle(
@@ -140,6 +147,8 @@ async def _settle(
     """Write down what each payment call answered."""
     async with database.tenant_session(tenant_id) as session:
         for row, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, RateLimited):  # not sent: owed as before, the phase repeats it
+                continue
             if isinstance(outcome, LedgerlineError):
                 _failed(report, outcome, [row.id])
                 if not isinstance(outcome, OutcomeUnknown):  # settled: the next send is a new request

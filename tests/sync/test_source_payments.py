@@ -15,6 +15,7 @@ from connectors.factory import open_connector
 from core.crypto import CredentialVault
 from core.db import Database
 from core.domain import DocumentKind
+from core.errors import RateLimited
 from core.models import AuditEvent, Connection, ExportItem, SyncRun
 from core.settings import Settings
 from sync.constants import AUDIT_ITEM_SOURCE_PAYMENT_RECORDED, RECORD_SOURCE_PAYMENTS_SETTING
@@ -250,6 +251,25 @@ async def test_a_lost_answer_is_adopted_not_paid_twice(
     assert (report.recorded, report.adopted, report.failed) == (0, 1, 0)
     assert len(payments_of(fyle_books, bill)) == 1
     assert (await reload(database, fyle_books, bill)).paid_at is not None
+
+
+async def test_a_rate_limited_payment_call_makes_the_run_wait_instead_of_leaving_the_payment_to_a_later_run(
+    database: Database, fyle_books: FyleBooks, sandbox: RunningSandbox
+) -> None:
+    """Under a busy allowance (Xero's 60 a minute) the payments phase meets a rate limit: the run must wait and repeat
+    the phase, not finish with the reimbursed report owed until some later run that may never be asked for."""
+    _, bill = await reimbursed_bill(database, fyle_books)
+    with sandbox.control() as control:
+        fault = {"system": "intacct", "operation": PAYMENT_CREATE, "mode": "rate_limit", "retry_after": 1, "times": 1}
+        control.post("/faults", json=fault).raise_for_status()
+
+    with pytest.raises(RateLimited):
+        await record(database, fyle_books)
+    assert (await reload(database, fyle_books, bill)).paid_at is None
+
+    repeated = await record(database, fyle_books)  # the phase again, once the allowance is back
+    assert (repeated.recorded, repeated.failed) == (1, 0)
+    assert len(payments_of(fyle_books, bill)) == 1
 
 
 async def test_a_payment_made_before_a_crash_is_not_made_again(database: Database, fyle_books: FyleBooks) -> None:
