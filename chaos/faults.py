@@ -61,9 +61,11 @@ async def standing(control: httpx.AsyncClient) -> list[dict[str, Any]]:
     return faults
 
 
-async def hold(world: World, control: httpx.AsyncClient, armed: list[Armed]) -> bool:
+async def hold(
+    world: World, control: httpx.AsyncClient, armed: list[Armed], *, window_seconds: float = FAULT_WINDOW_SECONDS
+) -> bool:
     """Until the faults are spent, the work is done or the window has passed; whether the work ended first."""
-    deadline = time.monotonic() + FAULT_WINDOW_SECONDS
+    deadline = time.monotonic() + window_seconds
     while time.monotonic() < deadline:
         if spent(armed, await standing(control)):
             return False

@@ -12,7 +12,8 @@ Payments from the organisation's bank account. While it runs:
 - `KILLS` worker SIGKILLs paced over the export (`chaos.kills`).
 
 Counted from the simulators alone: a reference twice or an expense in two documents (duplicates), an exportable
-expense in no document (missing), and here also a bill with two payments or a reimbursed report's bill with none.
+expense in no document (missing), and here also a bill with two payments or a reimbursed report's bill with none, and
+a document with fewer or more files attached than its expenses carry receipts.
 """
 
 import time
@@ -22,7 +23,15 @@ from typing import Any
 
 import httpx
 
-from bench.destinations import XERO, XERO_BANK_ACCOUNT, XERO_CARD_ACCOUNT, XERO_GONE, xero_account, xero_listed
+from bench.destinations import (
+    XERO,
+    XERO_BANK_ACCOUNT,
+    XERO_CARD_ACCOUNT,
+    XERO_CONTROL_PATH,
+    XERO_GONE,
+    xero_account,
+    xero_listed,
+)
 from bench.e2e_setup import fyle_grant, fyle_listing
 from chaos.constants import (
     CONTROL_TIMEOUT_SECONDS,
@@ -42,6 +51,7 @@ from chaos.scenario import Injected, Options, Scenario
 from chaos.world import CHAOS_SETTINGS, World, configure_destination
 from mappings.constants import DEFAULT_EXPORTABLE_STATES
 from mappings.settings import ExportSettings
+from sandbox.constants import CONTROL_PREFIX
 from sync.constants import RECORD_SOURCE_PAYMENTS_SETTING
 from sync.runs import RunKind
 
@@ -64,6 +74,8 @@ STORM: dict[str, Any] = SYSTEM | {
     "operation": "*",
     "times": XERO_STORM_CALLS,
 }
+XERO_ID_FIELDS = {"Invoices": "InvoiceID", "BankTransactions": "BankTransactionID"}
+"""The collections the export creates in, and the field holding each document's id (its attachments' `document_id`)."""
 CARD_CREDITS = {"name": "card credits", "conditions": [{"field": "amount", "operator": "less_than", "value": "0"}]}
 """A card credit (a refund) totals below zero: nothing a spend-money transaction can post, so it is kept out."""
 
@@ -115,6 +127,31 @@ async def payment_counts(world: World) -> tuple[int, int, int]:
     return len(payments), sum(count - 1 for count in per_bill.values()), len(owed - per_bill.keys())
 
 
+def receipt_counts(world: World) -> tuple[int, int, int]:
+    """(receipts the exported expenses carry, documents with fewer files attached than their expenses' receipts,
+    documents with more): a receipt lost, or attached twice, under the faults. Read from the simulators alone."""
+    tokens, _ = fyle_grant(world.sandbox_url)
+    files = {
+        str(row["id"]): len(row.get("file_ids") or [])
+        for row in fyle_listing(world.sandbox_url, tokens["access_token"], "expenses")
+    }
+    with httpx.Client(base_url=f"{world.sandbox_url}{CONTROL_PREFIX}", timeout=CONTROL_TIMEOUT_SECONDS) as control:
+        listed = control.get(f"{XERO_CONTROL_PATH}/attachments")
+    listed.raise_for_status()
+    attached = Counter(str(row["document_id"]) for row in listed.json()["items"])
+    wanted, short, over = 0, 0, 0
+    for collection, id_field in XERO_ID_FIELDS.items():
+        for document in xero_listed(world.sandbox_url, collection):
+            if document.get("Status") in XERO_GONE:
+                continue
+            expected = sum(files.get(str(line.get("Description")), 0) for line in document.get("LineItems", []))
+            found = attached[str(document[id_field])]
+            wanted += expected
+            short += int(found < expected)
+            over += int(found > expected)
+    return wanted, short, over
+
+
 async def storm_once_exporting(world: World, control: httpx.AsyncClient) -> list[Armed]:
     """The 429 storm, armed once the first document is exported so it strikes the export rather than the import."""
     await world.wait_for_export()
@@ -135,16 +172,22 @@ async def act(world: World, options: Options) -> Injected:
         await world.start_run(RunKind.SYNC)
         armed += await storm_once_exporting(world, control)
         kills = await paced_kills(world, kills=KILLS, seed=KILL_SEED, deadline_seconds=XERO_DEADLINE_SECONDS)
-        await hold(world, control, armed)
+        # Held for the whole run, not the usual window: the payments phase comes minutes after the first export.
+        await hold(world, control, armed, window_seconds=XERO_DEADLINE_SECONDS)
         fired = fired_by_write(armed, await disarm(control, armed))
     fault_end = time.monotonic()
     recovery = await world.recover(fault_end, XERO_DEADLINE_SECONDS)
     payments, paid_twice, unpaid = await payment_counts(world)
+    receipts, without_receipts, receipts_twice = receipt_counts(world)
     problems = kills.problems() + [f"{name} never fired" for name, count in fired.items() if not count]
     if paid_twice:
         problems.append(f"{paid_twice} payments beyond the first on a bill")
     if unpaid:
         problems.append(f"{unpaid} bills of reports Fyle reimbursed have no payment in Xero")
+    if without_receipts:
+        problems.append(f"{without_receipts} documents lack receipts their expenses carry")
+    if receipts_twice:
+        problems.append(f"{receipts_twice} documents have a receipt attached twice")
     return Injected(
         recovery,
         {
@@ -154,6 +197,7 @@ async def act(world: World, options: Options) -> Injected:
             "payments": payments,
             "paid_twice": paid_twice,
             "unpaid": unpaid,
+            "receipts": receipts,
         },
         problems=problems,
     )
