@@ -41,10 +41,7 @@ async def claim_due_items(
     limit: int,
     lease_seconds: int,
 ) -> Sequence[ExportItem]:
-    """Take up to `limit` due pending items of one destination connection, oldest due first, under `token`.
-
-    Among items due at the same moment (made by one grouping), one kind of document after the other: a system that
-    takes one kind per request (Xero's PUT per collection) then sends a claim in one request, not one per kind."""
+    """Take up to `limit` due pending items of one destination connection, oldest due first, under `token`."""
     due = (
         select(ExportItem.id)
         .where(
@@ -53,7 +50,7 @@ async def claim_due_items(
             ExportItem.state == ExportState.PENDING.value,
             ExportItem.next_attempt_at <= func.now(),
         )
-        .order_by(ExportItem.next_attempt_at, ExportItem.document_type, ExportItem.id)
+        .order_by(ExportItem.next_attempt_at, ExportItem.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
         # Materialised, so the locked selection runs once: as a plain `IN (subquery)` the planner may re-run it

@@ -73,32 +73,6 @@ async def test_concurrent_claims_take_disjoint_items(database: Database) -> None
     assert running_events == 30
 
 
-async def test_items_due_together_are_claimed_one_kind_after_the_other(database: Database) -> None:
-    """A claim of a grouping's items goes as few requests as the system allows: where it takes one kind per request,
-    a claim mixing kinds would need a request per kind."""
-    tenant, connection_id = await _connection_with_items(database, 20)
-    async with database.tenant_session(tenant.id) as session:
-        items = (await session.scalars(select(ExportItem).order_by(ExportItem.id))).all()
-        for item in items[::2]:  # every other item, in id order, is a card transaction
-            item.document_type = "charge_card_transaction"
-        await session.execute(update(ExportItem).values(next_attempt_at=func.now() - text("interval '1 second'")))
-
-    kinds = []
-    for owner in ("w1", "w2"):
-        async with database.tenant_session(tenant.id) as session:
-            claimed = await claim_due_items(
-                session,
-                tenant_id=tenant.id,
-                connection_id=connection_id,
-                token=owner,
-                actor="worker:w",
-                limit=10,
-                lease_seconds=60,
-            )
-            kinds.append({item.document_type for item in claimed})
-    assert sorted(map(sorted, kinds)) == [["bill"], ["charge_card_transaction"]]
-
-
 async def test_finishing_is_fenced_on_the_lease(database: Database) -> None:
     tenant, connection_id = await _connection_with_items(database, 1)
     async with database.tenant_session(tenant.id) as session:
