@@ -16,7 +16,13 @@ from sqlalchemy import make_url
 
 from bench.destinations import DESTINATIONS
 from bench.e2e_setup import REDIS_URL, SERVER_URL
-from chaos.constants import BOOKS_RATE_LIMIT_SECONDS, BOOKS_SINCE, MIN_RETRY_SECONDS, UNSAID_RETRY_SECONDS
+from chaos.constants import (
+    BOOKS_RATE_LIMIT_SECONDS,
+    BOOKS_SINCE,
+    MIN_RETRY_SECONDS,
+    REFUSALS_SHOWN,
+    UNSAID_RETRY_SECONDS,
+)
 from chaos.counting import tally_sandbox
 from chaos.report import Row, passed, print_table, write_json
 from chaos.scenario import Options, Scenario
@@ -90,8 +96,19 @@ async def books_after(world: World) -> BooksReport:
             wait = (exc.retry_at - datetime.now(UTC)).total_seconds() if exc.retry_at else UNSAID_RETRY_SECONDS
             if time.monotonic() + wait > deadline:
                 waited = f"{BOOKS_RATE_LIMIT_SECONDS:.0f} s"
-                raise RuntimeError(f"the books check was rate limited for {waited}: {dict(said)}") from exc
+                raise RuntimeError(
+                    f"the books check was rate limited for {waited}: {dict(said)}; {await _refusals(world)}"
+                ) from exc
             await asyncio.sleep(max(MIN_RETRY_SECONDS, wait))
+
+
+async def _refusals(world: World) -> str:
+    """Who refused the last calls, as the simulator logged them: the destination itself or an injected fault."""
+    async with world.control() as control:
+        logged = await control.get("/requests", params={"system": world.destination.system, "limit": REFUSALS_SHOWN})
+    rows = logged.json().get("data", []) if logged.status_code == 200 else []
+    seen = Counter(f"{row.get('operation')} {row.get('status')} fault={row.get('fault')}" for row in rows)
+    return f"the simulator's last {len(rows)} calls: {dict(seen)}"
 
 
 def _rounded(value: float | None) -> float | None:

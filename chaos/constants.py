@@ -22,6 +22,8 @@ BOOKS_RATE_LIMIT_SECONDS: Final = 180.0
 UNSAID_RETRY_SECONDS: Final = 5.0
 """How long the books check waits on a rate limit that names no moment."""
 MIN_RETRY_SECONDS: Final = 1.0
+REFUSALS_SHOWN: Final = 20
+"""Calls of the simulator's log a books check that stayed rate limited prints, to say who refused them."""
 CONTROL_TIMEOUT_SECONDS: Final = 120.0
 
 EXPENSES: Final = 2000
