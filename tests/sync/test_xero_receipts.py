@@ -7,9 +7,7 @@ every receipt the source still serves is on the bill — the bill itself adopted
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select, update
 
@@ -21,14 +19,13 @@ from core.db import Database
 from core.domain import DocumentKind
 from core.models import ExportItem
 from core.settings import Settings
-from sandbox.xero.constants import MAIN_TENANT
 from sync.export_engine import ExportEngine
 from sync.grouping_run import regroup_tenant
 from sync.import_engine import import_dimensions
 from sync.receipts import ReceiptFetcher
 from tests.connectors.conformance import inject
 from tests.e2e.conftest import product_settings  # noqa: F401 - the e2e fixture, reused here
-from tests.e2e.test_xero_export import FAST_PER_MINUTE, add_xero, export_settings, map_and_configure
+from tests.e2e.test_xero_export import FAST_PER_MINUTE, add_xero, attachments, export_settings, map_and_configure
 from tests.sandbox_fixtures import RunningSandbox
 from tests.sync.fyle_source import FyleSource, clear_faults, fyle_store, make_source
 
@@ -63,14 +60,6 @@ async def world(
         yield source, connector, receipts
 
 
-def xero_attachments(sandbox: RunningSandbox) -> list[dict[str, Any]]:
-    with httpx.Client(base_url=f"{sandbox.url}/_sandbox", timeout=30) as control:
-        answer = control.get(f"/xero/organisations/{MAIN_TENANT}/attachments")
-        answer.raise_for_status()
-        items: list[dict[str, Any]] = answer.json()["items"]
-        return items
-
-
 async def test_receipts_left_after_a_sent_one_vanishes_at_the_source_are_still_attached(
     database: Database, sandbox: RunningSandbox, world: tuple[FyleSource, DestinationConnector, ReceiptFetcher]
 ) -> None:
@@ -98,7 +87,7 @@ async def test_receipts_left_after_a_sent_one_vanishes_at_the_source_are_still_a
         first = item.document["attachment_ids"][0]
         digest = hashlib.sha256(store.files[first].content or b"").hexdigest()
         # its first receipt went (the answer lost), the others not yet
-        assert [row["sha256"] for row in xero_attachments(sandbox) if row["document_id"] == found.remote_id] == [digest]
+        assert [row["sha256"] for row in attachments(sandbox) if row["document_id"] == found.remote_id] == [digest]
         del store.files[first]  # deleted in Fyle before the next attempt
 
     for _ in range(3):
@@ -112,7 +101,7 @@ async def test_receipts_left_after_a_sent_one_vanishes_at_the_source_are_still_a
             assert settled is not None
             state, remote_id = settled.state, settled.remote_id
         assert remote_id == bills[item.id], (remote_id, bills[item.id])  # adopted, not created twice
-        on_bill = [row["file_name"] for row in xero_attachments(sandbox) if row["document_id"] == remote_id]
+        on_bill = [row["file_name"] for row in attachments(sandbox) if row["document_id"] == remote_id]
         # the deleted first receipt (attached before it vanished) plus every receipt the source still serves
         if state == "succeeded" and len(on_bill) != len(item.document["attachment_ids"]):
             failures.append((str(item.id), len(item.document["attachment_ids"]) - 1, on_bill))

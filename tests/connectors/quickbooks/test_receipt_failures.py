@@ -3,8 +3,6 @@ One that may pass (a 5xx, an answer lost) leaves the document unsettled, so the 
 reference and attaches the receipt then — never a second bill, never a lost receipt, never a receipt twice. One
 refused for good leaves the bill standing without it."""
 
-from typing import Any
-
 from connectors.constants import RECEIPTS_INCOMPLETE_CODE
 from connectors.quickbooks import QuickBooksConnector
 from core.domain import DocumentKind, RemoteDocument
@@ -12,20 +10,13 @@ from core.errors import OutcomeUnknown
 from tests.connectors.conformance import inject
 from tests.connectors.quickbooks.conftest import QboWorld, bill_of
 from tests.connectors.quickbooks.test_push import RECEIPT
+from tests.connectors.quickbooks.test_receipts_after_failure import attachables_of
 
 UPLOAD_OPERATION = "POST upload"
 
 
-def linked_to(world: QboWorld, bill_id: str) -> list[dict[str, Any]]:
-    return [
-        attachable
-        for attachable in world.documents("Attachable")
-        if any(ref["EntityRef"]["value"] == bill_id for ref in attachable.get("AttachableRef", []))
-    ]
-
-
-async def _adopt_and_attach(connector: QuickBooksConnector, reference: str) -> RemoteDocument:
-    """What the engine's next attempt does with an unsettled item: look it up, then attach what it lacks."""
+async def _found_again(connector: QuickBooksConnector, reference: str) -> RemoteDocument:
+    """What the engine's next attempt does first with an unsettled item: look it up (then attach what it lacks)."""
     found = await connector.find_by_reference(DocumentKind.BILL, reference)
     assert found is not None
     return found
@@ -39,14 +30,14 @@ async def test_a_failed_receipt_upload_leaves_the_bill_unsettled_until_its_recei
     [outcome] = await connector.push([document])
     assert isinstance(outcome, OutcomeUnknown) and outcome.code == RECEIPTS_INCOMPLETE_CODE, outcome
     [bill] = world.documents("Bill", "ll-upload-503")
-    assert linked_to(world, bill["Id"]) == []
+    assert attachables_of(world, bill["Id"]) == []
 
-    found = await _adopt_and_attach(connector, document.reference)
+    found = await _found_again(connector, document.reference)
     [again] = await connector.attach_to_adopted([(document, found)])  # the upload fails a second time
     assert isinstance(again, OutcomeUnknown) and again.code == RECEIPTS_INCOMPLETE_CODE, again
     assert await connector.attach_to_adopted([(document, found)]) == [None]
     assert [bill["Id"] for bill in world.documents("Bill", "ll-upload-503")] == [found.remote_id]
-    assert len(linked_to(world, found.remote_id)) == 1
+    assert len(attachables_of(world, found.remote_id)) == 1
 
 
 async def test_an_upload_applied_then_answered_with_a_failure_attaches_its_receipt_once(
@@ -56,9 +47,9 @@ async def test_an_upload_applied_then_answered_with_a_failure_attaches_its_recei
     inject(world.sandbox, system="quickbooks", operation=UPLOAD_OPERATION, mode="commit_then_fail", status=502, times=1)
     [outcome] = await connector.push([document])
     assert isinstance(outcome, OutcomeUnknown) and outcome.code == RECEIPTS_INCOMPLETE_CODE, outcome
-    found = await _adopt_and_attach(connector, document.reference)
+    found = await _found_again(connector, document.reference)
     assert await connector.attach_to_adopted([(document, found)]) == [None]
-    assert len(linked_to(world, found.remote_id)) == 1
+    assert len(attachables_of(world, found.remote_id)) == 1
 
 
 async def test_a_receipt_refused_for_good_leaves_the_bill_created(

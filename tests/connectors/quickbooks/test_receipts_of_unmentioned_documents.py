@@ -3,7 +3,6 @@ push, gets its receipts there and then: the engine attaches receipts of adopted 
 nothing else would, and the item would succeed without them."""
 
 from dataclasses import replace
-from typing import Any
 
 from connectors.constants import RECEIPTS_INCOMPLETE_CODE
 from connectors.quickbooks import QuickBooksConnector
@@ -12,14 +11,7 @@ from core.errors import OutcomeUnknown
 from sandbox.quickbooks.constants import MAIN_REALM
 from tests.connectors.quickbooks.conftest import QboWorld, bill_of
 from tests.connectors.quickbooks.test_push import RECEIPT
-
-
-def linked_to(world: QboWorld, bill_id: str) -> list[dict[str, Any]]:
-    return [
-        attachable
-        for attachable in world.documents("Attachable")
-        if any(ref["EntityRef"]["value"] == bill_id for ref in attachable.get("AttachableRef", []))
-    ]
+from tests.connectors.quickbooks.test_receipts_after_failure import attachables_of
 
 
 async def test_a_document_left_out_of_the_kept_answer_and_adopted_still_gets_its_receipt(
@@ -37,12 +29,12 @@ async def test_a_document_left_out_of_the_kept_answer_and_adopted_still_gets_its
     assert isinstance(sent, RemoteDocument)
     [made] = await connector.push([replace(other, attachments=())])  # created; the send stopped before its receipt
     assert isinstance(made, RemoteDocument)
-    assert linked_to(world, made.remote_id) == []
+    assert attachables_of(world, made.remote_id) == []
 
     [outcome] = await connector.push([replace(other, request_key=key)])
     assert [bill["Id"] for bill in world.documents("Bill", "ll-rv-kept-b")] == [made.remote_id]  # not created twice
     unsettled = isinstance(outcome, OutcomeUnknown) and outcome.code == RECEIPTS_INCOMPLETE_CODE
-    assert unsettled or len(linked_to(world, made.remote_id)) == 1, (
+    assert unsettled or len(attachables_of(world, made.remote_id)) == 1, (
         f"adopted as {outcome!r} and reported done, but its receipt was never uploaded: "
-        f"{linked_to(world, made.remote_id)}"
+        f"{attachables_of(world, made.remote_id)}"
     )

@@ -9,27 +9,18 @@ succeeded; named by place, a receipt named alike took the first one's name and w
 
 import hashlib
 from dataclasses import replace
-from typing import Any
 
 from connectors.constants import RECEIPTS_INCOMPLETE_CODE
 from connectors.xero import XeroConnector
 from core.domain import Attachment
 from core.errors import OutcomeUnknown
-from sandbox.xero.constants import MAIN_TENANT
 from tests.connectors.conformance import inject
 from tests.connectors.xero.conftest import XeroWorld, bill_of
+from tests.connectors.xero.test_adversarial_faults import attachments
 
 ATTACH = "PUT Invoices/{id}/Attachments"
 TAXI = Attachment(name="taxi.pdf", content_type="application/pdf", content=b"%PDF-1.4 taxi receipt", source_id="fi1")
 HOTEL = Attachment(name="hotel.pdf", content_type="application/pdf", content=b"%PDF-1.4 hotel receipt", source_id="fi2")
-
-
-def attachments(world: XeroWorld) -> list[dict[str, Any]]:
-    with world.sandbox.control() as control:
-        answer = control.get(f"/xero/organisations/{MAIN_TENANT}/attachments")
-        answer.raise_for_status()
-        items: list[dict[str, Any]] = answer.json()["items"]
-        return items
 
 
 async def test_a_receipt_that_moves_up_a_place_is_not_dropped_under_its_neighbours_key(
