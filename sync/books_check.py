@@ -46,7 +46,6 @@ from mappings.grouping import exclusion_reason
 from mappings.settings import ExportSettings
 from mappings.settings_store import current_settings
 from mappings.terms import document_currency, source_amount
-from sync.constants import RATE_LIMIT_SETTING
 from sync.entity_routing import SENT_ENTITY, connector_in
 from sync.rate_budget import RateBudget
 
@@ -273,9 +272,7 @@ async def _metered(
         return
     redis = Redis.from_url(redis_url)
     try:
-        configured = connector.context.settings.get(RATE_LIMIT_SETTING)
-        budget = RateBudget.from_spec(redis, connection_id, connector.spec.rate_limit, configured)
-        budget.meter(connector.http, connector.spec.rate_limit)
+        RateBudget.of_connection(redis, connection_id, connector).meter(connector.http, connector.spec.rate_limit)
         yield
     finally:
         await redis.aclose()

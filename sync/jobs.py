@@ -28,7 +28,6 @@ from sync.constants import (
     DEFAULT_EXPORT_CHAINS,
     EXPORT_CONTINUE_AFTER_FAILURE_SECONDS,
     EXPORT_DAY_RESERVE_SHARE,
-    RATE_LIMIT_SETTING,
     WORKER_HEARTBEAT_KEY,
     WORKER_HEARTBEAT_TTL_SECONDS,
 )
@@ -132,13 +131,7 @@ async def export_connection(
         backoff=BackoffSchedule(base_seconds=settings.export_retry_base_seconds),
     )
     guards = ConnectionGuards(
-        budget=RateBudget.from_spec(
-            redis,
-            connection,
-            connector.spec.rate_limit,
-            connector.context.settings.get(RATE_LIMIT_SETTING),
-            day_reserve_share=EXPORT_DAY_RESERVE_SHARE,
-        ),
+        budget=RateBudget.of_connection(redis, connection, connector, day_reserve_share=EXPORT_DAY_RESERVE_SHARE),
         breaker=CircuitBreaker(redis, connection),
     )
     receipts = ReceiptFetcher(

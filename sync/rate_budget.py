@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from connectors.base import Connector
 from connectors.http import retry_at
 from connectors.spec import RateLimitSpec
 from core.errors import RateLimited
@@ -47,6 +48,7 @@ from sync.constants import (
     DAY_REMAINING_WINDOW_SECONDS,
     DAY_WINDOW_SECONDS,
     HTTP_TOO_MANY_REQUESTS,
+    RATE_LIMIT_SETTING,
     RATE_UNSPENT_CALLS,
     RATE_WINDOW_GUARD_SECONDS,
     RATE_WINDOW_SECONDS,
@@ -224,6 +226,15 @@ class RateBudget:
         self._acquire = redis.register_script(_ACQUIRE)
         self._defer = redis.register_script(_DEFER)
         self._observe = redis.register_script(_OBSERVE)
+
+    @classmethod
+    def of_connection(
+        cls, redis: Redis, connection_id: uuid.UUID, connector: Connector, *, day_reserve_share: float = 0.0
+    ) -> "RateBudget":
+        """The budget of the connection `connector` reaches: its spec's limits, or those its settings set."""
+        configured = connector.context.settings.get(RATE_LIMIT_SETTING)
+        spec = connector.spec.rate_limit
+        return cls.from_spec(redis, connection_id, spec, configured, day_reserve_share=day_reserve_share)
 
     @classmethod
     def from_spec(

@@ -26,7 +26,6 @@ from core.settings import Settings
 from sync.connection_settings import dimension_pushes
 from sync.constants import (
     PUSH_DIMENSIONS_SETTING,
-    RATE_LIMIT_SETTING,
     RECORD_SOURCE_PAYMENTS_SETTING,
     RUN_POLL_SECONDS,
 )
@@ -86,9 +85,9 @@ class RunContext:
             connector = await self._open(self.connection_id)
             if not isinstance(connector, DestinationConnector):
                 raise TypeError(f"connection {self.connection_id} is not a destination")
-            configured = connector.context.settings.get(RATE_LIMIT_SETTING)
-            budget = RateBudget.from_spec(self.queue.redis, self.connection_id, connector.spec.rate_limit, configured)
-            budget.meter(connector.http, connector.spec.rate_limit)
+            RateBudget.of_connection(self.queue.redis, self.connection_id, connector).meter(
+                connector.http, connector.spec.rate_limit
+            )
             self._destination = connector
         return self._destination
 
